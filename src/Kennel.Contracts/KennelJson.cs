@@ -1,0 +1,44 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Kennel.Contracts.ApiKeys;
+using Kennel.Contracts.Sessions;
+using Kennel.Contracts.Workers;
+
+namespace Kennel.Contracts;
+
+/// <summary>The one JSON configuration: camelCase, nulls omitted, source-generated.</summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CreateSessionRequest))]
+[JsonSerializable(typeof(Session))]
+[JsonSerializable(typeof(SessionPage))]
+[JsonSerializable(typeof(SessionOutputEvent))]
+[JsonSerializable(typeof(EnrollRequest))]
+[JsonSerializable(typeof(EnrollResponse))]
+[JsonSerializable(typeof(PollRequest))]
+[JsonSerializable(typeof(PollResponse))]
+[JsonSerializable(typeof(SessionReport))]
+[JsonSerializable(typeof(ReportResponse))]
+[JsonSerializable(typeof(Worker))]
+[JsonSerializable(typeof(IReadOnlyList<Worker>))]
+[JsonSerializable(typeof(CreateWorkerTokenRequest))]
+[JsonSerializable(typeof(WorkerToken))]
+[JsonSerializable(typeof(CreateApiKeyRequest))]
+[JsonSerializable(typeof(ApiKey))]
+[JsonSerializable(typeof(IReadOnlyList<ApiKey>))]
+[JsonSerializable(typeof(CreatedApiKey))]
+[JsonSerializable(typeof(Problem))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(List<string>))]
+public sealed partial class KennelJson : JsonSerializerContext
+{
+    /// <summary>For reading requests at the edge: an unknown field is an error, so a typo never passes silently.</summary>
+    public static JsonSerializerOptions Strict => StrictOptions.Value;
+
+    // Built on first use: a static initializer here would run before the generated Default exists.
+    private static readonly Lazy<JsonSerializerOptions> StrictOptions = new(() => new JsonSerializerOptions(Default!.Options)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    });
+}

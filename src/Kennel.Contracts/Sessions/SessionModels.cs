@@ -1,0 +1,59 @@
+namespace Kennel.Contracts.Sessions;
+
+/// <summary>The body of <c>POST /v1/sessions</c>. Exactly one of <see cref="Script"/> and <see cref="Command"/>.</summary>
+public sealed record CreateSessionRequest
+{
+    public string? Snapshot { get; init; }
+    public string? Script { get; init; }
+    public IReadOnlyList<string>? Command { get; init; }
+    public IReadOnlyDictionary<string, string>? Env { get; init; }
+    public long? TimeoutMs { get; init; }
+    public SessionResources? Resources { get; init; }
+    public SessionNetwork? Network { get; init; }
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+}
+
+public sealed record SessionResources
+{
+    public int? Vcpus { get; init; }
+    public int? MemoryMb { get; init; }
+}
+
+public sealed record SessionNetwork
+{
+    public string? Mode { get; init; }
+}
+
+public sealed record SessionError(string Code, string Message);
+
+/// <summary>A session as every API shows it.</summary>
+public sealed record Session
+{
+    public required string Id { get; init; }
+    public required string Workspace { get; init; }
+    public required SessionStatus Status { get; init; }
+    public required string Snapshot { get; init; }
+    public string? Script { get; init; }
+    public IReadOnlyList<string>? Command { get; init; }
+    public required IReadOnlyDictionary<string, string> Env { get; init; }
+    public required long TimeoutMs { get; init; }
+    public required SessionResources Resources { get; init; }
+    public required SessionNetwork Network { get; init; }
+    public required IReadOnlyDictionary<string, string> Metadata { get; init; }
+    public int? ExitCode { get; init; }
+    public required string Stdout { get; init; }
+    public required string Stderr { get; init; }
+    public bool Truncated { get; init; }
+    public SessionError? Error { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? EndedAt { get; init; }
+    public string? WorkerId { get; init; }
+    public double VcpuSeconds { get; init; }
+    public double CpuSeconds { get; init; }
+}
+
+public sealed record SessionPage(IReadOnlyList<Session> Items, string? NextCursor);
+
+/// <summary>One event of <c>GET /v1/sessions/{id}/stream</c>: output as it arrives, then the final session.</summary>
+public sealed record SessionOutputEvent(string Stream, string Data);

@@ -1,0 +1,54 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Kennel.ControlPlane.ApiKeys;
+using Kennel.ControlPlane.Workers;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Kennel.ControlPlane.Auth;
+
+/// <summary>
+/// Reads <c>Authorization: Bearer …</c>. The token's prefix says what it is: an API key (<c>kn_</c>) becomes a
+/// <see cref="Caller"/> with a workspace and scopes; a worker credential (<c>kw_</c>) becomes a worker identity that
+/// only the worker protocol accepts. OAuth access tokens will be a third kind here.
+/// </summary>
+public sealed class BearerAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    ApiKeyService apiKeys,
+    WorkerRegistry workers)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Bearer";
+    public const string WorkerIdClaim = "kennel:worker_id";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header))
+        {
+            return AuthenticateResult.NoResult();
+        }
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.Fail("The Authorization header must be 'Bearer <token>'.");
+        }
+        var token = header["Bearer ".Length..].Trim();
+        if (token.StartsWith(ApiKeyService.TokenPrefix + "_", StringComparison.Ordinal)
+            && await apiKeys.AuthenticateAsync(token, Context.RequestAborted) is { } caller)
+        {
+            return Success(caller.ToPrincipal(SchemeName));
+        }
+        if (token.StartsWith(WorkerRegistry.CredentialPrefix + "_", StringComparison.Ordinal)
+            && await workers.AuthenticateAsync(token, Context.RequestAborted) is { } workerId)
+        {
+            return Success(new ClaimsPrincipal(new ClaimsIdentity([new Claim(WorkerIdClaim, workerId)], SchemeName)));
+        }
+        return AuthenticateResult.Fail("The credential is unknown, malformed or revoked.");
+    }
+
+    private static AuthenticateResult Success(ClaimsPrincipal principal) =>
+        AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+}

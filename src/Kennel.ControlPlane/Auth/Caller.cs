@@ -1,0 +1,28 @@
+using System.Security.Claims;
+
+namespace Kennel.ControlPlane.Auth;
+
+/// <summary>Who is calling: a workspace, the scopes granted, and the credential that proved it.</summary>
+public sealed record Caller(string WorkspaceId, string WorkspaceName, IReadOnlySet<string> Scopes, string CredentialId)
+{
+    public const string WorkspaceIdClaim = "kennel:workspace_id";
+    public const string WorkspaceNameClaim = "kennel:workspace";
+    public const string ScopeClaim = "scope";
+    public const string CredentialClaim = "kennel:credential";
+
+    public bool Has(string scope) => Scopes.Contains(scope);
+
+    public ClaimsPrincipal ToPrincipal(string scheme) => new(new ClaimsIdentity(
+        [
+            new Claim(WorkspaceIdClaim, WorkspaceId),
+            new Claim(WorkspaceNameClaim, WorkspaceName),
+            new Claim(CredentialClaim, CredentialId),
+            .. Scopes.Select(s => new Claim(ScopeClaim, s)),
+        ], scheme));
+
+    public static Caller From(ClaimsPrincipal principal) => new(
+        principal.FindFirstValue(WorkspaceIdClaim) ?? throw new InvalidOperationException("The caller has no workspace."),
+        principal.FindFirstValue(WorkspaceNameClaim) ?? "",
+        principal.FindAll(ScopeClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal),
+        principal.FindFirstValue(CredentialClaim) ?? "");
+}

@@ -1,0 +1,70 @@
+using Kennel.Contracts.ApiKeys;
+using Kennel.ControlPlane.Http;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+
+namespace Kennel.ControlPlane.Auth;
+
+/// <summary>One authorization policy per scope, plus one for workers. Endpoints name the scope they need.</summary>
+public static class ScopePolicies
+{
+    public const string Worker = "worker";
+
+    public static string For(string scope) => $"scope:{scope}";
+
+    public static void AddKennelPolicies(this AuthorizationOptions options)
+    {
+        foreach (var scope in Scopes.All)
+        {
+            options.AddPolicy(For(scope), policy => policy
+                .AddAuthenticationSchemes(BearerAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser()
+                .AddRequirements(new ScopeRequirement(scope)));
+        }
+        options.AddPolicy(Worker, policy => policy
+            .AddAuthenticationSchemes(BearerAuthenticationHandler.SchemeName)
+            .RequireClaim(BearerAuthenticationHandler.WorkerIdClaim));
+    }
+}
+
+public sealed class ScopeRequirement(string scope) : AuthorizationHandler<ScopeRequirement>, IAuthorizationRequirement
+{
+    public string Scope { get; } = scope;
+
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ScopeRequirement requirement)
+    {
+        if (context.User.HasClaim(Caller.ScopeClaim, requirement.Scope))
+        {
+            context.Succeed(requirement);
+        }
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Answers failed authorization with problem details: 401 to prove who you are, 403 naming the missing scope.</summary>
+public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler fallback = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        if (authorizeResult.Challenged)
+        {
+            var detail = context.Request.Headers.Authorization.Count == 0
+                ? "Send 'Authorization: Bearer <API key>'."
+                : "The credential is unknown, malformed or revoked.";
+            await ProblemMiddleware.WriteAsync(context, ApiProblem.Unauthorized(detail));
+            return;
+        }
+        if (authorizeResult.Forbidden)
+        {
+            var missing = policy.Requirements.OfType<ScopeRequirement>().Select(r => r.Scope).ToList();
+            var scopes = string.Join(' ', missing);
+            await ProblemMiddleware.WriteAsync(context,
+                ApiProblem.Forbidden(ErrorCodes.InsufficientScope, missing.Count > 0 ? $"Missing scopes: {scopes}" : "This credential may not call this endpoint."),
+                missing.Count > 0 ? $"Bearer error=\"insufficient_scope\", scope=\"{scopes}\"" : null);
+            return;
+        }
+        await fallback.HandleAsync(next, context, policy, authorizeResult);
+    }
+}

@@ -1,0 +1,48 @@
+using Kennel.Contracts.Workers;
+using Kennel.ControlPlane.Workers;
+using Kennel.Sandbox;
+using Kennel.Worker;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Kennel.ControlPlane.Hosting;
+
+/// <summary>
+/// The worker inside <c>kennel serve</c>. It is an ordinary worker that happens to share the process: it speaks the
+/// same HTTP protocol to this server's own address, so a single-node install exercises exactly what a fleet does.
+/// </summary>
+public sealed class EmbeddedWorker(
+    IServer server,
+    IHostApplicationLifetime lifetime,
+    WorkerRegistry registry,
+    ISandboxRuntime sandbox,
+    WorkerCapacity capacity,
+    TimeProvider time,
+    ILoggerFactory loggers) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // The listen address (and a port picked by the OS) is known only once the server has started.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            await started.Task;
+        }
+        var address = server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var enrolled = await registry.EnsureEmbeddedAsync($"embedded@{Environment.MachineName}", capacity, stoppingToken);
+        using var http = ControlPlaneClient.CreateHttpClient(new Uri(Loopback(address) + "/"), enrolled.Credential);
+        var agent = new WorkerAgent(new ControlPlaneClient(http), sandbox, new WorkerAgentOptions { Capacity = capacity }, time,
+            loggers.CreateLogger<WorkerAgent>());
+        await agent.RunAsync(stoppingToken);
+    }
+
+    // A server bound to all interfaces is reached over loopback from inside.
+    private static string Loopback(string address) =>
+        address.Replace("://0.0.0.0:", "://127.0.0.1:", StringComparison.Ordinal)
+            .Replace("://[::]:", "://[::1]:", StringComparison.Ordinal)
+            .Replace("://+:", "://127.0.0.1:", StringComparison.Ordinal)
+            .Replace("://*:", "://127.0.0.1:", StringComparison.Ordinal);
+}

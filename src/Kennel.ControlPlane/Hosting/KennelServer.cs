@@ -1,0 +1,168 @@
+using Kennel.Contracts.Workers;
+using Kennel.ControlPlane.ApiKeys;
+using Kennel.ControlPlane.Auth;
+using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.Sessions;
+using Kennel.ControlPlane.Snapshots;
+using Kennel.ControlPlane.Workers;
+using Kennel.ControlPlane.Workspaces;
+using Kennel.Sandbox;
+using Kennel.Store;
+using Kennel.Worker;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Kennel.ControlPlane.Hosting;
+
+/// <summary>A running control plane: where it listens and the admin key it issued, if this was the first start.</summary>
+public sealed partial class KennelServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private KennelServer(WebApplication app, Database database, string? bootstrapKey)
+    {
+        this.app = app;
+        Database = database;
+        BootstrapKey = bootstrapKey;
+    }
+
+    public Database Database { get; }
+
+    /// <summary>The admin key issued on this start, or null when the installation already had one.</summary>
+    public string? BootstrapKey { get; }
+
+    public Uri Url => new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    public IServiceProvider Services => app.Services;
+
+    /// <summary>
+    /// Opens the store, applies migrations, issues the bootstrap admin key on the first start, checks the sandbox, and
+    /// starts serving. Throws <see cref="SettingsException"/> for anything the operator has to fix.
+    /// </summary>
+    public static async Task<KennelServer> StartAsync(KennelSettings settings, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(settings.DataDir);
+        File.SetUnixFileMode(settings.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var database = settings.DatabaseUrl is { } url
+            ? Database.OpenPostgres(KennelSettings.ToNpgsqlConnectionString(url))
+            : Database.OpenSqlite(Path.Combine(settings.DataDir, "kennel.db"));
+        await Migrator.MigrateAsync(database, cancellationToken);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(settings.ListenUrl);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = settings.MaxBodyBytes;
+        });
+        builder.Logging.ClearProviders();
+        if (logging is null)
+        {
+            builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            // Nothing uses data protection yet; its start-up warning about unencrypted keys would only mislead.
+            builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        }
+        else
+        {
+            logging(builder.Logging);
+        }
+        AddServices(builder.Services, settings, database);
+
+        var app = builder.Build();
+        app.UseMiddleware<ProblemMiddleware>();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapHealth();
+        app.MapSessions();
+        app.MapApiKeys();
+        app.MapWorkers();
+        app.MapWorkerProtocol();
+        app.MapFallback(() => { throw new ApiProblem(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such route."); });
+
+        var bootstrap = await app.Services.GetRequiredService<ApiKeyService>().IssueBootstrapKeyAsync(cancellationToken);
+        if (bootstrap is not null)
+        {
+            await WriteSecretFileAsync(Path.Combine(settings.DataDir, "admin-api-key"), bootstrap.Key, cancellationToken);
+        }
+        if (settings.EmbeddedWorker)
+        {
+            CheckSandbox(app.Services);
+        }
+        await app.StartAsync(cancellationToken);
+        return new KennelServer(app, database, bootstrap?.Key);
+    }
+
+    /// <summary>Completes on SIGTERM/SIGINT (the host's own handling) or when <paramref name="cancellationToken"/> fires.</summary>
+    public async Task WaitForShutdownAsync(CancellationToken cancellationToken) =>
+        await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+
+    private static void AddServices(IServiceCollection services, KennelSettings settings, Database database)
+    {
+        services.AddSingleton(database);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(settings.ControlPlane);
+        services.AddSingleton<ChangeSignal>();
+        services.AddSingleton<SnapshotCatalog>();
+        services.AddSingleton<WorkspaceStore>();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<SessionService>();
+        services.AddSingleton<SessionQueue>();
+        services.AddSingleton<WorkerStore>();
+        services.AddSingleton<WorkerRegistry>();
+        services.AddHostedService<LeaseReaper>();
+        services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization(options => options.AddKennelPolicies());
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        if (settings.EmbeddedWorker)
+        {
+            services.AddSingleton(settings.EmbeddedWorkerCapacity ?? WorkerAgentOptions.DefaultCapacity());
+            services.AddSingleton<ISandboxRuntime>(provider => DefaultSandbox.Create(settings.DataDir, settings.SandboxUid, provider.GetRequiredService<ILoggerFactory>()));
+            services.AddHostedService<EmbeddedWorker>();
+        }
+    }
+
+    /// <summary>A missing or broken sandbox is reported now, in words, rather than as a failure of the first session.</summary>
+    private static void CheckSandbox(IServiceProvider services)
+    {
+        var capabilities = services.GetRequiredService<ISandboxRuntime>().Capabilities;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Kennel.Sandbox");
+        if (!capabilities.Available)
+        {
+            throw new SettingsException(
+                $"The embedded worker cannot run sandboxes: {capabilities.Problem}\n" +
+                "Fix that, or set KENNEL_EMBEDDED_WORKER=false to run the control plane alone with remote workers.");
+        }
+        var report = capabilities.Describe();
+        LogSandbox(logger, report);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {Capabilities}")]
+    private static partial void LogSandbox(ILogger logger, string capabilities);
+
+    private static async Task WriteSecretFileAsync(string path, string secret, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        await using var stream = new FileStream(path, options);
+        await using var writer = new StreamWriter(stream);
+        await writer.WriteLineAsync(secret.AsMemory(), cancellationToken);
+    }
+}

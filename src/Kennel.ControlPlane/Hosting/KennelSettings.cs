@@ -1,0 +1,111 @@
+using System.Globalization;
+using Npgsql;
+
+namespace Kennel.ControlPlane.Hosting;
+
+/// <summary>
+/// Everything <c>kennel serve</c> is configured by, read from <c>KENNEL_*</c> environment variables. A bad value stops
+/// the start with a message naming the variable.
+/// </summary>
+public sealed record KennelSettings
+{
+    public string Listen { get; init; } = "127.0.0.1:4000";
+    public required string DataDir { get; init; }
+    public string? DatabaseUrl { get; init; }
+    public string? ExternalUrl { get; init; }
+    public long MaxBodyBytes { get; init; } = 1024 * 1024;
+    public bool EmbeddedWorker { get; init; } = true;
+    public Contracts.Workers.WorkerCapacity? EmbeddedWorkerCapacity { get; init; }
+    public int SandboxUid { get; init; } = 65534;
+    public ControlPlaneOptions ControlPlane { get; init; } = new();
+
+    public static string DefaultDataDir() =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kennel");
+
+    public static KennelSettings FromEnvironment(Func<string, string?>? read = null)
+    {
+        read ??= Environment.GetEnvironmentVariable;
+        var defaults = new ControlPlaneOptions();
+        var vcpus = Int(read, "KENNEL_WORKER_VCPUS", 0);
+        var memory = Int(read, "KENNEL_WORKER_MEMORY_MB", 0);
+        var slots = Int(read, "KENNEL_WORKER_SLOTS", 0);
+        Contracts.Workers.WorkerCapacity? capacity = null;
+        if (vcpus > 0 || memory > 0 || slots > 0)
+        {
+            var fallback = Worker.WorkerAgentOptions.DefaultCapacity();
+            capacity = new(vcpus > 0 ? vcpus : fallback.Vcpus, memory > 0 ? memory : fallback.MemoryMb, slots > 0 ? slots : fallback.Slots);
+        }
+        return new KennelSettings
+        {
+            Listen = NonEmpty(read("KENNEL_LISTEN")) ?? "127.0.0.1:4000",
+            DataDir = NonEmpty(read("KENNEL_DATA_DIR")) ?? DefaultDataDir(),
+            DatabaseUrl = NonEmpty(read("KENNEL_DATABASE_URL")),
+            ExternalUrl = NonEmpty(read("KENNEL_EXTERNAL_URL")),
+            MaxBodyBytes = Int(read, "KENNEL_MAX_BODY_BYTES", 1024 * 1024),
+            EmbeddedWorker = Bool(read, "KENNEL_EMBEDDED_WORKER", true),
+            EmbeddedWorkerCapacity = capacity,
+            SandboxUid = Int(read, "KENNEL_SANDBOX_UID", 65534),
+            ControlPlane = defaults with
+            {
+                LeaseTtl = TimeSpan.FromSeconds(Int(read, "KENNEL_LEASE_TTL_SECONDS", (int)defaults.LeaseTtl.TotalSeconds)),
+                OutputLimitBytes = Int(read, "KENNEL_OUTPUT_LIMIT_BYTES", defaults.OutputLimitBytes),
+            },
+        };
+    }
+
+    /// <summary>The listen address as a URL Kestrel accepts: <c>host:port</c>, or a full <c>http://</c> URL.</summary>
+    public string ListenUrl => Listen.Contains("://", StringComparison.Ordinal) ? Listen : $"http://{Listen}";
+
+    /// <summary>
+    /// Accepts both forms people paste: <c>postgres://user:pass@host:port/db</c> and Npgsql's <c>Host=…;Database=…</c>.
+    /// </summary>
+    public static string ToNpgsqlConnectionString(string databaseUrl)
+    {
+        if (!databaseUrl.StartsWith("postgres://", StringComparison.Ordinal) && !databaseUrl.StartsWith("postgresql://", StringComparison.Ordinal))
+        {
+            return new NpgsqlConnectionStringBuilder(databaseUrl).ConnectionString;
+        }
+        var uri = new Uri(databaseUrl);
+        var userInfo = uri.UserInfo.Split(':', 2);
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
+        };
+        if (userInfo[0].Length > 0)
+        {
+            builder.Username = Uri.UnescapeDataString(userInfo[0]);
+        }
+        if (userInfo.Length > 1)
+        {
+            builder.Password = Uri.UnescapeDataString(userInfo[1]);
+        }
+        return builder.ConnectionString;
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static int Int(Func<string, string?> read, string name, int fallback)
+    {
+        var value = NonEmpty(read(name));
+        if (value is null)
+        {
+            return fallback;
+        }
+        return int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) && parsed >= 0
+            ? parsed
+            : throw new SettingsException($"{name} must be a non-negative integer, not '{value}'.");
+    }
+
+    private static bool Bool(Func<string, string?> read, string name, bool fallback) => NonEmpty(read(name))?.ToLowerInvariant() switch
+    {
+        null => fallback,
+        "1" or "true" or "yes" or "on" => true,
+        "0" or "false" or "no" or "off" => false,
+        var other => throw new SettingsException($"{name} must be true or false, not '{other}'."),
+    };
+}
+
+/// <summary>A configuration mistake: printed as is, without a stack trace, and the process exits non-zero.</summary>
+public sealed class SettingsException(string message) : Exception(message);

@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+
+namespace Kennel.ControlPlane.Sessions;
+
+/// <summary>
+/// In-process wake-ups: "session X changed" for waiters and followers, and "there is new work or a cancel" for polling
+/// workers. A wake-up is only a hint to look at the store again. Replicas do not share these, so every waiter also
+/// rechecks the store on a short interval; the signal just makes the common single-node case immediate.
+/// </summary>
+public sealed class ChangeSignal
+{
+    private const string QueueKey = "\0queue";
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> waiters = new(StringComparer.Ordinal);
+
+    /// <summary>Take the task before reading the state it guards, so a change between the two is never missed.</summary>
+    public Task SessionChanged(string sessionId) => Get(sessionId);
+
+    public Task QueueChanged() => Get(QueueKey);
+
+    public void PulseSession(string sessionId) => Pulse(sessionId);
+
+    public void PulseQueue() => Pulse(QueueKey);
+
+    /// <summary>Waits for the task or the interval, whichever is first, without throwing on timeout.</summary>
+    public static async Task WaitAsync(Task signal, TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (interval <= TimeSpan.Zero)
+        {
+            return;
+        }
+        await signal.WaitAsync(interval, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private Task Get(string key) =>
+        waiters.GetOrAdd(key, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    private void Pulse(string key)
+    {
+        if (waiters.TryRemove(key, out var source))
+        {
+            source.TrySetResult();
+        }
+    }
+}

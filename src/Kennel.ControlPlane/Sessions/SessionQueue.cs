@@ -1,0 +1,271 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+using Kennel.Contracts.Sessions;
+using Kennel.Contracts.Workers;
+using Kennel.ControlPlane.Hosting;
+using Kennel.ControlPlane.Http;
+using Kennel.Store;
+
+namespace Kennel.ControlPlane.Sessions;
+
+/// <summary>
+/// The durable queue between the API and the workers. Sessions wait here as <c>pending</c>; a worker's poll claims what
+/// fits its free capacity under a lease; the worker's reports move them on; a lease that runs out ends them as
+/// <c>worker_lost</c>. Every step is a conditional update in one transaction, so replicas and retries cannot
+/// double-claim or double-finish. Workers serve every workspace, so these queries span workspaces by design; they
+/// are reachable only with a worker credential.
+/// </summary>
+public sealed class SessionQueue(Database database, ChangeSignal signal, ControlPlaneOptions options, TimeProvider time)
+{
+    private const int ClaimCandidates = 64;
+
+    public async Task<PollResponse> PollAsync(string workerId, PollRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Capacity is not null)
+        {
+            Workers.WorkerRegistry.ValidateCapacity(request.Capacity);
+        }
+        var wait = TimeSpan.FromMilliseconds(Math.Clamp(request.WaitMs, 0, (int)options.MaxPollWait.TotalMilliseconds));
+        var deadline = time.GetUtcNow() + wait;
+        var first = true;
+        while (true)
+        {
+            var queueChanged = signal.QueueChanged();
+            var response = await database.WriteAsync((connection, transaction) => first
+                ? HeartbeatAndClaimAsync(connection, transaction, workerId, request, cancellationToken)
+                : ClaimAsync(connection, transaction, workerId, cancellationToken), cancellationToken);
+            first = false;
+            var remaining = deadline - time.GetUtcNow();
+            if (response.Assignments.Count > 0 || response.Cancel.Count > 0 || remaining <= TimeSpan.Zero)
+            {
+                return response;
+            }
+            await ChangeSignal.WaitAsync(queueChanged, remaining < SessionService.RecheckInterval ? remaining : SessionService.RecheckInterval,
+                time, cancellationToken);
+        }
+    }
+
+    public async Task<ReportResponse> ReportAsync(string workerId, string sessionId, SessionReport report, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var cancel = await database.WriteAsync(async (connection, transaction) =>
+        {
+            var session = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition(
+                "SELECT id, worker_id, status, cancel_requested_at FROM sessions WHERE id = @sessionId", new { sessionId }, transaction,
+                cancellationToken: cancellationToken));
+            if (session is null || session.WorkerId != workerId || session.Status is not ("pending" or "running"))
+            {
+                throw ApiProblem.Conflict(ErrorCodes.SessionNotAssigned,
+                    $"Session '{sessionId}' is not live on this worker; stop running it and drop it.");
+            }
+            if (report.Started && session.Status == "pending")
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE sessions SET status = 'running', started_at = @now WHERE id = @sessionId AND status = 'pending'",
+                    new { sessionId, now }, transaction, cancellationToken: cancellationToken));
+            }
+            await AppendOutputAsync(connection, transaction, sessionId, report.Output, cancellationToken);
+            if (report.Exit is { } exit)
+            {
+                if (!exit.Status.IsTerminal())
+                {
+                    throw ApiProblem.Invalid("exit.status", "An exit must carry a terminal status.");
+                }
+                await SessionStore.FinishAsync(connection, transaction, sessionId,
+                    new SessionOutcome(exit.Status, exit.ExitCode, exit.Error, exit.WallSeconds, exit.CpuSeconds), now, cancellationToken);
+            }
+            return session.CancelRequestedAt is not null;
+        }, cancellationToken);
+        signal.PulseSession(sessionId);
+        if (report.Exit is not null)
+        {
+            signal.PulseQueue(); // capacity came free
+        }
+        return new ReportResponse(cancel);
+    }
+
+    /// <summary>Ends or requeues sessions whose worker stopped polling. Returns how many it settled.</summary>
+    public async Task<int> ReapExpiredLeasesAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var settled = await database.WriteAsync(async (connection, transaction) =>
+        {
+            var expired = await connection.QueryAsync<SessionRow>(new CommandDefinition(
+                $"SELECT id, status, cancel_requested_at FROM sessions WHERE status IN {SessionStore.NonTerminal} " +
+                "AND worker_id IS NOT NULL AND lease_expires_at < @now", new { now }, transaction, cancellationToken: cancellationToken));
+            var ids = new List<string>();
+            foreach (var session in expired)
+            {
+                await SettleLostAsync(connection, transaction, session, "The worker running this session stopped heartbeating.", now, cancellationToken);
+                ids.Add(session.Id);
+            }
+            return ids;
+        }, cancellationToken);
+        foreach (var id in settled)
+        {
+            signal.PulseSession(id);
+        }
+        if (settled.Count > 0)
+        {
+            signal.PulseQueue();
+        }
+        return settled.Count;
+    }
+
+    /// <summary>
+    /// After the control plane itself was down, no worker could heartbeat. Give every lease a fresh term at start, so
+    /// workers that kept running through the outage can report in before they are written off.
+    /// </summary>
+    public Task RenewAllLeasesAsync(CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE sessions SET lease_expires_at = @lease WHERE status IN {SessionStore.NonTerminal} AND worker_id IS NOT NULL",
+            new { lease = LeaseFrom(time.GetUtcNow().ToUnixTimeMilliseconds()) }, transaction, cancellationToken: cancellationToken)),
+            cancellationToken);
+
+    private async Task<PollResponse> HeartbeatAndClaimAsync(
+        DbConnection connection, DbTransaction transaction, string workerId, PollRequest request, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE workers SET last_seen_at = @now, vcpus = COALESCE(@vcpus, vcpus), memory_mb = COALESCE(@memoryMb, memory_mb), " +
+            "slots = COALESCE(@slots, slots) WHERE id = @workerId",
+            new { now, workerId, vcpus = request.Capacity?.Vcpus, memoryMb = request.Capacity?.MemoryMb, slots = request.Capacity?.Slots },
+            transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE sessions SET lease_expires_at = @lease WHERE worker_id = @workerId AND status IN {SessionStore.NonTerminal}",
+            new { workerId, lease = LeaseFrom(now) }, transaction, cancellationToken: cancellationToken));
+
+        // The worker lists everything it holds. Anything assigned to it that it does not hold never arrived (a lost poll
+        // response: requeue it) or died with a previous process of the worker (it was running: it is lost).
+        var held = request.Held.ToHashSet(StringComparer.Ordinal);
+        var assigned = await connection.QueryAsync<SessionRow>(new CommandDefinition(
+            $"SELECT id, status, cancel_requested_at FROM sessions WHERE worker_id = @workerId AND status IN {SessionStore.NonTerminal}",
+            new { workerId }, transaction, cancellationToken: cancellationToken));
+        foreach (var orphan in assigned.Where(s => !held.Contains(s.Id)))
+        {
+            await SettleLostAsync(connection, transaction, orphan, "The worker restarted and no longer runs this session.", now, cancellationToken);
+            signal.PulseSession(orphan.Id);
+        }
+        return await ClaimAsync(connection, transaction, workerId, cancellationToken);
+    }
+
+    private async Task<PollResponse> ClaimAsync(DbConnection connection, DbTransaction transaction, string workerId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var cancel = (await connection.QueryAsync<string>(new CommandDefinition(
+            $"SELECT id FROM sessions WHERE worker_id = @workerId AND status IN {SessionStore.NonTerminal} AND cancel_requested_at IS NOT NULL",
+            new { workerId }, transaction, cancellationToken: cancellationToken))).ToList();
+
+        var free = await connection.QuerySingleAsync<FreeCapacity>(new CommandDefinition(
+            "SELECT w.vcpus - COALESCE(SUM(s.vcpus), 0) AS vcpus, w.memory_mb - COALESCE(SUM(s.memory_mb), 0) AS memory_mb, " +
+            "w.slots - COUNT(s.id) AS slots FROM workers w " +
+            $"LEFT JOIN sessions s ON s.worker_id = w.id AND s.status IN {SessionStore.NonTerminal} " +
+            "WHERE w.id = @workerId GROUP BY w.id, w.vcpus, w.memory_mb, w.slots", new { workerId }, transaction, cancellationToken: cancellationToken));
+        var claimed = new List<SessionRow>();
+        if (free.Slots > 0)
+        {
+            var candidates = await connection.QueryAsync<SessionRow>(new CommandDefinition(
+                "SELECT id, workspace_id, snapshot, spec, vcpus, memory_mb, timeout_ms FROM sessions " +
+                "WHERE status = 'pending' AND worker_id IS NULL AND cancel_requested_at IS NULL ORDER BY id LIMIT @limit" + database.SkipLocked,
+                new { limit = ClaimCandidates }, transaction, cancellationToken: cancellationToken));
+            // First fit in queue order: a session too big for what is free waits; smaller ones behind it may go ahead.
+            foreach (var candidate in candidates)
+            {
+                if (free.Slots == 0)
+                {
+                    break;
+                }
+                if (candidate.Vcpus > free.Vcpus || candidate.MemoryMb > free.MemoryMb)
+                {
+                    continue;
+                }
+                free = new FreeCapacity { Vcpus = free.Vcpus - candidate.Vcpus, MemoryMb = free.MemoryMb - candidate.MemoryMb, Slots = free.Slots - 1 };
+                claimed.Add(candidate);
+            }
+            if (claimed.Count > 0)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE sessions SET worker_id = @workerId, lease_expires_at = @lease WHERE id IN @ids AND status = 'pending' AND worker_id IS NULL",
+                    new { workerId, lease = LeaseFrom(now), ids = claimed.Select(c => c.Id).ToList() }, transaction, cancellationToken: cancellationToken));
+            }
+        }
+        return new PollResponse([.. claimed.Select(ToAssignment)], cancel, (int)options.LeaseTtl.TotalMilliseconds);
+    }
+
+    private static async Task SettleLostAsync(
+        DbConnection connection, DbTransaction transaction, SessionRow session, string why, long now, CancellationToken cancellationToken)
+    {
+        if (session.CancelRequestedAt is not null)
+        {
+            await SessionStore.FinishAsync(connection, transaction, session.Id, new SessionOutcome(SessionStatus.Cancelled), now, cancellationToken);
+        }
+        else if (session.Status == "running")
+        {
+            await SessionStore.FinishAsync(connection, transaction, session.Id,
+                new SessionOutcome(SessionStatus.Failed, Error: new SessionError("worker_lost", why)), now, cancellationToken);
+        }
+        else
+        {
+            // Never started, so nothing ran: back to the queue for another worker.
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE sessions SET worker_id = NULL, lease_expires_at = NULL WHERE id = @Id AND status = 'pending'",
+                new { session.Id }, transaction, cancellationToken: cancellationToken));
+        }
+    }
+
+    private async Task AppendOutputAsync(
+        DbConnection connection, DbTransaction transaction, string sessionId, IReadOnlyList<OutputChunk>? output, CancellationToken cancellationToken)
+    {
+        if (output is null)
+        {
+            return;
+        }
+        foreach (var chunk in output)
+        {
+            if (chunk.Stream is not ("stdout" or "stderr") || chunk.Offset < 0)
+            {
+                throw ApiProblem.Invalid("output", "A chunk's stream is stdout or stderr and its offset is not negative.");
+            }
+            if (chunk.Truncated)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE sessions SET truncated = 1 WHERE id = @sessionId", new { sessionId }, transaction, cancellationToken: cancellationToken));
+            }
+            // The worker enforces the cap; this is the control plane's own guard against a worker that does not.
+            if (chunk.Data.Length == 0 || chunk.Offset >= options.OutputLimitBytes)
+            {
+                continue;
+            }
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO session_output (session_id, stream, byte_offset, data) VALUES (@sessionId, @Stream, @Offset, @Data) " +
+                "ON CONFLICT (session_id, stream, byte_offset) DO NOTHING",
+                new { sessionId, chunk.Stream, chunk.Offset, chunk.Data }, transaction, cancellationToken: cancellationToken));
+        }
+    }
+
+    private SessionAssignment ToAssignment(SessionRow row)
+    {
+        var spec = JsonSerializer.Deserialize(row.Spec, StoreJson.Default.StoredSessionSpec)!;
+        return new SessionAssignment
+        {
+            SessionId = row.Id,
+            Snapshot = row.Snapshot,
+            Argv = spec.Argv(),
+            Env = spec.Env,
+            TimeoutMs = row.TimeoutMs,
+            Vcpus = row.Vcpus,
+            MemoryMb = row.MemoryMb,
+            OutputLimitBytes = options.OutputLimitBytes,
+        };
+    }
+
+    private long LeaseFrom(long now) => now + (long)options.LeaseTtl.TotalMilliseconds;
+
+    private sealed class FreeCapacity
+    {
+        public int Vcpus { get; set; }
+        public int MemoryMb { get; set; }
+        public int Slots { get; set; }
+    }
+}

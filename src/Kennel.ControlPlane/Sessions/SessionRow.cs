@@ -1,0 +1,50 @@
+namespace Kennel.ControlPlane.Sessions;
+
+/// <summary>A <c>sessions</c> row as the store reads it.</summary>
+public sealed class SessionRow
+{
+    public string Id { get; set; } = "";
+    public string WorkspaceId { get; set; } = "";
+    public string WorkspaceName { get; set; } = "";
+    public string Status { get; set; } = "";
+    public string Snapshot { get; set; } = "";
+    public string Spec { get; set; } = "";
+    public int Vcpus { get; set; }
+    public int MemoryMb { get; set; }
+    public long TimeoutMs { get; set; }
+    public int? ExitCode { get; set; }
+    public string? Stdout { get; set; }
+    public string? Stderr { get; set; }
+    public long Truncated { get; set; }
+    public string? ErrorCode { get; set; }
+    public string? ErrorMessage { get; set; }
+    public long CreatedAt { get; set; }
+    public long? StartedAt { get; set; }
+    public long? EndedAt { get; set; }
+    public string? WorkerId { get; set; }
+    public long? LeaseExpiresAt { get; set; }
+    public long? CancelRequestedAt { get; set; }
+    public double VcpuSeconds { get; set; }
+    public double CpuSeconds { get; set; }
+}
+
+/// <summary>The parts of a session's request kept as one JSON column: they are read back whole and never queried.</summary>
+public sealed record StoredSessionSpec
+{
+    public string? Script { get; init; }
+    public IReadOnlyList<string>? Command { get; init; }
+    public required IReadOnlyDictionary<string, string> Env { get; init; }
+    public required string NetworkMode { get; init; }
+    public required IReadOnlyDictionary<string, string> Metadata { get; init; }
+
+    /// <summary>What the sandbox executes: a script runs under <c>/bin/sh -c</c>, a command as given.</summary>
+    public IReadOnlyList<string> Argv() => Script is { } script ? ["/bin/sh", "-c", script] : Command ?? [];
+}
+
+/// <summary>One stored chunk of a live session's output.</summary>
+public sealed class OutputChunkRow
+{
+    public string Stream { get; set; } = "";
+    public long ByteOffset { get; set; }
+    public string Data { get; set; } = "";
+}

@@ -1,0 +1,162 @@
+using System.Data.Common;
+using System.Text;
+using Dapper;
+using Kennel.Contracts.Sessions;
+using Kennel.Store;
+
+namespace Kennel.ControlPlane.Sessions;
+
+/// <summary>
+/// Session queries for people and their tools. Every one of them names the workspace in its SQL, so a caller can never
+/// read or change another workspace's session, whatever the id.
+/// </summary>
+public sealed class SessionStore(Database database)
+{
+    internal const string SelectColumns =
+        "SELECT s.id, s.workspace_id, w.name AS workspace_name, s.status, s.snapshot, s.spec, s.vcpus, s.memory_mb, s.timeout_ms, " +
+        "s.exit_code, s.stdout, s.stderr, s.truncated, s.error_code, s.error_message, s.created_at, s.started_at, s.ended_at, " +
+        "s.worker_id, s.lease_expires_at, s.cancel_requested_at, s.vcpu_seconds, s.cpu_seconds " +
+        "FROM sessions s JOIN workspaces w ON w.id = s.workspace_id";
+
+    internal const string NonTerminal = "('pending', 'running')";
+
+    public Task InsertAsync(SessionRow row, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO sessions (id, workspace_id, status, snapshot, spec, vcpus, memory_mb, timeout_ms, created_at) " +
+            "VALUES (@Id, @WorkspaceId, @Status, @Snapshot, @Spec, @Vcpus, @MemoryMb, @TimeoutMs, @CreatedAt)",
+            row, transaction, cancellationToken: cancellationToken)), cancellationToken);
+
+    public Task<Session?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition(
+                $"{SelectColumns} WHERE s.workspace_id = @workspaceId AND s.id = @id", new { workspaceId, id }, cancellationToken: cancellationToken));
+            return row is null ? null : await WithLiveOutputAsync(connection, row, cancellationToken);
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<Session>> ListAsync(
+        string workspaceId, IReadOnlyList<string> statuses, int limit, string? before, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<Session>>(async connection =>
+        {
+            var sql = new StringBuilder($"{SelectColumns} WHERE s.workspace_id = @workspaceId");
+            if (statuses.Count > 0)
+            {
+                sql.Append(" AND s.status IN @statuses");
+            }
+            if (before is not null)
+            {
+                sql.Append(" AND s.id < @before");
+            }
+            sql.Append(" ORDER BY s.id DESC LIMIT @limit");
+            var rows = await connection.QueryAsync<SessionRow>(new CommandDefinition(
+                sql.ToString(), new { workspaceId, statuses, before, limit }, cancellationToken: cancellationToken));
+            var sessions = new List<Session>();
+            foreach (var row in rows)
+            {
+                sessions.Add(await WithLiveOutputAsync(connection, row, cancellationToken));
+            }
+            return sessions;
+        }, cancellationToken);
+
+    /// <summary>Output chunks of a live session from the given byte offsets on, for following it.</summary>
+    public Task<IReadOnlyList<OutputChunkRow>> ReadOutputAsync(
+        string workspaceId, string id, long stdoutFrom, long stderrFrom, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<OutputChunkRow>>(async connection => [.. await connection.QueryAsync<OutputChunkRow>(new CommandDefinition(
+            "SELECT o.stream, o.byte_offset, o.data FROM session_output o JOIN sessions s ON s.id = o.session_id " +
+            "WHERE s.workspace_id = @workspaceId AND o.session_id = @id " +
+            "AND ((o.stream = 'stdout' AND o.byte_offset >= @stdoutFrom) OR (o.stream = 'stderr' AND o.byte_offset >= @stderrFrom)) " +
+            "ORDER BY o.byte_offset", new { workspaceId, id, stdoutFrom, stderrFrom }, cancellationToken: cancellationToken))], cancellationToken);
+
+    public enum CancelResult { NotFound, Cancelled, Requested, AlreadyFinished }
+
+    /// <summary>
+    /// A session no worker holds yet is cancelled on the spot. One a worker holds is marked, and the worker is told on its
+    /// next poll; it kills the workload and reports <c>cancelled</c>.
+    /// </summary>
+    public Task<CancelResult> CancelAsync(string workspaceId, string id, long now, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var status = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+                "SELECT status FROM sessions WHERE workspace_id = @workspaceId AND id = @id", new { workspaceId, id }, transaction,
+                cancellationToken: cancellationToken));
+            if (status is null)
+            {
+                return CancelResult.NotFound;
+            }
+            if (!SessionStatuses.TryParse(status, out var parsed) || parsed.IsTerminal())
+            {
+                return CancelResult.AlreadyFinished;
+            }
+            var queued = await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE sessions SET status = 'cancelled', ended_at = @now WHERE workspace_id = @workspaceId AND id = @id " +
+                "AND status = 'pending' AND worker_id IS NULL", new { workspaceId, id, now }, transaction, cancellationToken: cancellationToken));
+            if (queued == 1)
+            {
+                return CancelResult.Cancelled;
+            }
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE sessions SET cancel_requested_at = COALESCE(cancel_requested_at, @now) WHERE workspace_id = @workspaceId AND id = @id",
+                new { workspaceId, id, now }, transaction, cancellationToken: cancellationToken));
+            return CancelResult.Requested;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Ends a live session: folds its output chunks into the row and records the outcome. False when it had already ended,
+    /// so two paths racing to finish one session (an exit and a lost lease, say) cannot both win.
+    /// </summary>
+    internal static async Task<bool> FinishAsync(
+        DbConnection connection, DbTransaction transaction, string id, SessionOutcome outcome, long now, CancellationToken cancellationToken)
+    {
+        var chunks = (await connection.QueryAsync<OutputChunkRow>(new CommandDefinition(
+            "SELECT stream, byte_offset, data FROM session_output WHERE session_id = @id ORDER BY byte_offset", new { id }, transaction,
+            cancellationToken: cancellationToken))).ToList();
+        var wallMs = (long)(outcome.WallSeconds * 1000);
+        var updated = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE sessions SET status = @status, exit_code = @exitCode, error_code = @errorCode, error_message = @errorMessage, " +
+            "ended_at = @now, started_at = COALESCE(started_at, @startedAt), stdout = @stdout, stderr = @stderr, " +
+            "vcpu_seconds = vcpus * @wallSeconds, cpu_seconds = @cpuSeconds, lease_expires_at = NULL " +
+            "WHERE id = @id AND status IN " + NonTerminal,
+            new
+            {
+                id,
+                status = outcome.Status.ToWire(),
+                exitCode = outcome.ExitCode,
+                errorCode = outcome.Error?.Code,
+                errorMessage = outcome.Error?.Message,
+                now,
+                startedAt = wallMs > 0 ? now - wallMs : (long?)null,
+                stdout = Concat(chunks, "stdout"),
+                stderr = Concat(chunks, "stderr"),
+                wallSeconds = outcome.WallSeconds,
+                cpuSeconds = outcome.CpuSeconds,
+            }, transaction, cancellationToken: cancellationToken));
+        if (updated == 1)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM session_output WHERE session_id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+        }
+        return updated == 1;
+    }
+
+    private static async Task<Session> WithLiveOutputAsync(DbConnection connection, SessionRow row, CancellationToken cancellationToken)
+    {
+        if (row.Status is not ("pending" or "running"))
+        {
+            return row.ToContract();
+        }
+        var chunks = (await connection.QueryAsync<OutputChunkRow>(new CommandDefinition(
+            "SELECT stream, byte_offset, data FROM session_output WHERE session_id = @Id ORDER BY byte_offset", new { row.Id },
+            cancellationToken: cancellationToken))).ToList();
+        return row.ToContract(Concat(chunks, "stdout"), Concat(chunks, "stderr"));
+    }
+
+    private static string Concat(List<OutputChunkRow> chunks, string stream)
+    {
+        var builder = new StringBuilder();
+        foreach (var chunk in chunks.Where(c => c.Stream == stream))
+        {
+            builder.Append(chunk.Data);
+        }
+        return builder.ToString();
+    }
+}

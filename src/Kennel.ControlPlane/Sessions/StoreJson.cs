@@ -1,0 +1,8 @@
+using System.Text.Json.Serialization;
+
+namespace Kennel.ControlPlane.Sessions;
+
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(StoredSessionSpec))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class StoreJson : JsonSerializerContext;

@@ -1,0 +1,56 @@
+using Kennel.Contracts.ApiKeys;
+using Kennel.Contracts.Workers;
+using Kennel.ControlPlane.Auth;
+using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.Sessions;
+
+namespace Kennel.ControlPlane.Workers;
+
+public static class WorkerEndpoints
+{
+    /// <summary>The fleet as admins see it.</summary>
+    public static void MapWorkers(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/v1/workers").RequireAuthorization(ScopePolicies.For(Scopes.Admin));
+
+        admin.MapGet("", async (HttpContext context, WorkerRegistry workers) => TypedResults.Ok(await workers.ListAsync(context.RequestAborted)));
+
+        admin.MapPost("/tokens", async (HttpContext context, WorkerRegistry workers) =>
+        {
+            var request = context.Request.ContentLength is null or 0 && !context.Request.HasJsonContentType()
+                ? new CreateWorkerTokenRequest(null)
+                : await JsonBody.ReadAsync<CreateWorkerTokenRequest>(context.Request);
+            return TypedResults.Created("/v1/workers", await workers.CreateTokenAsync(request.TtlSeconds, context.RequestAborted));
+        });
+    }
+
+    /// <summary>
+    /// The worker protocol: enroll with a one-time token, then poll (heartbeat, claim, cancel notices) and report
+    /// (started, output, exit) with the per-worker credential. The embedded worker speaks it too, over loopback.
+    /// </summary>
+    public static void MapWorkerProtocol(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/worker/enroll", async (HttpContext context, WorkerRegistry workers) =>
+        {
+            var request = await JsonBody.ReadAsync<EnrollRequest>(context.Request);
+            return TypedResults.Created("/v1/workers", await workers.EnrollAsync(request, context.RequestAborted));
+        });
+
+        var worker = app.MapGroup("/v1/worker").RequireAuthorization(ScopePolicies.Worker);
+
+        worker.MapPost("/poll", async (HttpContext context, SessionQueue queue) =>
+        {
+            var request = await JsonBody.ReadAsync<PollRequest>(context.Request);
+            return TypedResults.Ok(await queue.PollAsync(WorkerId(context), request, context.RequestAborted));
+        });
+
+        worker.MapPost("/sessions/{id}/report", async (HttpContext context, SessionQueue queue, string id) =>
+        {
+            var report = await JsonBody.ReadAsync<SessionReport>(context.Request);
+            return TypedResults.Ok(await queue.ReportAsync(WorkerId(context), id, report, context.RequestAborted));
+        });
+    }
+
+    private static string WorkerId(HttpContext context) =>
+        context.User.FindFirst(BearerAuthenticationHandler.WorkerIdClaim)?.Value ?? throw ApiProblem.Unauthorized("A worker credential is required.");
+}

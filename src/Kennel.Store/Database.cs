@@ -1,0 +1,118 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Kennel.Store;
+
+/// <summary>
+/// The one store abstraction: a SQLite file by default, PostgreSQL when a connection string is given. Both run the same
+/// SQL; the few places where the dialects differ are named here.
+/// </summary>
+public sealed partial class Database : IAsyncDisposable
+{
+    // SQLite allows one writer at a time. Queuing writers here, instead of letting them collide on the file lock and
+    // back off inside SQLite, keeps write latency flat under load.
+    private readonly SemaphoreSlim sqliteWriteLock = new(1, 1);
+    private readonly NpgsqlDataSource? postgres;
+    private readonly string? sqliteConnectionString;
+
+    private Database(StoreProvider provider, NpgsqlDataSource? postgres, string? sqliteConnectionString, string description)
+    {
+        Provider = provider;
+        this.postgres = postgres;
+        this.sqliteConnectionString = sqliteConnectionString;
+        Description = description;
+    }
+
+    public StoreProvider Provider { get; }
+
+    /// <summary>Where the data lives, without credentials, for the start-up report.</summary>
+    public string Description { get; }
+
+    /// <summary>Appended to a row-selecting subquery that claims work, so replicas on PostgreSQL never claim the same row.</summary>
+    public string SkipLocked => Provider == StoreProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "";
+
+    public static Database OpenSqlite(string path)
+    {
+        SQLitePCL.Batteries_V2.Init();
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+        };
+        return new Database(StoreProvider.Sqlite, null, builder.ToString(), $"sqlite:{path}");
+    }
+
+    public static Database OpenPostgres(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var description = $"postgres://{builder.Host}:{builder.Port}/{builder.Database}";
+        return new Database(StoreProvider.Postgres, NpgsqlDataSource.Create(builder.ConnectionString), null, description);
+    }
+
+    public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (postgres is not null)
+        {
+            return await postgres.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        var connection = new SqliteConnection(sqliteConnectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var pragma = connection.CreateCommand();
+        // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes (kill -9) in WAL mode.
+        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one write transaction, committed only if it returns.</summary>
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        var locked = false;
+        if (Provider == StoreProvider.Sqlite)
+        {
+            await sqliteWriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            locked = true;
+        }
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var result = await work(connection, transaction).ConfigureAwait(false);
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            return result;
+        }
+        finally
+        {
+            if (locked)
+            {
+                sqliteWriteLock.Release();
+            }
+        }
+    }
+
+    public Task WriteAsync(Func<DbConnection, DbTransaction, Task> work, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await work(connection, transaction).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/> on a connection outside any transaction, for reads.</summary>
+    public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await work(connection).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (postgres is not null)
+        {
+            await postgres.DisposeAsync().ConfigureAwait(false);
+        }
+        sqliteWriteLock.Dispose();
+    }
+}

@@ -1,0 +1,7 @@
+namespace Kennel.Store;
+
+public enum StoreProvider
+{
+    Sqlite,
+    Postgres,
+}

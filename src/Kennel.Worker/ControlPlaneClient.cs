@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Kennel.Contracts;
+using Kennel.Contracts.Workers;
+
+namespace Kennel.Worker;
+
+/// <summary>The worker's side of the protocol, over HTTP. Everything the worker knows about sessions comes through here.</summary>
+public sealed class ControlPlaneClient(HttpClient http)
+{
+    public static HttpClient CreateHttpClient(Uri baseAddress, string? credential)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2) })
+        {
+            BaseAddress = baseAddress,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        if (credential is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+        }
+        return client;
+    }
+
+    public static async Task<EnrollResponse> EnrollAsync(HttpClient http, EnrollRequest request, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync("v1/worker/enroll", request, KennelJson.Default.EnrollRequest, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync(KennelJson.Default.EnrollResponse, cancellationToken))!;
+    }
+
+    public async Task<PollResponse> PollAsync(PollRequest request, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync("v1/worker/poll", request, KennelJson.Default.PollRequest, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync(KennelJson.Default.PollResponse, cancellationToken))!;
+    }
+
+    /// <summary>Sends a report. Null means the control plane no longer considers the session live here: drop it.</summary>
+    public async Task<ReportResponse?> ReportAsync(string sessionId, SessionReport report, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync($"v1/worker/sessions/{sessionId}/report", report, KennelJson.Default.SessionReport,
+            cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return null;
+        }
+        await EnsureSuccessAsync(response, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync(KennelJson.Default.ReportResponse, cancellationToken))!;
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+        Problem? problem = null;
+        try
+        {
+            problem = await response.Content.ReadFromJsonAsync(KennelJson.Default.Problem, cancellationToken);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not a problem document (a proxy's error page, say); the status code is all there is.
+        }
+        throw new ControlPlaneException(response.StatusCode, problem?.Code, problem?.Detail ?? problem?.Title ?? response.ReasonPhrase ?? "");
+    }
+}
+
+public sealed class ControlPlaneException(HttpStatusCode status, string? code, string message)
+    : Exception($"The control plane answered {(int)status} {code}: {message}")
+{
+    public HttpStatusCode Status { get; } = status;
+    public string? Code { get; } = code;
+
+    /// <summary>Client errors other than a rate limit will not fix themselves by retrying.</summary>
+    public bool IsPermanent => (int)Status is >= 400 and < 500 and not 408 and not 429;
+}

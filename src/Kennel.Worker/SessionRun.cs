@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using Kennel.Contracts.Sessions;
+using Kennel.Contracts.Workers;
+using Kennel.Sandbox;
+using Microsoft.Extensions.Logging;
+
+namespace Kennel.Worker;
+
+/// <summary>
+/// Runs one assigned session: starts the sandbox, streams its output, enforces its timeout, obeys a cancel, and reports
+/// the exit. Reports go out one at a time, in order, and are retried until the control plane has them.
+/// </summary>
+public sealed partial class SessionRun(
+    SessionAssignment assignment, ControlPlaneClient client, ISandboxRuntime sandbox, WorkerAgentOptions options, TimeProvider time, ILogger logger)
+    : IDisposable
+{
+    private readonly CancellationTokenSource cancelled = new();
+    private readonly OutputCapture stdout = new("stdout", assignment.OutputLimitBytes);
+    private readonly OutputCapture stderr = new("stderr", assignment.OutputLimitBytes);
+    private bool dropped;
+
+    public string SessionId => assignment.SessionId;
+
+    /// <summary>Set by the agent when it starts the run; completes when the exit has been reported or dropped.</summary>
+    public Task Completion { get; set; } = Task.CompletedTask;
+
+    public void Dispose() => cancelled.Dispose();
+
+    /// <summary>Asks the run to stop: the workload is killed and the session ends as <c>cancelled</c>.</summary>
+    public void Cancel() => cancelled.Cancel();
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var started = Stopwatch.GetTimestamp();
+        SessionExit exit;
+        try
+        {
+            exit = await ExecuteAsync(started, stopping);
+        }
+        catch (SandboxException failure)
+        {
+            exit = Exit(SessionStatus.Failed, null, new SessionError(failure.Code, failure.Message), started, 0);
+        }
+        if (!dropped)
+        {
+            await SendAsync(new SessionReport { Output = TakeOutput(), Exit = exit }, stopping);
+        }
+    }
+
+    private async Task<SessionExit> ExecuteAsync(long started, CancellationToken stopping)
+    {
+        var spec = new SandboxSpec
+        {
+            SessionId = assignment.SessionId,
+            Snapshot = assignment.Snapshot,
+            Argv = assignment.Argv,
+            Env = assignment.Env,
+            Vcpus = assignment.Vcpus,
+            MemoryMb = assignment.MemoryMb,
+        };
+        await using var process = await sandbox.StartAsync(spec, stopping);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(assignment.TimeoutMs), time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancelled.Token, stopping);
+        using var killOnStop = stop.Token.Register(() => _ = process.KillAsync());
+
+        var pumps = Task.WhenAll(stdout.PumpAsync(process.StandardOutput, CancellationToken.None), stderr.PumpAsync(process.StandardError, CancellationToken.None));
+        var streaming = StreamOutputAsync(pumps, stopping);
+        var result = await process.WaitForExitAsync(CancellationToken.None);
+        await pumps;
+        await streaming;
+
+        if (cancelled.IsCancellationRequested)
+        {
+            return Exit(SessionStatus.Cancelled, null, null, started, result.CpuSeconds);
+        }
+        if (timeout.IsCancellationRequested)
+        {
+            return Exit(SessionStatus.TimedOut, null, new SessionError("timeout", $"The session ran past its timeout of {assignment.TimeoutMs} ms and was killed."),
+                started, result.CpuSeconds);
+        }
+        if (result.OutOfMemory)
+        {
+            return Exit(SessionStatus.Failed, result.ExitCode,
+                new SessionError("out_of_memory", $"The workload exceeded its memory limit of {assignment.MemoryMb} MiB and was killed."), started, result.CpuSeconds);
+        }
+        return result.ExitCode == 0
+            ? Exit(SessionStatus.Succeeded, 0, null, started, result.CpuSeconds)
+            : Exit(SessionStatus.Failed, result.ExitCode, new SessionError("nonzero_exit", $"The workload exited with code {result.ExitCode}."), started, result.CpuSeconds);
+    }
+
+    /// <summary>Says the session started, then sends live output on an interval until the workload's pipes close.</summary>
+    private async Task StreamOutputAsync(Task pumps, CancellationToken stopping)
+    {
+        await SendAsync(new SessionReport { Started = true }, stopping);
+        while (!dropped)
+        {
+            await Task.WhenAny(pumps, Task.Delay(options.OutputFlushInterval, time, stopping));
+            if (pumps.IsCompleted || stopping.IsCancellationRequested)
+            {
+                return; // what is left goes with the exit report
+            }
+            if (TakeOutput() is { Count: > 0 } output)
+            {
+                await SendAsync(new SessionReport { Output = output }, stopping);
+            }
+        }
+    }
+
+    private List<OutputChunk> TakeOutput()
+    {
+        var chunks = new List<OutputChunk>(2);
+        if (stdout.Take() is { } o)
+        {
+            chunks.Add(o);
+        }
+        if (stderr.Take() is { } e)
+        {
+            chunks.Add(e);
+        }
+        return chunks;
+    }
+
+    private async Task SendAsync(SessionReport report, CancellationToken stopping)
+    {
+        for (var attempt = 0; !dropped; attempt++)
+        {
+            try
+            {
+                var response = await client.ReportAsync(assignment.SessionId, report, stopping);
+                if (response is null)
+                {
+                    // The control plane has settled this session already (cancelled, or written off as lost).
+                    dropped = true;
+                    cancelled.Cancel();
+                    LogDropped(logger, assignment.SessionId);
+                }
+                else if (response.Cancel)
+                {
+                    cancelled.Cancel();
+                }
+                return;
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or ControlPlaneException { IsPermanent: false }
+                && !stopping.IsCancellationRequested)
+            {
+                LogReportRetry(logger, assignment.SessionId, exception.Message);
+                await Task.Delay(Backoff.Delay(attempt), time, stopping);
+            }
+        }
+    }
+
+    private static SessionExit Exit(SessionStatus status, int? exitCode, SessionError? error, long started, double cpuSeconds) => new()
+    {
+        Status = status,
+        ExitCode = exitCode,
+        Error = error,
+        WallSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds,
+        CpuSeconds = cpuSeconds,
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} is no longer live on this worker; dropped it")]
+    private static partial void LogDropped(ILogger logger, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Report for session {SessionId} failed ({Reason}); retrying")]
+    private static partial void LogReportRetry(ILogger logger, string sessionId, string reason);
+}

@@ -1,0 +1,21 @@
+using Kennel.Contracts.Workers;
+
+namespace Kennel.Worker;
+
+public sealed record WorkerAgentOptions
+{
+    public required WorkerCapacity Capacity { get; init; }
+
+    /// <summary>How long each poll may be held open by the control plane when there is nothing to do.</summary>
+    public TimeSpan PollWait { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often live output is sent while a session runs. Output at exit goes with the exit report.</summary>
+    public TimeSpan OutputFlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Defaults for this machine: vCPUs overcommitted 4:1 (agent workloads mostly wait), 90% of memory.</summary>
+    public static WorkerCapacity DefaultCapacity()
+    {
+        var memoryMb = (int)Math.Min(int.MaxValue, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024) * 9 / 10);
+        return new WorkerCapacity(Environment.ProcessorCount * 4, Math.Max(memoryMb, 256), 64);
+    }
+}

@@ -1,0 +1,21 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Kennel.Cli;
+
+/// <summary>Options several commands share, declared once.</summary>
+public static class CliOptions
+{
+    public static Option<bool> Json() => new("--json") { Description = "Print JSON for scripts instead of text for people." };
+
+    public static void PrintJson<T>(T value, JsonTypeInfo<T> type) => Console.Out.WriteLine(JsonSerializer.Serialize(value, type));
+
+    public static string Ago(DateTimeOffset? time) => time is not { } t ? "-" : (DateTimeOffset.UtcNow - t) switch
+    {
+        var d when d.TotalSeconds < 60 => $"{Math.Max(0, (int)d.TotalSeconds)}s ago",
+        var d when d.TotalMinutes < 60 => $"{(int)d.TotalMinutes}m ago",
+        var d when d.TotalHours < 48 => $"{(int)d.TotalHours}h ago",
+        var d => $"{(int)d.TotalDays}d ago",
+    };
+}

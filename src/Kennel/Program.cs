@@ -1,0 +1,36 @@
+using System.CommandLine;
+using Kennel.Cli;
+using Kennel.ControlPlane.Hosting;
+
+var root = new RootCommand("""
+    Kennel: a self-hosted control plane that runs workloads in isolated sandboxes on a fleet of workers.
+
+    Start here:
+      kennel serve                                   run the control plane with an embedded worker
+      kennel session run -- echo hello               run a workload and stream its output
+    The CLI talks to KENNEL_URL (default http://localhost:4000) with KENNEL_API_KEY.
+    """);
+root.Subcommands.Add(ServeCommand.Build());
+root.Subcommands.Add(WorkerCommands.Build());
+root.Subcommands.Add(SessionCommands.Build());
+root.Subcommands.Add(ApiKeyCommands.Build());
+
+try
+{
+    // Errors are reported below in one line; the library's handler would print a stack trace.
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (CliException failure)
+{
+    await Console.Error.WriteLineAsync($"kennel: {failure.Message}");
+    return failure.ExitCode;
+}
+catch (SettingsException misconfigured)
+{
+    await Console.Error.WriteLineAsync($"kennel: {misconfigured.Message}");
+    return ExitCodes.Usage;
+}
+catch (OperationCanceledException)
+{
+    return ExitCodes.Cancelled;
+}
