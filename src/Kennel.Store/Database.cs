@@ -32,6 +32,12 @@ public sealed partial class Database : IAsyncDisposable
     /// <summary>Appended to a row-selecting subquery that claims work, so replicas on PostgreSQL never claim the same row.</summary>
     public string SkipLocked => Provider == StoreProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "";
 
+    /// <summary>
+    /// "Is one of this list": Dapper expands a list into <c>IN (@p1, @p2…)</c> for SQLite but hands PostgreSQL an array,
+    /// which needs <c>= ANY(@p)</c>.
+    /// </summary>
+    public string InList(string parameter) => Provider == StoreProvider.Postgres ? $"= ANY(@{parameter})" : $"IN @{parameter}";
+
     public static Database OpenSqlite(string path)
     {
         SQLitePCL.Batteries_V2.Init();

@@ -32,33 +32,46 @@ public sealed partial class SessionRun(
     public async Task RunAsync(CancellationToken stopping)
     {
         var started = Stopwatch.GetTimestamp();
+        ISandboxProcess? process = null;
         SessionExit exit;
         try
         {
-            exit = await ExecuteAsync(started, stopping);
+            process = await sandbox.StartAsync(Spec(), stopping);
+            exit = await SuperviseAsync(process, started, stopping);
         }
         catch (SandboxException failure)
         {
             exit = Exit(SessionStatus.Failed, null, new SessionError(failure.Code, failure.Message), started, 0);
         }
-        if (!dropped)
+        try
         {
-            await SendAsync(new SessionReport { Output = TakeOutput(), Exit = exit }, stopping);
+            if (!dropped)
+            {
+                await SendAsync(new SessionReport { Output = TakeOutput(), Exit = exit }, stopping);
+            }
+        }
+        finally
+        {
+            // Clean-up (cgroup removal) comes after the report, off the path a waiting user sees.
+            if (process is not null)
+            {
+                await process.DisposeAsync();
+            }
         }
     }
 
-    private async Task<SessionExit> ExecuteAsync(long started, CancellationToken stopping)
+    private SandboxSpec Spec() => new()
     {
-        var spec = new SandboxSpec
-        {
-            SessionId = assignment.SessionId,
-            Snapshot = assignment.Snapshot,
-            Argv = assignment.Argv,
-            Env = assignment.Env,
-            Vcpus = assignment.Vcpus,
-            MemoryMb = assignment.MemoryMb,
-        };
-        await using var process = await sandbox.StartAsync(spec, stopping);
+        SessionId = assignment.SessionId,
+        Snapshot = assignment.Snapshot,
+        Argv = assignment.Argv,
+        Env = assignment.Env,
+        Vcpus = assignment.Vcpus,
+        MemoryMb = assignment.MemoryMb,
+    };
+
+    private async Task<SessionExit> SuperviseAsync(ISandboxProcess process, long started, CancellationToken stopping)
+    {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(assignment.TimeoutMs), time);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancelled.Token, stopping);
         using var killOnStop = stop.Token.Register(() => _ = process.KillAsync());

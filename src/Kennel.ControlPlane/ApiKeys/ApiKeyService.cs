@@ -18,9 +18,10 @@ public sealed class ApiKeyService(ApiKeyStore store, WorkspaceStore workspaces, 
     public async Task<CreatedApiKey> CreateAsync(Caller caller, CreateApiKeyRequest request, CancellationToken cancellationToken)
     {
         var name = request.Name?.Trim() ?? "";
-        if (name.Length > 100)
+        // Control characters would garble listings, and PostgreSQL text cannot hold NUL at all.
+        if (name.Length > 100 || name.Any(char.IsControl))
         {
-            throw ApiProblem.Invalid("name", "A key's name is at most 100 characters.");
+            throw ApiProblem.Invalid("name", "A key's name is at most 100 characters, with no control characters.");
         }
         var workspaceName = request.Workspace ?? caller.WorkspaceName;
         if (!WorkspaceName.IsValid(workspaceName))

@@ -23,7 +23,7 @@ using Microsoft.Extensions.Logging;
 namespace Kennel.ControlPlane.Hosting;
 
 /// <summary>A running control plane: where it listens and the admin key it issued, if this was the first start.</summary>
-public sealed partial class KennelServer : IAsyncDisposable
+public sealed class KennelServer : IAsyncDisposable
 {
     private readonly WebApplication app;
 
@@ -56,8 +56,12 @@ public sealed partial class KennelServer : IAsyncDisposable
             : Database.OpenSqlite(Path.Combine(settings.DataDir, "kennel.db"));
         await Migrator.MigrateAsync(database, cancellationToken);
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // The empty builder: no appsettings files (and no file watcher on them), no hosting-startup scan. Kennel is
+        // configured by its environment variables alone, and every piece it needs is added here by name.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
         builder.WebHost.UseUrls(settings.ListenUrl);
+        builder.Services.AddRouting();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -68,8 +72,7 @@ public sealed partial class KennelServer : IAsyncDisposable
         {
             builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-            // Nothing uses data protection yet; its start-up warning about unencrypted keys would only mislead.
-            builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+            builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning); // kennel serve prints its own start line
         }
         else
         {
@@ -128,7 +131,11 @@ public sealed partial class KennelServer : IAsyncDisposable
         services.AddSingleton<WorkerStore>();
         services.AddSingleton<WorkerRegistry>();
         services.AddHostedService<LeaseReaper>();
-        services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
+        // The authentication core without AddAuthentication's data protection: nothing here uses cookies, and its key
+        // ring would cost memory and write keys to disk for no use.
+        services.AddWebEncoders();
+        services.AddAuthenticationCore(options => options.DefaultScheme = BearerAuthenticationHandler.SchemeName);
+        new AuthenticationBuilder(services)
             .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(options => options.AddKennelPolicies());
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
@@ -140,23 +147,20 @@ public sealed partial class KennelServer : IAsyncDisposable
         }
     }
 
-    /// <summary>A missing or broken sandbox is reported now, in words, rather than as a failure of the first session.</summary>
+    /// <summary>
+    /// A missing or broken sandbox stops the start with the reason, rather than failing the first session. (The sandbox
+    /// logs what it enforces when it is created.)
+    /// </summary>
     private static void CheckSandbox(IServiceProvider services)
     {
         var capabilities = services.GetRequiredService<ISandboxRuntime>().Capabilities;
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Kennel.Sandbox");
         if (!capabilities.Available)
         {
             throw new SettingsException(
                 $"The embedded worker cannot run sandboxes: {capabilities.Problem}\n" +
                 "Fix that, or set KENNEL_EMBEDDED_WORKER=false to run the control plane alone with remote workers.");
         }
-        var report = capabilities.Describe();
-        LogSandbox(logger, report);
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {Capabilities}")]
-    private static partial void LogSandbox(ILogger logger, string capabilities);
 
     private static async Task WriteSecretFileAsync(string path, string secret, CancellationToken cancellationToken)
     {

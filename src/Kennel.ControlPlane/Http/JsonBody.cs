@@ -41,6 +41,11 @@ public static class JsonBody
         }
         start += marker.Length;
         var end = message.IndexOf('\'', start);
-        return end > start ? message[start..end] : null;
+        if (end <= start)
+        {
+            return null;
+        }
+        // The message names only the last property; the path names a nested one in full, as resources.gpus.
+        return json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : message[start..end];
     }
 }

@@ -186,8 +186,8 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
             if (claimed.Count > 0)
             {
                 await connection.ExecuteAsync(new CommandDefinition(
-                    "UPDATE sessions SET worker_id = @workerId, lease_expires_at = @lease WHERE id IN @ids AND status = 'pending' AND worker_id IS NULL",
-                    new { workerId, lease = LeaseFrom(now), ids = claimed.Select(c => c.Id).ToList() }, transaction, cancellationToken: cancellationToken));
+                    $"UPDATE sessions SET worker_id = @workerId, lease_expires_at = @lease WHERE id {database.InList("ids")} AND status = 'pending' AND worker_id IS NULL",
+                    new { workerId, lease = LeaseFrom(now), ids = claimed.Select(c => c.Id).ToArray() }, transaction, cancellationToken: cancellationToken));
             }
         }
         return new PollResponse([.. claimed.Select(ToAssignment)], cancel, (int)options.LeaseTtl.TotalMilliseconds);
@@ -237,10 +237,13 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
             {
                 continue;
             }
+            // PostgreSQL text cannot hold NUL. SUB, the ASCII "substitute" character, takes its place on both stores: it is one
+            // UTF-8 byte too, so the byte offsets of this chunk and the next still line up.
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO session_output (session_id, stream, byte_offset, data) VALUES (@sessionId, @Stream, @Offset, @Data) " +
                 "ON CONFLICT (session_id, stream, byte_offset) DO NOTHING",
-                new { sessionId, chunk.Stream, chunk.Offset, chunk.Data }, transaction, cancellationToken: cancellationToken));
+                new { sessionId, chunk.Stream, chunk.Offset, Data = chunk.Data.Replace('\0', '\u001a') }, transaction,
+                cancellationToken: cancellationToken));
         }
     }
 

@@ -41,7 +41,7 @@ public sealed class SessionStore(Database database)
             var sql = new StringBuilder($"{SelectColumns} WHERE s.workspace_id = @workspaceId");
             if (statuses.Count > 0)
             {
-                sql.Append(" AND s.status IN @statuses");
+                sql.Append(" AND s.status ").Append(database.InList("statuses"));
             }
             if (before is not null)
             {
@@ -49,7 +49,7 @@ public sealed class SessionStore(Database database)
             }
             sql.Append(" ORDER BY s.id DESC LIMIT @limit");
             var rows = await connection.QueryAsync<SessionRow>(new CommandDefinition(
-                sql.ToString(), new { workspaceId, statuses, before, limit }, cancellationToken: cancellationToken));
+                sql.ToString(), new { workspaceId, statuses = statuses.ToArray(), before, limit }, cancellationToken: cancellationToken));
             var sessions = new List<Session>();
             foreach (var row in rows)
             {

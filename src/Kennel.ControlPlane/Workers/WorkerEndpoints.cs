@@ -3,6 +3,7 @@ using Kennel.Contracts.Workers;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Sessions;
+using Microsoft.Extensions.Hosting;
 
 namespace Kennel.ControlPlane.Workers;
 
@@ -38,10 +39,19 @@ public static class WorkerEndpoints
 
         var worker = app.MapGroup("/v1/worker").RequireAuthorization(ScopePolicies.Worker);
 
-        worker.MapPost("/poll", async (HttpContext context, SessionQueue queue) =>
+        worker.MapPost("/poll", async (HttpContext context, SessionQueue queue, IHostApplicationLifetime lifetime) =>
         {
             var request = await JsonBody.ReadAsync<PollRequest>(context.Request);
-            return TypedResults.Ok(await queue.PollAsync(WorkerId(context), request, context.RequestAborted));
+            // A held poll must not keep a stopping server waiting: on shutdown it ends early and empty.
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+            try
+            {
+                return TypedResults.Ok(await queue.PollAsync(WorkerId(context), request, stopping.Token));
+            }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                return TypedResults.Ok(new PollResponse([], [], 0));
+            }
         });
 
         worker.MapPost("/sessions/{id}/report", async (HttpContext context, SessionQueue queue, string id) =>

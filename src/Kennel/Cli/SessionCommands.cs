@@ -71,7 +71,7 @@ public static class SessionCommands
                 }
                 return ExitCodes.Ok;
             }
-            var final = await FollowAsync(client, created.Id, cancellationToken);
+            var final = await FollowAsync(client, created.Id, streamOutput: !parse.GetValue(json), cancellationToken);
             if (parse.GetValue(json))
             {
                 CliOptions.PrintJson(final, KennelJson.Default.Session);
@@ -83,9 +83,10 @@ public static class SessionCommands
 
     /// <summary>
     /// Streams output until the session ends. The first Ctrl+C cancels the session and keeps following, so the user sees
-    /// how it ended.
+    /// how it ended. With --json the output is not streamed: stdout must hold the session's JSON alone, and it carries
+    /// the output.
     /// </summary>
-    private static async Task<Session> FollowAsync(KennelClient client, string id, CancellationToken interrupted)
+    private static async Task<Session> FollowAsync(KennelClient client, string id, bool streamOutput, CancellationToken interrupted)
     {
         var cancelSent = false;
         using var interrupt = interrupted.Register(() => cancelSent = true);
@@ -95,7 +96,7 @@ public static class SessionCommands
             {
                 await foreach (var (name, data) in client.EventsAsync($"v1/sessions/{id}/stream", cancelSent ? CancellationToken.None : interrupted))
                 {
-                    if (name == "output")
+                    if (name == "output" && streamOutput)
                     {
                         var output = JsonSerializer.Deserialize(data, KennelJson.Default.SessionOutputEvent)!;
                         var writer = output.Stream == "stderr" ? Console.Error : Console.Out;

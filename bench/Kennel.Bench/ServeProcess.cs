@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Kennel.Bench;
+
+/// <summary>A real <c>kennel serve</c> process, built beside this benchmark.</summary>
+internal sealed class ServeProcess : IDisposable
+{
+    private readonly Process process;
+    private volatile bool listening;
+
+    private ServeProcess(Process process)
+    {
+        this.process = process;
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("listening on", StringComparison.Ordinal) == true)
+            {
+                listening = true;
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public static ServeProcess Start(IReadOnlyDictionary<string, string> env)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kennel.dll"));
+        info.ArgumentList.Add("serve");
+        foreach (var (name, value) in env)
+        {
+            info.Environment[name] = value;
+        }
+        return new ServeProcess(Process.Start(info)!);
+    }
+
+    public async Task WaitUntilListeningAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!listening)
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException("kennel serve did not start");
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    public double RssMegabytes()
+    {
+        var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
+    public async Task StopAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+    }
+
+    public void Dispose() => process.Dispose();
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs Kennel's whole test suite on this machine: installs what the tests need (bubblewrap, PostgreSQL),
+# starts a throwaway PostgreSQL on a free loopback port, runs every test project against SQLite and
+# PostgreSQL, and prints a one-line summary. Needs root (apt-get, and the sandbox's unprivileged uid).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(bubblewrap postgresql util-linux iproute2 python3)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+state=$(mktemp -d /tmp/kennel-test.XXXXXX)
+cleanup() {
+    scripts/start-postgres.sh --stop "$state/postgres"
+    rm -rf "$state"
+}
+trap cleanup EXIT
+eval "$(scripts/start-postgres.sh "$state/postgres")"
+export KENNEL_TEST_POSTGRES
+
+dotnet build Kennel.slnx -c Release -nologo -v quiet
+status=0
+dotnet test Kennel.slnx -c Release --no-build -nologo --logger "trx" --results-directory "$state/results" "$@" || status=$?
+
+passed=0 failed=0 skipped=0
+for trx in "$state"/results/*.trx; do
+    [ -f "$trx" ] || continue
+    counters=$(grep -o '<Counters [^>]*>' "$trx")
+    passed=$((passed + $(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")))
+    failed=$((failed + $(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")))
+    skipped=$((skipped + $(sed -E 's/.* notExecuted="([0-9]+)".*/\1/' <<<"$counters")))
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Kennel.Sandbox.Cgroups;
+using Microsoft.Extensions.Logging;
+
+namespace Kennel.Sandbox;
+
+/// <summary>A workload running under bubblewrap, its tree held by the session's cgroups.</summary>
+internal sealed partial class BubblewrapProcess : ISandboxProcess
+{
+    private static readonly TimeSpan EmptyPollInterval = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan EmptyTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly Process _process;
+    private readonly SessionCgroup? _cgroup;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource<SandboxExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _lifetime;
+
+    public BubblewrapProcess(Process process, SessionCgroup? cgroup, TimeProvider timeProvider, ILogger logger)
+    {
+        _process = process;
+        _cgroup = cgroup;
+        _timeProvider = timeProvider;
+        _logger = logger;
+
+        // The workload reads end-of-file on stdin rather than anything of the worker's.
+        _process.StandardInput.Close();
+        _lifetime = RunLifetimeAsync();
+    }
+
+    public Stream StandardOutput => _process.StandardOutput.BaseStream;
+
+    public Stream StandardError => _process.StandardError.BaseStream;
+
+    public Task<SandboxExit> WaitForExitAsync(CancellationToken cancellationToken) => _exit.Task.WaitAsync(cancellationToken);
+
+    public async Task KillAsync()
+    {
+        if (!_exit.Task.IsCompleted)
+        {
+            if (_cgroup is not null)
+            {
+                _cgroup.Kill();
+            }
+
+            // Without a cgroup that kills trees, killing bwrap is enough: its pid namespace dies with it.
+            if (_cgroup is null || !_cgroup.CanKillTree)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        await _exit.Task;
+    }
+
+    /// <summary>Kills the workload if it still runs, and returns once its cgroups are removed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await KillAsync();
+            await _lifetime;
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+
+    // Reports the exit as soon as the tree is gone and counted, then removes the cgroups: the caller can
+    // report the session while the kernel releases them.
+    private async Task RunLifetimeAsync()
+    {
+        try
+        {
+            await _process.WaitForExitAsync(CancellationToken.None);
+
+            // .NET already reports a signal as 128 + its number, and bwrap passes the workload's status through.
+            var exitCode = _process.ExitCode;
+            if (_cgroup is null)
+            {
+                _exit.SetResult(new SandboxExit(exitCode, OutOfMemory: false, CpuSeconds: 0));
+                return;
+            }
+
+            await WaitUntilEmptyAsync(_cgroup);
+
+            // Read before removal: the counters go with the cgroup.
+            _exit.SetResult(new SandboxExit(exitCode, _cgroup.OutOfMemory(), _cgroup.CpuSeconds()));
+            await _cgroup.RemoveAsync(_timeProvider, _logger);
+        }
+        catch (Exception e) when (!_exit.Task.IsCompleted)
+        {
+            // Whoever waits for the exit hears of the failure; nobody else would.
+            _exit.SetException(e);
+        }
+    }
+
+    // bwrap's pid namespace takes every process down with it, but the kernel finishes that after bwrap exits.
+    private async Task WaitUntilEmptyAsync(SessionCgroup cgroup)
+    {
+        var started = _timeProvider.GetTimestamp();
+        while (cgroup.IsPopulated())
+        {
+            if (_timeProvider.GetElapsedTime(started) > EmptyTimeout)
+            {
+                LogNotEmpty(_logger, EmptyTimeout.TotalSeconds);
+                return;
+            }
+
+            cgroup.Kill();
+            await Task.Delay(EmptyPollInterval, _timeProvider);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox processes were still alive {Seconds} s after the workload exited")]
+    private static partial void LogNotEmpty(ILogger logger, double seconds);
+}

@@ -1,0 +1,277 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using Kennel.Sandbox.Cgroups;
+using Kennel.Sandbox.Snapshots;
+using Microsoft.Extensions.Logging;
+
+namespace Kennel.Sandbox;
+
+/// <summary>
+/// Runs workloads under bubblewrap: new user, pid, net, ipc, uts, mount and cgroup namespaces, a read-only
+/// root built from a snapshot, never as host root, and per-session cgroups for limits, accounting and kill.
+/// </summary>
+public sealed partial class BubblewrapSandbox : ISandboxRuntime
+{
+    private const string RuntimeName = "bubblewrap";
+    private const int MaxSessionIdLength = 128;
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly BubblewrapOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly Setup? _setup;
+
+    /// <summary>Probes the machine once, so <see cref="Capabilities"/> is known before the first session. Blocks for a trivial sandbox run.</summary>
+    public BubblewrapSandbox(BubblewrapOptions options, ILogger<BubblewrapSandbox> logger, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        Validate(options);
+        _options = options;
+        _logger = logger;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+
+        (Capabilities, _setup) = Probe();
+        var description = Capabilities.Describe();
+        LogCapabilities(_logger, description);
+    }
+
+    public SandboxCapabilities Capabilities { get; }
+
+    public async Task<ISandboxProcess> StartAsync(SandboxSpec spec, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (_setup is null)
+        {
+            throw new SandboxException("sandbox_unavailable", Capabilities.Problem ?? "The sandbox runtime is unavailable.");
+        }
+
+        Validate(spec);
+        if (!_setup.Snapshots.TryGet(spec.Snapshot, out var snapshot))
+        {
+            throw new SandboxException("snapshot_not_found", $"No snapshot named '{spec.Snapshot}' on this worker; it has: {string.Join(", ", _setup.Snapshots.Names)}.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var limits = new CgroupLimits((long)spec.MemoryMb << 20, spec.Vcpus, _options.PidsLimit);
+        return await LaunchAsync(_setup, spec.SessionId, snapshot, limits, spec.Env, spec.Argv);
+    }
+
+    private async Task<BubblewrapProcess> LaunchAsync(
+        Setup setup,
+        string sessionId,
+        Snapshot snapshot,
+        CgroupLimits limits,
+        IReadOnlyDictionary<string, string> env,
+        IReadOnlyList<string> argv)
+    {
+        SessionCgroup? cgroup = null;
+        if (!setup.Cgroups.IsEmpty)
+        {
+            try
+            {
+                cgroup = SessionCgroup.Create(setup.Cgroups, sessionId, limits);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new SandboxException("sandbox_start_failed", $"Cannot create the cgroups of session {sessionId}: {e.Message}");
+            }
+        }
+
+        try
+        {
+            var process = await SandboxLauncher.Shared.StartAsync(setup.Command.Build(snapshot, cgroup?.ProcsFiles ?? [], env, argv));
+            return new BubblewrapProcess(process, cgroup, _timeProvider, _logger);
+        }
+        catch (Win32Exception e)
+        {
+            if (cgroup is not null)
+            {
+                await cgroup.RemoveAsync(_timeProvider, _logger);
+            }
+
+            throw new SandboxException("sandbox_start_failed", $"Cannot start the sandbox of session {sessionId}: {e.Message}");
+        }
+    }
+
+    private (SandboxCapabilities, Setup?) Probe()
+    {
+        var bwrap = ExecutableSearch.Find("bwrap");
+        if (bwrap is null)
+        {
+            return (Unavailable("bubblewrap (bwrap) is not installed; install it with: apt-get install bubblewrap"), null);
+        }
+
+        string? setpriv = null;
+        if (Environment.IsPrivilegedProcess)
+        {
+            setpriv = ExecutableSearch.Find("setpriv");
+            if (setpriv is null)
+            {
+                return (Unavailable("the worker runs as root and setpriv, which drops root before bwrap starts, is not installed; install it with: apt-get install util-linux"), null);
+            }
+        }
+
+        SnapshotCatalogue catalogue;
+        try
+        {
+            catalogue = SnapshotCatalogue.CreateBuiltIn(_options.StateDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (Unavailable($"cannot write the sandbox's files under {_options.StateDirectory}: {e.Message}"), null);
+        }
+
+        var setup = new Setup(new BubblewrapCommand(bwrap, setpriv, _options), catalogue, CgroupLayout.Detect(_options.CgroupGroup, _logger));
+        if (setup.Cgroups.RemoveLeftovers(_timeProvider, _logger) is > 0 and var removed)
+        {
+            LogLeftoversRemoved(_logger, removed);
+        }
+
+        var probe = RunProbe(setup);
+        if (probe.ExitCode == BubblewrapCommand.SetupFailedExitCode && !setup.Cgroups.IsEmpty)
+        {
+            // The sandbox could not join its cgroups. Run without them rather than not at all, and say so.
+            LogCgroupsUnusable(_logger, probe.Error);
+            setup = setup with { Cgroups = CgroupLayout.None };
+            probe = RunProbe(setup);
+        }
+
+        if (probe.ExitCode != 0)
+        {
+            return (Unavailable(
+                "bubblewrap cannot create a sandbox here; unprivileged user namespaces may be disabled "
+                + $"(see sysctl user.max_user_namespaces and kernel.unprivileged_userns_clone): exit {probe.ExitCode}: {probe.Error}"), null);
+        }
+
+        var support = setup.Cgroups.Support;
+        var capabilities = new SandboxCapabilities
+        {
+            Available = true,
+            Runtime = RuntimeName,
+            MemoryLimit = support.MemoryLimit,
+            CpuLimit = support.CpuLimit,
+            PidsLimit = support.PidsLimit,
+            CpuAccounting = support.CpuAccounting,
+        };
+        return (capabilities, setup);
+    }
+
+    // The constructor is synchronous by contract, so it blocks on the probe. Task.Run keeps the probe's
+    // continuations off the caller's synchronization context, if it has one, so the block cannot deadlock.
+    private (int ExitCode, string Error) RunProbe(Setup setup) =>
+        Task.Run(() => RunProbeAsync(setup)).GetAwaiter().GetResult();
+
+    private async Task<(int ExitCode, string Error)> RunProbeAsync(Setup setup)
+    {
+        setup.Snapshots.TryGet(SnapshotCatalogue.TestMinimal, out var snapshot);
+        var sessionId = $"probe-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        var limits = new CgroupLimits(64L << 20, 1, _options.PidsLimit);
+        BubblewrapProcess process;
+        try
+        {
+            process = await LaunchAsync(setup, sessionId, snapshot!, limits, new Dictionary<string, string>(), ["true"]);
+        }
+        catch (SandboxException e)
+        {
+            return (-1, e.Message);
+        }
+
+        await using (process)
+        {
+            using var timeout = new CancellationTokenSource(ProbeTimeout, _timeProvider);
+            using var stderr = new StreamReader(process.StandardError);
+            try
+            {
+                var error = await stderr.ReadToEndAsync(timeout.Token);
+                var exit = await process.WaitForExitAsync(timeout.Token);
+                return (exit.ExitCode, error.Trim());
+            }
+            catch (OperationCanceledException)
+            {
+                return (-1, $"a trivial sandbox did not finish within {ProbeTimeout.TotalSeconds} s");
+            }
+        }
+    }
+
+    private static SandboxCapabilities Unavailable(string problem) => new()
+    {
+        Available = false,
+        Problem = problem,
+        Runtime = RuntimeName,
+        MemoryLimit = false,
+        CpuLimit = false,
+        PidsLimit = false,
+        CpuAccounting = false,
+    };
+
+    private static void Validate(BubblewrapOptions options)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.StateDirectory, nameof(options.StateDirectory));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.HostUid, nameof(options.HostUid));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.HostGid, nameof(options.HostGid));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.TmpSizeBytes, nameof(options.TmpSizeBytes));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.WorkdirSizeBytes, nameof(options.WorkdirSizeBytes));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.PidsLimit, nameof(options.PidsLimit));
+        if (!IsPathComponent(options.CgroupGroup))
+        {
+            throw new ArgumentException("The cgroup group must be one path component of letters, digits, '.', '_' or '-'.", nameof(options));
+        }
+    }
+
+    private static void Validate(SandboxSpec spec)
+    {
+        // The session id names the session's cgroup directories, so it must stay one plain path component.
+        if (spec.SessionId.Length > MaxSessionIdLength || !IsPathComponent(spec.SessionId))
+        {
+            throw Invalid($"SessionId must be 1-{MaxSessionIdLength} letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        }
+
+        if (spec.Argv.Count == 0)
+        {
+            throw Invalid("Argv must name a program to run.");
+        }
+
+        if (spec.Argv.Any(a => a.Contains('\0', StringComparison.Ordinal)))
+        {
+            throw Invalid("Argv must not contain NUL characters.");
+        }
+
+        foreach (var (name, value) in spec.Env)
+        {
+            if (name.Length == 0 || name.Contains('=', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal) || value.Contains('\0', StringComparison.Ordinal))
+            {
+                throw Invalid($"Env has an invalid variable '{name}': names must be non-empty without '=', and neither names nor values may contain NUL.");
+            }
+        }
+
+        if (spec.Vcpus < 1)
+        {
+            throw Invalid("Vcpus must be at least 1.");
+        }
+
+        if (spec.MemoryMb < 1)
+        {
+            throw Invalid("MemoryMb must be at least 1.");
+        }
+
+        static SandboxException Invalid(string message) => new("invalid_spec", message);
+    }
+
+    private static bool IsPathComponent(string name) =>
+        name.Length > 0
+        && char.IsAsciiLetterOrDigit(name[0])
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    /// <summary>What the probe found usable: everything a start needs.</summary>
+    private sealed record Setup(BubblewrapCommand Command, SnapshotCatalogue Snapshots, CgroupLayout Cgroups);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox runtime: {Description}")]
+    private static partial void LogCapabilities(ILogger logger, string description);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} empty sandbox cgroups left behind by a worker that did not exit cleanly")]
+    private static partial void LogLeftoversRemoved(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sandboxes cannot join their cgroups, so they run without limits: {Reason}")]
+    private static partial void LogCgroupsUnusable(ILogger logger, string reason);
+}

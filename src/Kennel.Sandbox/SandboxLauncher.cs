@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Kennel.Sandbox;
+
+/// <summary>
+/// Starts every sandbox process from one thread that lives as long as the process.
+/// </summary>
+/// <remarks>
+/// bwrap's --die-with-parent sets PR_SET_PDEATHSIG, and Linux fires that signal when the <em>thread</em> that
+/// forked the child exits, not the process. Process.Start forks on the calling thread, and thread-pool threads
+/// retire when idle, so starting from them would SIGKILL long-running sandboxes at random. A dedicated thread
+/// that never exits keeps the signal for what it is meant for: the worker process dying.
+/// </remarks>
+internal sealed partial class SandboxLauncher
+{
+    private const int CloseRangeCloexec = 1 << 2;
+
+    private readonly BlockingCollection<Request> _requests = [];
+
+    private SandboxLauncher()
+    {
+        var thread = new Thread(Run) { IsBackground = true, Name = "Kennel sandbox launcher" };
+        thread.Start();
+    }
+
+    /// <summary>The process's one launcher: every sandbox must come from the same long-lived thread, whichever runtime starts it.</summary>
+    public static SandboxLauncher Shared { get; } = new();
+
+    public Task<Process> StartAsync(ProcessStartInfo startInfo)
+    {
+        // Continuations must not run on the launcher thread, or one caller's work would delay every other start.
+        var request = new Request(startInfo, new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously));
+        _requests.Add(request);
+        return request.Started.Task;
+    }
+
+    private void Run()
+    {
+        foreach (var request in _requests.GetConsumingEnumerable())
+        {
+            try
+            {
+                MarkDescriptorsCloseOnExec();
+                request.Started.SetResult(Process.Start(request.StartInfo)!);
+            }
+            catch (Exception e)
+            {
+                request.Started.SetException(e);
+            }
+        }
+    }
+
+    // A worker started from a shell or a supervisor may have inherited descriptors without close-on-exec. Nothing
+    // on the way (sh, setpriv, bwrap) closes them, so they would reach the workload: a pipe or socket of the
+    // host's. .NET opens its own descriptors close-on-exec, so marking them all costs the worker nothing.
+    private static void MarkDescriptorsCloseOnExec()
+    {
+        if (CloseRange(3, uint.MaxValue, CloseRangeCloexec) != 0)
+        {
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), "close_range(CLOSE_RANGE_CLOEXEC) failed; sandboxes need Linux 5.11 or later.");
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "close_range", SetLastError = true)]
+    private static partial int CloseRange(uint first, uint last, int flags);
+
+    private sealed record Request(ProcessStartInfo StartInfo, TaskCompletionSource<Process> Started);
+}

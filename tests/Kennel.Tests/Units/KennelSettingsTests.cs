@@ -1,0 +1,126 @@
+using Kennel.ControlPlane.Hosting;
+using Npgsql;
+
+namespace Kennel.Tests.Units;
+
+public sealed class KennelSettingsTests
+{
+    [Fact]
+    public void With_nothing_set_every_default_applies()
+    {
+        var settings = KennelSettings.FromEnvironment(_ => null);
+
+        settings.Listen.ShouldBe("127.0.0.1:4000");
+        settings.ListenUrl.ShouldBe("http://127.0.0.1:4000");
+        settings.DataDir.ShouldBe(KennelSettings.DefaultDataDir());
+        settings.DataDir.ShouldEndWith(".kennel");
+        settings.DatabaseUrl.ShouldBeNull();
+        settings.ExternalUrl.ShouldBeNull();
+        settings.MaxBodyBytes.ShouldBe(1024 * 1024);
+        settings.EmbeddedWorker.ShouldBeTrue();
+        settings.EmbeddedWorkerCapacity.ShouldBeNull();
+        settings.ControlPlane.LeaseTtl.ShouldBe(TimeSpan.FromSeconds(30));
+        settings.ControlPlane.OutputLimitBytes.ShouldBe(1024 * 1024);
+    }
+
+    [Fact]
+    public void Blank_values_count_as_unset()
+    {
+        var settings = KennelSettings.FromEnvironment(_ => "  ");
+
+        settings.Listen.ShouldBe("127.0.0.1:4000");
+        settings.DatabaseUrl.ShouldBeNull();
+        settings.EmbeddedWorker.ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Every_variable_is_read()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["KENNEL_LISTEN"] = "0.0.0.0:5000",
+            ["KENNEL_DATA_DIR"] = "/srv/kennel",
+            ["KENNEL_DATABASE_URL"] = "postgres://k@db/kennel",
+            ["KENNEL_EXTERNAL_URL"] = "https://kennel.example.com",
+            ["KENNEL_MAX_BODY_BYTES"] = "2048",
+            ["KENNEL_EMBEDDED_WORKER"] = "false",
+            ["KENNEL_WORKER_VCPUS"] = "3",
+            ["KENNEL_LEASE_TTL_SECONDS"] = "7",
+            ["KENNEL_OUTPUT_LIMIT_BYTES"] = "999",
+        };
+
+        var settings = KennelSettings.FromEnvironment(name => env.GetValueOrDefault(name));
+
+        settings.Listen.ShouldBe("0.0.0.0:5000");
+        settings.DataDir.ShouldBe("/srv/kennel");
+        settings.DatabaseUrl.ShouldBe("postgres://k@db/kennel");
+        settings.ExternalUrl.ShouldBe("https://kennel.example.com");
+        settings.MaxBodyBytes.ShouldBe(2048);
+        settings.EmbeddedWorker.ShouldBeFalse();
+        settings.EmbeddedWorkerCapacity!.Vcpus.ShouldBe(3);
+        settings.ControlPlane.LeaseTtl.ShouldBe(TimeSpan.FromSeconds(7));
+        settings.ControlPlane.OutputLimitBytes.ShouldBe(999);
+    }
+
+    [Theory]
+    [InlineData("KENNEL_MAX_BODY_BYTES", "lots")]
+    [InlineData("KENNEL_MAX_BODY_BYTES", "-1")]
+    [InlineData("KENNEL_MAX_BODY_BYTES", "1.5")]
+    [InlineData("KENNEL_LEASE_TTL_SECONDS", "30s")]
+    [InlineData("KENNEL_OUTPUT_LIMIT_BYTES", "99999999999")]
+    [InlineData("KENNEL_WORKER_MEMORY_MB", "8G")]
+    [InlineData("KENNEL_SANDBOX_UID", "nobody")]
+    [InlineData("KENNEL_EMBEDDED_WORKER", "maybe")]
+    public void A_bad_value_stops_the_start_naming_the_variable(string name, string value)
+    {
+        var problem = Should.Throw<SettingsException>(() => KennelSettings.FromEnvironment(n => n == name ? value : null));
+
+        problem.Message.ShouldContain(name);
+        problem.Message.ShouldContain(value);
+    }
+
+    [Theory]
+    [InlineData("1", true)]
+    [InlineData("yes", true)]
+    [InlineData("TRUE", true)]
+    [InlineData("off", false)]
+    [InlineData("0", false)]
+    public void Booleans_accept_the_usual_spellings(string value, bool expected) =>
+        KennelSettings.FromEnvironment(n => n == "KENNEL_EMBEDDED_WORKER" ? value : null).EmbeddedWorker.ShouldBe(expected);
+
+    [Fact]
+    public void A_postgres_url_becomes_a_connection_string()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(KennelSettings.ToNpgsqlConnectionString("postgres://kennel:p%40ss%3Aword@db.internal:6543/kennel_prod"));
+
+        builder.Host.ShouldBe("db.internal");
+        builder.Port.ShouldBe(6543);
+        builder.Database.ShouldBe("kennel_prod");
+        builder.Username.ShouldBe("kennel");
+        builder.Password.ShouldBe("p@ss:word");
+    }
+
+    [Fact]
+    public void A_postgresql_url_without_port_or_credentials_uses_the_defaults()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(KennelSettings.ToNpgsqlConnectionString("postgresql://localhost/kennel"));
+
+        builder.Host.ShouldBe("localhost");
+        builder.Port.ShouldBe(5432);
+        builder.Database.ShouldBe("kennel");
+        builder.Username.ShouldBeNull();
+        builder.Password.ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_keyword_connection_string_passes_through()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(KennelSettings.ToNpgsqlConnectionString("Host=pg;Port=5433;Database=k;Username=u;Password=p"));
+
+        builder.Host.ShouldBe("pg");
+        builder.Port.ShouldBe(5433);
+        builder.Database.ShouldBe("k");
+        builder.Username.ShouldBe("u");
+        builder.Password.ShouldBe("p");
+    }
+}
