@@ -33,8 +33,11 @@ public sealed class OutputCapture(string stream, int limitBytes)
         Keep(chars.AsSpan(0, decoder.GetChars([], 0, 0, chars, 0, flush: true)));
     }
 
-    /// <summary>Takes what was read since the last call, or null when there is nothing new.</summary>
-    public OutputChunk? Take()
+    /// <summary>
+    /// Takes up to <paramref name="maxBytes"/> of what was read since the last call (cut at a character boundary), or
+    /// null when there is nothing new. <see cref="HasPending"/> says whether more is left.
+    /// </summary>
+    public OutputChunk? Take(int maxBytes)
     {
         lock (gate)
         {
@@ -42,11 +45,25 @@ public sealed class OutputCapture(string stream, int limitBytes)
             {
                 return null;
             }
-            var chunk = new OutputChunk(Stream, pendingOffset, pending.ToString(), truncated);
-            pendingOffset += Encoding.UTF8.GetByteCount(chunk.Data);
-            pending.Clear();
-            truncationReported = truncated;
+            var text = pending.ToString();
+            var taken = FitWithin(text, maxBytes).ToString();
+            var final = taken.Length == text.Length;
+            var chunk = new OutputChunk(Stream, pendingOffset, taken, final && truncated);
+            pendingOffset += Encoding.UTF8.GetByteCount(taken);
+            pending.Remove(0, taken.Length);
+            truncationReported = final && truncated;
             return chunk;
+        }
+    }
+
+    public bool HasPending
+    {
+        get
+        {
+            lock (gate)
+            {
+                return pending.Length > 0 || (truncated && !truncationReported);
+            }
         }
     }
 

@@ -14,6 +14,12 @@ public sealed partial class SessionRun(
     SessionAssignment assignment, ControlPlaneClient client, ISandboxRuntime sandbox, WorkerAgentOptions options, TimeProvider time, ILogger logger)
     : IDisposable
 {
+    /// <summary>How long a stopping worker keeps trying to report the sessions it had to kill.</summary>
+    private static readonly TimeSpan ShutdownReportGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most output per stream in one report, so a report stays far below the protocol's body limit.</summary>
+    public const int MaxChunkBytes = 128 * 1024;
+
     private readonly CancellationTokenSource cancelled = new();
     private readonly OutputCapture stdout = new("stdout", assignment.OutputLimitBytes);
     private readonly OutputCapture stderr = new("stderr", assignment.OutputLimitBytes);
@@ -43,12 +49,12 @@ public sealed partial class SessionRun(
         {
             exit = Exit(SessionStatus.Failed, null, new SessionError(failure.Code, failure.Message), started, 0);
         }
+        // A stopping worker still says how its sessions ended, within a grace period, rather than leaving them to
+        // look running until a lease runs out.
+        using var grace = new CancellationTokenSource(ShutdownReportGrace, time);
         try
         {
-            if (!dropped)
-            {
-                await SendAsync(new SessionReport { Output = TakeOutput(), Exit = exit }, stopping);
-            }
+            await SendOutputAsync(exit, stopping.IsCancellationRequested ? grace.Token : stopping);
         }
         finally
         {
@@ -86,6 +92,11 @@ public sealed partial class SessionRun(
         {
             return Exit(SessionStatus.Cancelled, null, null, started, result.CpuSeconds);
         }
+        if (stopping.IsCancellationRequested)
+        {
+            return Exit(SessionStatus.Failed, null, new SessionError("worker_shutdown", "The worker shut down and killed this session's workload."),
+                started, result.CpuSeconds);
+        }
         if (timeout.IsCancellationRequested)
         {
             return Exit(SessionStatus.TimedOut, null, new SessionError("timeout", $"The session ran past its timeout of {assignment.TimeoutMs} ms and was killed."),
@@ -112,21 +123,36 @@ public sealed partial class SessionRun(
             {
                 return; // what is left goes with the exit report
             }
-            if (TakeOutput() is { Count: > 0 } output)
+            await SendOutputAsync(null, stopping);
+        }
+    }
+
+    /// <summary>
+    /// Sends everything read so far in reports of bounded size, the <paramref name="exit"/> (if any) riding with the
+    /// last of them. Live output with nothing new sends nothing.
+    /// </summary>
+    private async Task SendOutputAsync(SessionExit? exit, CancellationToken token)
+    {
+        do
+        {
+            var output = TakeOutput();
+            var last = !stdout.HasPending && !stderr.HasPending;
+            if (output.Count > 0 || (last && exit is not null))
             {
-                await SendAsync(new SessionReport { Output = output }, stopping);
+                await SendAsync(new SessionReport { Output = output, Exit = last ? exit : null }, token);
             }
         }
+        while (!dropped && (stdout.HasPending || stderr.HasPending));
     }
 
     private List<OutputChunk> TakeOutput()
     {
         var chunks = new List<OutputChunk>(2);
-        if (stdout.Take() is { } o)
+        if (stdout.Take(MaxChunkBytes) is { } o)
         {
             chunks.Add(o);
         }
-        if (stderr.Take() is { } e)
+        if (stderr.Take(MaxChunkBytes) is { } e)
         {
             chunks.Add(e);
         }

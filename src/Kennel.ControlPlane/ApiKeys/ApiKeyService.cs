@@ -28,7 +28,7 @@ public sealed class ApiKeyService(ApiKeyStore store, WorkspaceStore workspaces, 
         {
             throw ApiProblem.Invalid("workspace", "A workspace name is 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit.");
         }
-        if (!string.Equals(workspaceName, caller.WorkspaceName, StringComparison.Ordinal) && !IsInstallationAdmin(caller))
+        if (!string.Equals(workspaceName, caller.WorkspaceName, StringComparison.Ordinal) && !caller.IsInstallationAdmin)
         {
             throw ApiProblem.Forbidden(ErrorCodes.WorkspaceMismatch, "Only an admin key of the 'default' workspace may create keys for another workspace.");
         }
@@ -112,7 +112,7 @@ public sealed class ApiKeyService(ApiKeyStore store, WorkspaceStore workspaces, 
         {
             return new Workspace(caller.WorkspaceId, caller.WorkspaceName);
         }
-        if (!IsInstallationAdmin(caller))
+        if (!caller.IsInstallationAdmin)
         {
             throw ApiProblem.Forbidden(ErrorCodes.WorkspaceMismatch, "Only an admin key of the 'default' workspace may manage another workspace's keys.");
         }
@@ -130,9 +130,6 @@ public sealed class ApiKeyService(ApiKeyStore store, WorkspaceStore workspaces, 
         lastTouched[id] = now;
         await store.TouchAsync(id, now, cancellationToken);
     }
-
-    private static bool IsInstallationAdmin(Caller caller) =>
-        caller.Has(Scopes.Admin) && string.Equals(caller.WorkspaceName, WorkspaceStore.DefaultName, StringComparison.Ordinal);
 
     private static string KeyId(string tokenId) => $"key_{tokenId}";
 

@@ -12,6 +12,12 @@ public sealed record Caller(string WorkspaceId, string WorkspaceName, IReadOnlyS
 
     public bool Has(string scope) => Scopes.Contains(scope);
 
+    /// <summary>
+    /// An admin of the <c>default</c> workspace administers the installation: other workspaces' keys, and the worker
+    /// fleet, which runs every workspace's sessions. Admins of other workspaces administer only their own.
+    /// </summary>
+    public bool IsInstallationAdmin => Has(Contracts.ApiKeys.Scopes.Admin) && string.Equals(WorkspaceName, "default", StringComparison.Ordinal);
+
     public ClaimsPrincipal ToPrincipal(string scheme) => new(new ClaimsIdentity(
         [
             new Claim(WorkspaceIdClaim, WorkspaceId),

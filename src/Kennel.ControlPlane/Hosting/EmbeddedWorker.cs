@@ -20,23 +20,52 @@ public sealed class EmbeddedWorker(
     ISandboxRuntime sandbox,
     WorkerCapacity capacity,
     TimeProvider time,
-    ILoggerFactory loggers) : BackgroundService
+    ILoggerFactory loggers) : BackgroundService, IHostedLifecycleService
 {
+    private readonly CancellationTokenSource draining = new();
+
+    /// <summary>
+    /// Runs before any hosted service stops, so while Kestrel still answers: the worker kills its sandboxes and reports
+    /// how they ended to this server, instead of leaving them to look running until the next start.
+    /// </summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        await draining.CancelAsync();
+        if (ExecuteTask is { } running)
+        {
+            await running.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override void Dispose()
+    {
+        draining.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, draining.Token);
+        var stopping = linked.Token;
         // The listen address (and a port picked by the OS) is known only once the server has started.
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        using (stopping.Register(() => started.TrySetCanceled(stopping)))
         {
             await started.Task;
         }
         var address = server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var enrolled = await registry.EnsureEmbeddedAsync($"embedded@{Environment.MachineName}", capacity, stoppingToken);
+        var enrolled = await registry.EnsureEmbeddedAsync($"embedded@{Environment.MachineName}", capacity, stopping);
         using var http = ControlPlaneClient.CreateHttpClient(new Uri(Loopback(address) + "/"), enrolled.Credential);
         var agent = new WorkerAgent(new ControlPlaneClient(http), sandbox, new WorkerAgentOptions { Capacity = capacity }, time,
             loggers.CreateLogger<WorkerAgent>());
-        await agent.RunAsync(stoppingToken);
+        await agent.RunAsync(stopping);
     }
 
     // A server bound to all interfaces is reached over loopback from inside.

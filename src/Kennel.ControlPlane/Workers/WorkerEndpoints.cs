@@ -9,10 +9,20 @@ namespace Kennel.ControlPlane.Workers;
 
 public static class WorkerEndpoints
 {
+    public const long WorkerProtocolBodyLimit = 16 * 1024 * 1024;
+
     /// <summary>The fleet as admins see it.</summary>
     public static void MapWorkers(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/v1/workers").RequireAuthorization(ScopePolicies.For(Scopes.Admin));
+        var admin = app.MapGroup("/v1/workers").RequireAuthorization(ScopePolicies.For(Scopes.Admin)).AddEndpointFilter(async (context, next) =>
+        {
+            // Workers run every workspace's sessions, so only the installation's admins may see or add them.
+            if (!Caller.From(context.HttpContext.User).IsInstallationAdmin)
+            {
+                throw ApiProblem.Forbidden(ErrorCodes.WorkspaceMismatch, "Only an admin key of the 'default' workspace may manage workers.");
+            }
+            return await next(context);
+        });
 
         admin.MapGet("", async (HttpContext context, WorkerRegistry workers) => TypedResults.Ok(await workers.ListAsync(context.RequestAborted)));
 
@@ -37,7 +47,9 @@ public static class WorkerEndpoints
             return TypedResults.Created("/v1/workers", await workers.EnrollAsync(request, context.RequestAborted));
         });
 
-        var worker = app.MapGroup("/v1/worker").RequireAuthorization(ScopePolicies.Worker);
+        // Reports carry output; the worker bounds each one, and this limit is the protocol's own, apart from the public API's.
+        var worker = app.MapGroup("/v1/worker").RequireAuthorization(ScopePolicies.Worker)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(WorkerProtocolBodyLimit));
 
         worker.MapPost("/poll", async (HttpContext context, SessionQueue queue, IHostApplicationLifetime lifetime) =>
         {

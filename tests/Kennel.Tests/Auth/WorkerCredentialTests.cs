@@ -92,8 +92,7 @@ public sealed class WorkerCredentialTests(ServersWithoutWorkers servers) : IClas
         await badTtl.ShouldBeProblemAsync(400, "invalid_request", "ttlSeconds");
     }
 
-    [Theory(Skip = "Product bug, fix in src/Kennel.ControlPlane/Workers: any workspace's admin key can create enrollment tokens, "
-        + "and its worker is then assigned every workspace's sessions (scripts and env included).")]
+    [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
     public async Task Only_an_admin_of_the_default_workspace_can_enroll_workers_which_serve_every_workspace(string store)
     {

@@ -29,8 +29,7 @@ public sealed class SessionLimitTests(SharedServers servers) : IClassFixture<Sha
         cut.Stdout.ShouldBe(new string('€', 333));
     }
 
-    [Theory(Skip = "Product bug, fix in src/Kennel.ControlPlane/Workers or src/Kennel.Worker: a worker report carrying output up to "
-        + "the 1 MiB cap exceeds the 1 MiB KENNEL_MAX_BODY_BYTES, is refused with 413, and the session ends as worker_lost.")]
+    [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
     public async Task A_flood_of_output_is_capped_at_the_default_mebibyte_without_stalling_the_workload(string store)
     {

@@ -13,14 +13,39 @@ public sealed class OutputCaptureTests
 
         // One byte per read: every multibyte character arrives in pieces.
         await capture.PumpAsync(new PiecewiseStream(bytes.Select(b => new[] { b })), CancellationToken.None);
-        var chunk = capture.Take();
+        var chunk = capture.Take(int.MaxValue);
 
         chunk.ShouldNotBeNull();
         chunk.Stream.ShouldBe("stdout");
         chunk.Offset.ShouldBe(0);
         chunk.Data.ShouldBe("héllo ✓ 🐕 done");
         chunk.Truncated.ShouldBeFalse();
-        capture.Take().ShouldBeNull();
+        capture.Take(int.MaxValue).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task Taking_in_bounded_pieces_yields_consecutive_offsets_cut_at_character_boundaries()
+    {
+        var text = string.Concat(Enumerable.Repeat("ab€", 1000));
+        var capture = new OutputCapture("stdout", 1024 * 1024);
+        await capture.PumpAsync(new PiecewiseStream([Encoding.UTF8.GetBytes(text)]), CancellationToken.None);
+
+        var pieces = new List<Kennel.Contracts.Workers.OutputChunk>();
+        while (capture.Take(100) is { } piece)
+        {
+            pieces.Add(piece);
+        }
+
+        capture.HasPending.ShouldBeFalse();
+        pieces.Count.ShouldBeGreaterThan(1);
+        string.Concat(pieces.Select(p => p.Data)).ShouldBe(text);
+        pieces.ShouldAllBe(p => Encoding.UTF8.GetByteCount(p.Data) <= 100);
+        long expected = 0;
+        foreach (var piece in pieces)
+        {
+            piece.Offset.ShouldBe(expected);
+            expected += Encoding.UTF8.GetByteCount(piece.Data);
+        }
     }
 
     [Fact]
@@ -32,7 +57,7 @@ public sealed class OutputCaptureTests
 
         await capture.PumpAsync(new PiecewiseStream([bytes[..(16 * 1024)], bytes[(16 * 1024)..]]), CancellationToken.None);
 
-        capture.Take()!.Data.ShouldBe(text);
+        capture.Take(int.MaxValue)!.Data.ShouldBe(text);
     }
 
     [Fact]
@@ -41,7 +66,7 @@ public sealed class OutputCaptureTests
         var capture = new OutputCapture("stderr", 5);
 
         await capture.PumpAsync(new PiecewiseStream([Encoding.UTF8.GetBytes("abcd€fgh")]), CancellationToken.None);
-        var chunk = capture.Take();
+        var chunk = capture.Take(int.MaxValue);
 
         chunk.ShouldNotBeNull();
         chunk.Data.ShouldBe("abcd");
@@ -54,7 +79,7 @@ public sealed class OutputCaptureTests
         var capture = new OutputCapture("stdout", 1000);
 
         await capture.PumpAsync(new PiecewiseStream(Enumerable.Range(0, 30).Select(_ => Encoding.UTF8.GetBytes(new string('x', 100)))), CancellationToken.None);
-        var chunk = capture.Take()!;
+        var chunk = capture.Take(int.MaxValue)!;
 
         chunk.Data.Length.ShouldBe(1000);
         chunk.Truncated.ShouldBeTrue();
@@ -66,9 +91,9 @@ public sealed class OutputCaptureTests
         var capture = new OutputCapture("stdout", 10);
 
         await capture.PumpAsync(new PiecewiseStream([Encoding.UTF8.GetBytes("0123456")]), CancellationToken.None);
-        var first = capture.Take()!;
+        var first = capture.Take(int.MaxValue)!;
         await capture.PumpAsync(new PiecewiseStream([Encoding.UTF8.GetBytes("789abcdef")]), CancellationToken.None);
-        var second = capture.Take()!;
+        var second = capture.Take(int.MaxValue)!;
         await capture.PumpAsync(new PiecewiseStream([Encoding.UTF8.GetBytes("more")]), CancellationToken.None);
 
         first.Data.ShouldBe("0123456");
@@ -76,7 +101,7 @@ public sealed class OutputCaptureTests
         second.Data.ShouldBe("789");
         second.Offset.ShouldBe(7);
         second.Truncated.ShouldBeTrue();
-        capture.Take().ShouldBeNull();
+        capture.Take(int.MaxValue).ShouldBeNull();
     }
 
     [Fact]
@@ -85,15 +110,15 @@ public sealed class OutputCaptureTests
         var capture = new OutputCapture("stdout", 4);
 
         await capture.PumpAsync(new PiecewiseStream([Encoding.UTF8.GetBytes("abcd")]), CancellationToken.None);
-        var full = capture.Take()!;
+        var full = capture.Take(int.MaxValue)!;
         await capture.PumpAsync(new PiecewiseStream([Encoding.UTF8.GetBytes("e")]), CancellationToken.None);
-        var flag = capture.Take();
+        var flag = capture.Take(int.MaxValue);
 
         full.Data.ShouldBe("abcd");
         flag.ShouldNotBeNull();
         flag.Data.ShouldBe("");
         flag.Truncated.ShouldBeTrue();
-        capture.Take().ShouldBeNull();
+        capture.Take(int.MaxValue).ShouldBeNull();
     }
 
     [Fact]
@@ -102,9 +127,9 @@ public sealed class OutputCaptureTests
         var capture = new OutputCapture("stdout", 1024);
 
         await capture.PumpAsync(new PiecewiseStream([Encoding.UTF8.GetBytes("é€")]), CancellationToken.None);
-        var first = capture.Take()!;
+        var first = capture.Take(int.MaxValue)!;
         await capture.PumpAsync(new PiecewiseStream([Encoding.UTF8.GetBytes("x")]), CancellationToken.None);
-        var second = capture.Take()!;
+        var second = capture.Take(int.MaxValue)!;
 
         first.Offset.ShouldBe(0);
         second.Offset.ShouldBe(5);
@@ -114,7 +139,7 @@ public sealed class OutputCaptureTests
     [Fact]
     public void Nothing_read_means_nothing_to_take()
     {
-        new OutputCapture("stdout", 10).Take().ShouldBeNull();
+        new OutputCapture("stdout", 10).Take(int.MaxValue).ShouldBeNull();
     }
 
     /// <summary>A stream that returns the given pieces one read at a time, as a pipe does when a writer flushes.</summary>
