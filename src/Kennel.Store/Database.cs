@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -13,6 +14,12 @@ public sealed partial class Database : IAsyncDisposable
     // SQLite allows one writer at a time. Queuing writers here, instead of letting them collide on the file lock and
     // back off inside SQLite, keeps write latency flat under load.
     private readonly SemaphoreSlim sqliteWriteLock = new(1, 1);
+
+    // SQLite connections are kept open and configured once: one for the single writer, and a few for readers. Opening
+    // and re-running the pragmas on every query cost more than most queries here.
+    private const int MaxIdleReaders = 16;
+    private readonly ConcurrentBag<DbConnection> idleReaders = [];
+    private DbConnection? sqliteWriter;
     private readonly NpgsqlDataSource? postgres;
     private readonly string? sqliteConnectionString;
 
@@ -46,7 +53,7 @@ public sealed partial class Database : IAsyncDisposable
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
-            Pooling = true,
+            Pooling = false,
         };
         return new Database(StoreProvider.Sqlite, null, builder.ToString(), $"sqlite:{path}");
     }
@@ -76,26 +83,20 @@ public sealed partial class Database : IAsyncDisposable
     /// <summary>Runs <paramref name="work"/> in one write transaction, committed only if it returns.</summary>
     public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
-        var locked = false;
-        if (Provider == StoreProvider.Sqlite)
-        {
-            await sqliteWriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            locked = true;
-        }
-        try
+        if (Provider == StoreProvider.Postgres)
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var result = await work(connection, transaction).ConfigureAwait(false);
-            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-            return result;
+            return await InTransactionAsync(connection, work, cancellationToken).ConfigureAwait(false);
+        }
+        await sqliteWriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            sqliteWriter ??= await OpenAsync(cancellationToken).ConfigureAwait(false);
+            return await InTransactionAsync(sqliteWriter, work, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            if (locked)
-            {
-                sqliteWriteLock.Release();
-            }
+            sqliteWriteLock.Release();
         }
     }
 
@@ -109,8 +110,39 @@ public sealed partial class Database : IAsyncDisposable
     /// <summary>Runs <paramref name="work"/> on a connection outside any transaction, for reads.</summary>
     public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await work(connection).ConfigureAwait(false);
+        if (Provider == StoreProvider.Postgres)
+        {
+            await using var pooled = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            return await work(pooled).ConfigureAwait(false);
+        }
+        var connection = idleReaders.TryTake(out var idle) ? idle : await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var healthy = false;
+        try
+        {
+            var result = await work(connection).ConfigureAwait(false);
+            healthy = true;
+            return result;
+        }
+        finally
+        {
+            if (healthy && idleReaders.Count < MaxIdleReaders)
+            {
+                idleReaders.Add(connection);
+            }
+            else
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<T> InTransactionAsync<T>(
+        DbConnection connection, Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var result = await work(connection, transaction).ConfigureAwait(false);
+        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        return result;
     }
 
     public async ValueTask DisposeAsync()
@@ -118,6 +150,14 @@ public sealed partial class Database : IAsyncDisposable
         if (postgres is not null)
         {
             await postgres.DisposeAsync().ConfigureAwait(false);
+        }
+        while (idleReaders.TryTake(out var reader))
+        {
+            await reader.DisposeAsync().ConfigureAwait(false);
+        }
+        if (sqliteWriter is not null)
+        {
+            await sqliteWriter.DisposeAsync().ConfigureAwait(false);
         }
         sqliteWriteLock.Dispose();
     }

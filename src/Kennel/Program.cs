@@ -34,3 +34,9 @@ catch (OperationCanceledException)
 {
     return ExitCodes.Cancelled;
 }
+catch (Exception unexpected) when (unexpected is IOException or UnauthorizedAccessException or System.Data.Common.DbException or HttpRequestException)
+{
+    // The environment failed us (a file, the database, the network): say what, in one line, without a stack trace.
+    await Console.Error.WriteLineAsync($"kennel: {unexpected.Message}");
+    return ExitCodes.Error;
+}

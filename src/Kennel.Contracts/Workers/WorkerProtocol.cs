@@ -43,6 +43,11 @@ public sealed record SessionAssignment
 public sealed record SessionReport
 {
     public bool Started { get; init; }
+
+    /// <summary>With <see cref="Started"/>: how long the workload had been running when the report was sent, so the
+    /// control plane dates <c>startedAt</c> from when the workload started, not from when it heard.</summary>
+    public long RunningForMs { get; init; }
+
     public IReadOnlyList<OutputChunk>? Output { get; init; }
     public SessionExit? Exit { get; init; }
 }

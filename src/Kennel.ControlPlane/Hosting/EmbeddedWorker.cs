@@ -58,7 +58,11 @@ public sealed class EmbeddedWorker(
         using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
         using (stopping.Register(() => started.TrySetCanceled(stopping)))
         {
-            await started.Task;
+            await started.Task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        if (stopping.IsCancellationRequested)
+        {
+            return; // stopped before the server ever started
         }
         var address = server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var enrolled = await registry.EnsureEmbeddedAsync($"embedded@{Environment.MachineName}", capacity, stopping);

@@ -54,7 +54,16 @@ public sealed class KennelServer : IAsyncDisposable
         var database = settings.DatabaseUrl is { } url
             ? Database.OpenPostgres(KennelSettings.ToNpgsqlConnectionString(url))
             : Database.OpenSqlite(Path.Combine(settings.DataDir, "kennel.db"));
-        await Migrator.MigrateAsync(database, cancellationToken);
+        try
+        {
+            await Migrator.MigrateAsync(database, cancellationToken);
+        }
+        catch (Exception unreachable) when (unreachable is System.Data.Common.DbException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            await database.DisposeAsync();
+            throw new SettingsException($"Cannot open the store at {database.Description}: {unreachable.Message}. Check KENNEL_DATABASE_URL.");
+        }
+        EnsureListenAddressFree(settings);
 
         // The empty builder: no appsettings files (and no file watcher on them), no hosting-startup scan. Kennel is
         // configured by its environment variables alone, and every piece it needs is added here by name.
@@ -144,6 +153,29 @@ public sealed class KennelServer : IAsyncDisposable
             services.AddSingleton(settings.EmbeddedWorkerCapacity ?? WorkerAgentOptions.DefaultCapacity());
             services.AddSingleton<ISandboxRuntime>(provider => DefaultSandbox.Create(settings.DataDir, settings.SandboxUid, provider.GetRequiredService<ILoggerFactory>()));
             services.AddHostedService<EmbeddedWorker>();
+        }
+    }
+
+    /// <summary>
+    /// A taken port is the commonest start-up failure; saying so plainly beats Kestrel's bind exception. (A race with
+    /// another process between this check and the bind still fails the start, only less politely.)
+    /// </summary>
+    private static void EnsureListenAddressFree(KennelSettings settings)
+    {
+        var url = new Uri(settings.ListenUrl);
+        if (url.Port == 0 || !System.Net.IPAddress.TryParse(url.Host.Trim('[', ']'), out var address))
+        {
+            return;
+        }
+        try
+        {
+            var probe = new System.Net.Sockets.TcpListener(address, url.Port);
+            probe.Start();
+            probe.Stop();
+        }
+        catch (System.Net.Sockets.SocketException taken)
+        {
+            throw new SettingsException($"Cannot listen on {settings.Listen}: {taken.Message}. Stop what uses it, or set KENNEL_LISTEN.");
         }
     }
 

@@ -37,7 +37,7 @@ public sealed record KennelSettings
         }
         return new KennelSettings
         {
-            Listen = NonEmpty(read("KENNEL_LISTEN")) ?? "127.0.0.1:4000",
+            Listen = ValidListen(NonEmpty(read("KENNEL_LISTEN")) ?? "127.0.0.1:4000"),
             DataDir = NonEmpty(read("KENNEL_DATA_DIR")) ?? DefaultDataDir(),
             DatabaseUrl = NonEmpty(read("KENNEL_DATABASE_URL")),
             ExternalUrl = NonEmpty(read("KENNEL_EXTERNAL_URL")),
@@ -82,6 +82,22 @@ public sealed record KennelSettings
             builder.Password = Uri.UnescapeDataString(userInfo[1]);
         }
         return builder.ConnectionString;
+    }
+
+    /// <summary>
+    /// <c>host:port</c> or <c>http://host:port</c>, with an explicit port: a typo must never fall back to port 80 on
+    /// every interface.
+    /// </summary>
+    private static string ValidListen(string value)
+    {
+        var url = value.Contains("://", StringComparison.Ordinal) ? value : $"http://{value}";
+        var explicitPort = url.LastIndexOf(':') > url.IndexOf("://", StringComparison.Ordinal) + 2;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || parsed.Scheme != "http" || !explicitPort
+            || parsed.AbsolutePath != "/" || parsed.Host.Length == 0)
+        {
+            throw new SettingsException($"KENNEL_LISTEN must be host:port (e.g. 127.0.0.1:4000 or 0.0.0.0:4000), not '{value}'.");
+        }
+        return value;
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

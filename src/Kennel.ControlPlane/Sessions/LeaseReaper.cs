@@ -12,7 +12,7 @@ public sealed partial class LeaseReaper(SessionQueue queue, ControlPlaneOptions 
     {
         await queue.RenewAllLeasesAsync(stoppingToken);
         using var timer = new PeriodicTimer(options.ReaperInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (await NextTickAsync(timer, stoppingToken))
         {
             try
             {
@@ -27,6 +27,18 @@ public sealed partial class LeaseReaper(SessionQueue queue, ControlPlaneOptions 
                 // The store may be briefly unreachable; the next tick tries again.
                 LogFailed(logger, exception);
             }
+        }
+    }
+
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false; // stopping
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
@@ -20,6 +21,10 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
 {
     private const int ClaimCandidates = 64;
 
+    // A busy worker polls again right after every assignment. Renewing leases and reconciling on each of those polls
+    // would put a heavy write in the path of every session; once a second (well inside any lease) is enough.
+    private readonly ConcurrentDictionary<string, long> lastHeartbeat = new(StringComparer.Ordinal);
+
     public async Task<PollResponse> PollAsync(string workerId, PollRequest request, CancellationToken cancellationToken)
     {
         if (request.Capacity is not null)
@@ -28,7 +33,7 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
         }
         var wait = TimeSpan.FromMilliseconds(Math.Clamp(request.WaitMs, 0, (int)options.MaxPollWait.TotalMilliseconds));
         var deadline = time.GetUtcNow() + wait;
-        var first = true;
+        var first = HeartbeatDue(workerId);
         while (true)
         {
             var queueChanged = signal.QueueChanged();
@@ -44,6 +49,18 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
             await ChangeSignal.WaitAsync(queueChanged, remaining < SessionService.RecheckInterval ? remaining : SessionService.RecheckInterval,
                 time, cancellationToken);
         }
+    }
+
+    private bool HeartbeatDue(string workerId)
+    {
+        var now = time.GetTimestamp();
+        var interval = Math.Min(1000, options.LeaseTtl.TotalMilliseconds / 4);
+        if (lastHeartbeat.TryGetValue(workerId, out var last) && time.GetElapsedTime(last, now).TotalMilliseconds < interval)
+        {
+            return false;
+        }
+        lastHeartbeat[workerId] = now;
+        return true;
     }
 
     public async Task<ReportResponse> ReportAsync(string workerId, string sessionId, SessionReport report, CancellationToken cancellationToken)
@@ -62,8 +79,8 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
             if (report.Started && session.Status == "pending")
             {
                 await connection.ExecuteAsync(new CommandDefinition(
-                    "UPDATE sessions SET status = 'running', started_at = @now WHERE id = @sessionId AND status = 'pending'",
-                    new { sessionId, now }, transaction, cancellationToken: cancellationToken));
+                    "UPDATE sessions SET status = 'running', started_at = @startedAt WHERE id = @sessionId AND status = 'pending'",
+                    new { sessionId, startedAt = now - Math.Clamp(report.RunningForMs, 0, 60_000) }, transaction, cancellationToken: cancellationToken));
             }
             await AppendOutputAsync(connection, transaction, sessionId, report.Output, cancellationToken);
             if (report.Exit is { } exit)

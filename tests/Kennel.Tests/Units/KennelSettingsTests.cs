@@ -71,6 +71,11 @@ public sealed class KennelSettingsTests
     [InlineData("KENNEL_WORKER_MEMORY_MB", "8G")]
     [InlineData("KENNEL_SANDBOX_UID", "nobody")]
     [InlineData("KENNEL_EMBEDDED_WORKER", "maybe")]
+    [InlineData("KENNEL_LISTEN", "nonsense")]
+    [InlineData("KENNEL_LISTEN", "127.0.0.1")]
+    [InlineData("KENNEL_LISTEN", "0.0.0.0:http")]
+    [InlineData("KENNEL_LISTEN", "http://127.0.0.1:4000/base")]
+    [InlineData("KENNEL_LISTEN", "https://127.0.0.1:4000")]
     public void A_bad_value_stops_the_start_naming_the_variable(string name, string value)
     {
         var problem = Should.Throw<SettingsException>(() => KennelSettings.FromEnvironment(n => n == name ? value : null));
@@ -78,6 +83,15 @@ public sealed class KennelSettingsTests
         problem.Message.ShouldContain(name);
         problem.Message.ShouldContain(value);
     }
+
+    [Theory]
+    [InlineData("127.0.0.1:4000")]
+    [InlineData("0.0.0.0:8080")]
+    [InlineData("[::1]:4000")]
+    [InlineData("localhost:4000")]
+    [InlineData("http://127.0.0.1:4000")]
+    public void A_listen_address_with_an_explicit_port_is_accepted(string listen) =>
+        KennelSettings.FromEnvironment(name => name == "KENNEL_LISTEN" ? listen : null).Listen.ShouldBe(listen);
 
     [Theory]
     [InlineData("1", true)]
