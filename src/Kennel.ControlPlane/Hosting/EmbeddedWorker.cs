@@ -65,7 +65,8 @@ public sealed class EmbeddedWorker(
             return; // stopped before the server ever started
         }
         var address = server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var enrolled = await registry.EnsureEmbeddedAsync($"embedded@{Environment.MachineName}", capacity, stopping);
+        // Named by host and port: stable across restarts, and distinct for replicas that share a host and a store.
+        var enrolled = await registry.EnsureEmbeddedAsync($"embedded@{Environment.MachineName}:{new Uri(address).Port}", capacity, stopping);
         using var http = ControlPlaneClient.CreateHttpClient(new Uri(Loopback(address) + "/"), enrolled.Credential);
         var agent = new WorkerAgent(new ControlPlaneClient(http), sandbox, new WorkerAgentOptions { Capacity = capacity }, time,
             loggers.CreateLogger<WorkerAgent>());

@@ -110,18 +110,18 @@ public sealed partial class WorkerRegistry(WorkerStore store, ControlPlaneOption
 
     private static WorkerRow NewRow(string id, string name, string kind, OpaqueToken credential, WorkerCapacity capacity,
         IReadOnlyDictionary<string, string>? labels, long now) => new()
-    {
-        Id = id,
-        Name = name,
-        Kind = kind,
-        CredentialHash = credential.SecretHash,
-        Vcpus = capacity.Vcpus,
-        MemoryMb = capacity.MemoryMb,
-        Slots = capacity.Slots,
-        Labels = JsonSerializer.Serialize(new Dictionary<string, string>(labels ?? new Dictionary<string, string>(), StringComparer.Ordinal),
+        {
+            Id = id,
+            Name = name,
+            Kind = kind,
+            CredentialHash = credential.SecretHash,
+            Vcpus = capacity.Vcpus,
+            MemoryMb = capacity.MemoryMb,
+            Slots = capacity.Slots,
+            Labels = JsonSerializer.Serialize(new Dictionary<string, string>(labels ?? new Dictionary<string, string>(), StringComparer.Ordinal),
             StoreJson.Default.DictionaryStringString),
-        EnrolledAt = now,
-    };
+            EnrolledAt = now,
+        };
 
     private static ApiProblem InvalidToken() => new(StatusCodes.Status401Unauthorized, ErrorCodes.TokenInvalid,
         "The enrollment token is not valid.", "It is unknown, expired or already used. Create a new one with 'kennel worker token create'.");
