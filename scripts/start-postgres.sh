@@ -20,8 +20,12 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 password=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
 printf '%s\n' "$password" > "$dir/pwfile"
 chown postgres:postgres "$dir/pwfile"
-runuser -u postgres -- "$bin/initdb" -D "$dir/data" -U kennel --pwfile="$dir/pwfile" -A scram-sha-256 >"$dir/initdb.log" 2>&1
+if ! runuser -u postgres -- "$bin/initdb" -D "$dir/data" -U kennel --pwfile="$dir/pwfile" -A scram-sha-256 >"$dir/initdb.log" 2>&1; then
+    echo "initdb failed:" >&2; cat "$dir/initdb.log" >&2; exit 1
+fi
 rm -f "$dir/pwfile"
-runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=300" start >/dev/null
+if ! runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=300" start >/dev/null; then
+    echo "PostgreSQL did not start:" >&2; cat "$dir/postgres.log" >&2; exit 1
+fi
 echo "export KENNEL_TEST_POSTGRES='Host=127.0.0.1;Port=$port;Username=kennel;Password=$password;Database=postgres'"

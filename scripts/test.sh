@@ -17,12 +17,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 state=$(mktemp -d /tmp/kennel-test.XXXXXX)
+chmod 0755 "$state" # the postgres user must reach its cluster directory inside
 cleanup() {
     scripts/start-postgres.sh --stop "$state/postgres"
     rm -rf "$state"
 }
 trap cleanup EXIT
-eval "$(scripts/start-postgres.sh "$state/postgres")"
+# An assignment, not eval "$(...)": a failure to start PostgreSQL must stop the run here, not surface as failed tests.
+postgres_env=$(scripts/start-postgres.sh "$state/postgres")
+eval "$postgres_env"
 export KENNEL_TEST_POSTGRES
 
 dotnet build Kennel.slnx -c Release -nologo -v quiet
