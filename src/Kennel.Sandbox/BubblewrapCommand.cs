@@ -5,38 +5,32 @@ using Kennel.Sandbox.Snapshots;
 
 namespace Kennel.Sandbox;
 
-/// <summary>Builds the command line that joins a session's cgroups, drops root and enters bubblewrap.</summary>
+/// <summary>Builds the command line that waits for the session's cgroups, drops root and enters bubblewrap.</summary>
 internal sealed class BubblewrapCommand
 {
-    // Runs as the worker's user, before anything of the workload exists. It opens the snapshot's generated files
-    // as fds 3 and up, moves itself into every cgroup of the session, then execs (setpriv and) bwrap in the same
-    // process, so the whole tree is born inside the cgroups and none of it can escape them. Paths arrive as
-    // arguments and are never interpolated: eval sees only the fd number and a literal "$1".
-    private const string Script = """
-        fd=3
-        n=$1
-        shift
-        while [ "$n" -gt 0 ]; do eval "exec $fd<\"\$1\"" || exit 125; fd=$((fd + 1)); shift; n=$((n - 1)); done
-        n=$1
-        shift
-        while [ "$n" -gt 0 ]; do echo $$ >"$1" || exit 125; shift; n=$((n - 1)); done
-        exec "$@"
-        """;
+    // The gate, when the session has cgroups. It runs as the sandbox's host uid already and never forks: it waits
+    // for one line on stdin, which the worker writes only after moving this process into every cgroup of the
+    // session, then execs bwrap in the same process. So the whole tree is born inside the cgroups. End-of-file
+    // instead of the line means the worker gave up: nothing is started.
+    private const string Gate = "read -r go || exit 125; exec \"$@\"";
 
-    // The shell's redirections reach fd 9 at most.
-    private const int FirstFileFd = 3;
-    private const int MaxFiles = 7;
+    /// <summary>The exit code of the gate when the worker closed its stdin without letting it through.</summary>
+    public const int GateClosedExitCode = 125;
 
-    /// <summary>The exit code of the launching shell when it could not set the sandbox up.</summary>
-    public const int SetupFailedExitCode = 125;
-
+    private readonly string? _userName;
     private readonly string[] _prefix;
     private readonly string[] _sandbox;
     private readonly string[] _filesystem;
 
-    public BubblewrapCommand(string bwrapPath, string? setprivPath, BubblewrapOptions options)
+    /// <param name="bwrapPath">The bwrap executable.</param>
+    /// <param name="userName">From root: the host user .NET switches the child to before exec (see <see cref="HostUser"/>).</param>
+    /// <param name="setprivPath">From root, when <paramref name="userName"/> is null: setpriv, which drops root before bwrap instead.</param>
+    /// <param name="options">The runtime's options.</param>
+    public BubblewrapCommand(string bwrapPath, string? userName, string? setprivPath, BubblewrapOptions options)
     {
-        // Never host root: from root, setpriv switches to the unprivileged host uid before bwrap runs.
+        // Never host root: from root, the forked child switches to the unprivileged host user before its first
+        // exec, or setpriv does before bwrap runs.
+        _userName = userName;
         _prefix = setprivPath is null
             ? [bwrapPath]
             : [setprivPath, $"--reuid={options.HostUid.ToString(CultureInfo.InvariantCulture)}", $"--regid={options.HostGid.ToString(CultureInfo.InvariantCulture)}", "--clear-groups", bwrapPath];
@@ -70,9 +64,13 @@ internal sealed class BubblewrapCommand
         ];
     }
 
-    public ProcessStartInfo Build(Snapshot snapshot, IReadOnlyList<string> cgroupProcsFiles, IReadOnlyDictionary<string, string> env, IReadOnlyList<string> argv)
+    /// <param name="snapshot">The root to build.</param>
+    /// <param name="gated">Whether the child must wait at the gate until the worker has moved it into the session's cgroups.</param>
+    /// <param name="env">The spec's environment.</param>
+    /// <param name="argv">The workload.</param>
+    public ProcessStartInfo Build(Snapshot snapshot, bool gated, IReadOnlyDictionary<string, string> env, IReadOnlyList<string> argv)
     {
-        var startInfo = new ProcessStartInfo("/bin/sh")
+        var startInfo = new ProcessStartInfo(gated ? "/bin/sh" : _prefix[0])
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -81,40 +79,31 @@ internal sealed class BubblewrapCommand
             WorkingDirectory = "/",
         };
 
-        // The launching shell, setpriv and bwrap need no environment; the worker's must not reach them.
+        if (_userName is not null)
+        {
+            // .NET calls setgroups, setgid and setuid in the forked child, before its exec.
+            startInfo.UserName = _userName;
+        }
+
+        // The gate, setpriv and bwrap need no environment; the worker's must not reach them.
         startInfo.Environment.Clear();
 
-        var files = snapshot.Files;
-        if (files.Count > MaxFiles)
-        {
-            throw new InvalidOperationException($"Snapshot {snapshot.Name} has {files.Count} generated files; at most {MaxFiles} fit in the launching shell's descriptors.");
-        }
-
         var arguments = startInfo.ArgumentList;
-        arguments.Add("-c");
-        arguments.Add(Script);
-        arguments.Add("sh");
-        arguments.Add(files.Count.ToString(CultureInfo.InvariantCulture));
-        foreach (var file in files)
+        if (gated)
         {
-            arguments.Add(file.HostPath);
+            arguments.Add("-c");
+            arguments.Add(Gate);
+            arguments.Add("sh");
+            arguments.Add(_prefix[0]);
         }
 
-        arguments.Add(cgroupProcsFiles.Count.ToString(CultureInfo.InvariantCulture));
-        AddAll(arguments, cgroupProcsFiles);
-        AddAll(arguments, _prefix);
+        for (var i = 1; i < _prefix.Length; i++)
+        {
+            arguments.Add(_prefix[i]);
+        }
+
         AddAll(arguments, _sandbox);
         AddAll(arguments, snapshot.MountArguments);
-        for (var i = 0; i < files.Count; i++)
-        {
-            // Read-only twice over: 0444, and the root is remounted read-only after.
-            arguments.Add("--perms");
-            arguments.Add("0444");
-            arguments.Add("--file");
-            arguments.Add((FirstFileFd + i).ToString(CultureInfo.InvariantCulture));
-            arguments.Add(files[i].SandboxPath);
-        }
-
         AddAll(arguments, _filesystem);
         foreach (var (name, value) in env)
         {

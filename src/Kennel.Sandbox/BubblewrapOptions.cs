@@ -3,8 +3,16 @@ namespace Kennel.Sandbox;
 /// <summary>How the bubblewrap runtime runs sandboxes on this worker.</summary>
 public sealed record BubblewrapOptions
 {
-    /// <summary>Where the runtime keeps the files it generates, such as each snapshot's synthetic /etc. Never mounted whole into a sandbox.</summary>
+    /// <summary>The runtime's private directory, e.g. under Kennel's data directory. Never mounted into a sandbox, and need not be readable by the sandbox's uid.</summary>
     public required string StateDirectory { get; init; }
+
+    /// <summary>
+    /// Where the runtime publishes the files sandboxes mount read-only, such as each snapshot's synthetic /etc. The
+    /// sandbox's host uid must be able to read them, so this must not be inside a private data directory; nothing
+    /// secret goes there. Default: <c>/run/kennel-sandbox</c> when the worker is root, else <c>shared</c> under
+    /// <see cref="StateDirectory"/> (the sandbox then runs as the worker's own uid).
+    /// </summary>
+    public string? SharedDirectory { get; init; }
 
     /// <summary>The host uid sandboxes run as when the worker is root, so a sandbox is never host root. Default: nobody.</summary>
     public int HostUid { get; init; } = 65534;

@@ -23,9 +23,6 @@ internal sealed partial class BubblewrapProcess : ISandboxProcess
         _cgroup = cgroup;
         _timeProvider = timeProvider;
         _logger = logger;
-
-        // The workload reads end-of-file on stdin rather than anything of the worker's.
-        _process.StandardInput.Close();
         _lifetime = RunLifetimeAsync();
     }
 

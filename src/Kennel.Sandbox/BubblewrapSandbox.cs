@@ -14,6 +14,10 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
 {
     private const string RuntimeName = "bubblewrap";
     private const int MaxSessionIdLength = 128;
+    private const string DefaultSharedDirectory = "/run/kennel-sandbox";
+
+    // Not an exit code: the probe's own mark for a sandbox that could not be moved into its cgroups.
+    private const int CgroupJoinFailed = -2;
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
 
     private readonly BubblewrapOptions _options;
@@ -54,7 +58,14 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
 
         cancellationToken.ThrowIfCancellationRequested();
         var limits = new CgroupLimits((long)spec.MemoryMb << 20, spec.Vcpus, _options.PidsLimit);
-        return await LaunchAsync(_setup, spec.SessionId, snapshot, limits, spec.Env, spec.Argv);
+        try
+        {
+            return await LaunchAsync(_setup, spec.SessionId, snapshot, limits, spec.Env, spec.Argv);
+        }
+        catch (CgroupJoinException e)
+        {
+            throw new SandboxException("sandbox_start_failed", e.Message);
+        }
     }
 
     private async Task<BubblewrapProcess> LaunchAsync(
@@ -78,19 +89,46 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
             }
         }
 
+        Process process;
         try
         {
-            var process = await SandboxLauncher.Shared.StartAsync(setup.Command.Build(snapshot, cgroup?.ProcsFiles ?? [], env, argv));
-            return new BubblewrapProcess(process, cgroup, _timeProvider, _logger);
+            // The child waits at the gate, alone and without children, until the launcher has moved it into every
+            // cgroup; joining there, right after the start, keeps thread hops out of that wait.
+            Action<Process>? join = cgroup is null ? null : child => JoinAndOpenGate(cgroup, child);
+            process = await SandboxLauncher.Shared.StartAsync(setup.Command.Build(snapshot, gated: cgroup is not null, env, argv), join);
         }
-        catch (Win32Exception e)
+        catch (Exception e) when (e is Win32Exception or IOException or UnauthorizedAccessException)
         {
             if (cgroup is not null)
             {
                 await cgroup.RemoveAsync(_timeProvider, _logger);
             }
 
-            throw new SandboxException("sandbox_start_failed", $"Cannot start the sandbox of session {sessionId}: {e.Message}");
+            if (e is Win32Exception)
+            {
+                throw new SandboxException("sandbox_start_failed", $"Cannot start the sandbox of session {sessionId}: {e.Message}");
+            }
+
+            // The launcher killed the gate before anything of bwrap ran.
+            throw new CgroupJoinException($"Cannot move session {sessionId} into its cgroups: {e.Message}");
+        }
+
+        // The workload reads end-of-file on stdin rather than anything of the worker's.
+        process.StandardInput.Close();
+        return new BubblewrapProcess(process, cgroup, _timeProvider, _logger);
+    }
+
+    private static void JoinAndOpenGate(SessionCgroup cgroup, Process gate)
+    {
+        cgroup.Join(gate.Id);
+        try
+        {
+            gate.StandardInput.BaseStream.Write("\n"u8);
+            gate.StandardInput.BaseStream.Flush();
+        }
+        catch (IOException)
+        {
+            // The gate is gone already, and its exit status says how.
         }
     }
 
@@ -102,34 +140,47 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
             return (Unavailable("bubblewrap (bwrap) is not installed; install it with: apt-get install bubblewrap"), null);
         }
 
+        // From root the child must drop to the host uid before it execs anything. .NET does that in the forked child
+        // when the uid has a plain passwd entry; otherwise setpriv does it, at the cost of one more exec.
+        string? userName = null;
         string? setpriv = null;
         if (Environment.IsPrivilegedProcess)
         {
-            setpriv = ExecutableSearch.Find("setpriv");
-            if (setpriv is null)
+            userName = HostUser.TryResolve(_options.HostUid, _options.HostGid, out var reason);
+            if (userName is null)
             {
-                return (Unavailable("the worker runs as root and setpriv, which drops root before bwrap starts, is not installed; install it with: apt-get install util-linux"), null);
+                setpriv = ExecutableSearch.Find("setpriv");
+                if (setpriv is null)
+                {
+                    return (Unavailable($"the worker runs as root and cannot drop to host uid {_options.HostUid}:{_options.HostGid}: {reason}, "
+                        + "and setpriv, which could, is not installed; install it with: apt-get install util-linux, or set HostUid/HostGid to a user's passwd uid and gid"), null);
+                }
+
+                LogSetprivFallback(_logger, reason);
             }
         }
 
+        var sharedDirectory = _options.SharedDirectory
+            ?? (Environment.IsPrivilegedProcess ? DefaultSharedDirectory : Path.Join(_options.StateDirectory, "shared"));
         SnapshotCatalogue catalogue;
         try
         {
-            catalogue = SnapshotCatalogue.CreateBuiltIn(_options.StateDirectory);
+            catalogue = SnapshotCatalogue.CreateBuiltIn(sharedDirectory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (Unavailable($"cannot write the sandbox's files under {_options.StateDirectory}: {e.Message}"), null);
+            return (Unavailable($"cannot write the sandbox's files under {sharedDirectory}: {e.Message}"), null);
         }
 
-        var setup = new Setup(new BubblewrapCommand(bwrap, setpriv, _options), catalogue, CgroupLayout.Detect(_options.CgroupGroup, _logger));
+        RemoveOldSnapshotFiles();
+        var setup = new Setup(new BubblewrapCommand(bwrap, userName, setpriv, _options), catalogue, CgroupLayout.Detect(_options.CgroupGroup, _logger));
         if (setup.Cgroups.RemoveLeftovers(_timeProvider, _logger) is > 0 and var removed)
         {
             LogLeftoversRemoved(_logger, removed);
         }
 
         var probe = RunProbe(setup);
-        if (probe.ExitCode == BubblewrapCommand.SetupFailedExitCode && !setup.Cgroups.IsEmpty)
+        if (probe.ExitCode == CgroupJoinFailed && !setup.Cgroups.IsEmpty)
         {
             // The sandbox could not join its cgroups. Run without them rather than not at all, and say so.
             LogCgroupsUnusable(_logger, probe.Error);
@@ -172,6 +223,10 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         {
             process = await LaunchAsync(setup, sessionId, snapshot!, limits, new Dictionary<string, string>(), ["true"]);
         }
+        catch (CgroupJoinException e)
+        {
+            return (CgroupJoinFailed, e.Message);
+        }
         catch (SandboxException e)
         {
             return (-1, e.Message);
@@ -194,6 +249,23 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         }
     }
 
+    // Earlier versions generated /etc under the state directory; nothing uses it now. Tidying is best effort.
+    private void RemoveOldSnapshotFiles()
+    {
+        try
+        {
+            var old = Path.Join(_options.StateDirectory, "snapshots");
+            if (Directory.Exists(old))
+            {
+                Directory.Delete(old, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogOldFilesNotRemoved(_logger, e.Message);
+        }
+    }
+
     private static SandboxCapabilities Unavailable(string problem) => new()
     {
         Available = false,
@@ -208,6 +280,11 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
     private static void Validate(BubblewrapOptions options)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(options.StateDirectory, nameof(options.StateDirectory));
+        if (options.SharedDirectory is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(options.SharedDirectory, nameof(options.SharedDirectory));
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.HostUid, nameof(options.HostUid));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.HostGid, nameof(options.HostGid));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.TmpSizeBytes, nameof(options.TmpSizeBytes));
@@ -263,6 +340,9 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         && char.IsAsciiLetterOrDigit(name[0])
         && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
+    /// <summary>A started child could not be moved into its session's cgroups, so it was killed before bwrap ran.</summary>
+    private sealed class CgroupJoinException(string message) : Exception(message);
+
     /// <summary>What the probe found usable: everything a start needs.</summary>
     private sealed record Setup(BubblewrapCommand Command, SnapshotCatalogue Snapshots, CgroupLayout Cgroups);
 
@@ -271,6 +351,12 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} empty sandbox cgroups left behind by a worker that did not exit cleanly")]
     private static partial void LogLeftoversRemoved(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the sandbox files of an earlier version: {Reason}")]
+    private static partial void LogOldFilesNotRemoved(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sandboxes drop root with setpriv, one exec slower, because {Reason}")]
+    private static partial void LogSetprivFallback(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandboxes cannot join their cgroups, so they run without limits: {Reason}")]
     private static partial void LogCgroupsUnusable(ILogger logger, string reason);

@@ -29,10 +29,17 @@ internal sealed partial class SandboxLauncher
     /// <summary>The process's one launcher: every sandbox must come from the same long-lived thread, whichever runtime starts it.</summary>
     public static SandboxLauncher Shared { get; } = new();
 
-    public Task<Process> StartAsync(ProcessStartInfo startInfo)
+    /// <summary>Starts a process from the launcher thread.</summary>
+    /// <param name="startInfo">What to start.</param>
+    /// <param name="started">
+    /// Runs on the launcher thread right after the start, before the caller hears of it, so a child that waits for
+    /// it waits no longer than it takes; it must be short. If it throws, the process is killed and reaped and the
+    /// task fails with that exception.
+    /// </param>
+    public Task<Process> StartAsync(ProcessStartInfo startInfo, Action<Process>? started = null)
     {
         // Continuations must not run on the launcher thread, or one caller's work would delay every other start.
-        var request = new Request(startInfo, new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var request = new Request(startInfo, started, new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously));
         _requests.Add(request);
         return request.Started.Task;
     }
@@ -44,7 +51,18 @@ internal sealed partial class SandboxLauncher
             try
             {
                 MarkDescriptorsCloseOnExec();
-                request.Started.SetResult(Process.Start(request.StartInfo)!);
+                var process = Process.Start(request.StartInfo)!;
+                try
+                {
+                    request.AfterStart?.Invoke(process);
+                }
+                catch
+                {
+                    Abandon(process);
+                    throw;
+                }
+
+                request.Started.SetResult(process);
             }
             catch (Exception e)
             {
@@ -53,8 +71,25 @@ internal sealed partial class SandboxLauncher
         }
     }
 
+    private static void Abandon(Process process)
+    {
+        using (process)
+        {
+            try
+            {
+                process.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+                // It has exited already.
+            }
+
+            process.WaitForExit();
+        }
+    }
+
     // A worker started from a shell or a supervisor may have inherited descriptors without close-on-exec. Nothing
-    // on the way (sh, setpriv, bwrap) closes them, so they would reach the workload: a pipe or socket of the
+    // on the way (the gate, setpriv if used, bwrap) closes them, so they would reach the workload: a pipe or socket of the
     // host's. .NET opens its own descriptors close-on-exec, so marking them all costs the worker nothing.
     private static void MarkDescriptorsCloseOnExec()
     {
@@ -67,5 +102,5 @@ internal sealed partial class SandboxLauncher
     [LibraryImport("libc", EntryPoint = "close_range", SetLastError = true)]
     private static partial int CloseRange(uint first, uint last, int flags);
 
-    private sealed record Request(ProcessStartInfo StartInfo, TaskCompletionSource<Process> Started);
+    private sealed record Request(ProcessStartInfo StartInfo, Action<Process>? AfterStart, TaskCompletionSource<Process> Started);
 }

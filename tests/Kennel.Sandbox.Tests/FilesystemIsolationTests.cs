@@ -94,6 +94,34 @@ public sealed class FilesystemIsolationTests(DefaultOptionsSandbox sandbox) : IC
         var run = await _host.RunAsync("echo 'evil:x:0:0::/:/bin/sh' >> /etc/passwd");
 
         run.ExitCode.ShouldNotBe(0);
-        (await File.ReadAllTextAsync(Path.Join(_host.StateDirectory, "snapshots", "test-minimal", "etc", "passwd"))).ShouldNotContain("evil");
+        foreach (var etc in Directory.GetDirectories(_host.SharedDirectory, "etc-*"))
+        {
+            (await File.ReadAllTextAsync(Path.Join(etc, "passwd"))).ShouldNotContain("evil");
+        }
+    }
+
+    [Fact]
+    public void The_published_etc_is_readable_by_all_and_writable_by_none_but_its_owner()
+    {
+        // The sandbox's uid reads it through bwrap's bind; nobody but the worker may change what sandboxes see.
+        var directories = Directory.GetDirectories(_host.SharedDirectory, "etc-*");
+
+        directories.ShouldNotBeEmpty();
+        const UnixFileMode othersWrite = UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
+        (File.GetUnixFileMode(_host.SharedDirectory) & othersWrite).ShouldBe(UnixFileMode.None);
+        foreach (var etc in directories)
+        {
+            File.GetUnixFileMode(etc).ShouldBe((UnixFileMode)0b111_101_101);
+            foreach (var file in Directory.GetFiles(etc))
+            {
+                File.GetUnixFileMode(file).ShouldBe((UnixFileMode)0b100_100_100, file);
+            }
+        }
+
+        if (Environment.IsPrivilegedProcess)
+        {
+            // From root the sandbox uid is not the worker's, so the files live outside the private state directory.
+            _host.SharedDirectory.ShouldNotStartWith(_host.StateDirectory + "/");
+        }
     }
 }

@@ -75,11 +75,12 @@ public sealed class RuntimeTests(DefaultOptionsSandbox sandbox) : IClassFixture<
     [Fact]
     public async Task A_runtime_that_is_unavailable_refuses_to_start_with_sandbox_unavailable()
     {
-        // A state directory under a regular file cannot be created, so the runtime cannot build its snapshot.
+        // A directory under a regular file cannot be created, so the runtime cannot publish its snapshot's files.
         var file = Path.GetTempFileName();
         try
         {
-            var runtime = new BubblewrapSandbox(new BubblewrapOptions { StateDirectory = Path.Join(file, "state") }, Microsoft.Extensions.Logging.Abstractions.NullLogger<BubblewrapSandbox>.Instance);
+            var options = new BubblewrapOptions { StateDirectory = Path.Join(file, "state"), SharedDirectory = Path.Join(file, "shared") };
+            var runtime = new BubblewrapSandbox(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<BubblewrapSandbox>.Instance);
 
             runtime.Capabilities.Available.ShouldBeFalse();
             runtime.Capabilities.Describe().ShouldStartWith("bubblewrap unavailable: cannot write the sandbox's files");

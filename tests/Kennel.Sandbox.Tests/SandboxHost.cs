@@ -27,6 +27,10 @@ public sealed class SandboxHost : IDisposable
 
     public BubblewrapOptions Options { get; }
 
+    /// <summary>Where the runtime publishes the files sandboxes mount, as the runtime resolves the default.</summary>
+    public string SharedDirectory => Options.SharedDirectory
+        ?? (Environment.IsPrivilegedProcess ? "/run/kennel-sandbox" : Path.Join(StateDirectory, "shared"));
+
     public BubblewrapSandbox Runtime { get; }
 
     public static SandboxSpec Spec(string script, int memoryMb = 256, int vcpus = 1, IReadOnlyDictionary<string, string>? env = null) => new()

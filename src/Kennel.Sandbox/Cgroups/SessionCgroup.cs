@@ -24,8 +24,18 @@ internal sealed partial class SessionCgroup
         ProcsFiles = [.. directories.Select(d => Path.Join(d, "cgroup.procs"))];
     }
 
-    /// <summary>The files a process writes its pid to, to join every cgroup of the session.</summary>
+    /// <summary>The files a pid is written to, to join every cgroup of the session.</summary>
     public IReadOnlyList<string> ProcsFiles { get; }
+
+    /// <summary>Moves <paramref name="pid"/> into every cgroup of the session. Only its future children follow it, so it must have none yet.</summary>
+    public void Join(int pid)
+    {
+        var value = pid.ToString(CultureInfo.InvariantCulture);
+        foreach (var file in ProcsFiles)
+        {
+            CgroupFile.Write(file, value);
+        }
+    }
 
     /// <summary>Whether <see cref="Kill"/> takes the whole tree in one write, racing no fork.</summary>
     public bool CanKillTree => _layout.CanKillTree;

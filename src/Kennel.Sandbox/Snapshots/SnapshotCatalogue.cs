@@ -14,17 +14,15 @@ internal sealed class SnapshotCatalogue
 
     public IEnumerable<string> Names => _snapshots.Keys;
 
-    /// <summary>The built-in snapshots, writing the files they need under <paramref name="stateDirectory"/>.</summary>
-    public static SnapshotCatalogue CreateBuiltIn(string stateDirectory) => new([CreateTestMinimal(stateDirectory)]);
+    /// <summary>The built-in snapshots, publishing the files they mount under <paramref name="sharedDirectory"/>.</summary>
+    public static SnapshotCatalogue CreateBuiltIn(string sharedDirectory) => new([CreateTestMinimal(sharedDirectory)]);
 
     public bool TryGet(string name, [NotNullWhen(true)] out Snapshot? snapshot) => _snapshots.TryGetValue(name, out snapshot);
 
     // The host's /usr read-only under a generated /etc: enough for sh and coreutils, and nothing of the host's data.
-    private static Snapshot CreateTestMinimal(string stateDirectory)
+    private static Snapshot CreateTestMinimal(string sharedDirectory)
     {
-        var etc = Path.Join(stateDirectory, "snapshots", TestMinimal, "etc");
-        var files = SyntheticEtc.Write(etc).Select(name => new SnapshotFile(Path.Join(etc, name), "/etc/" + name)).ToArray();
-
+        var etc = SyntheticEtc.Publish(sharedDirectory);
         List<string> arguments = ["--ro-bind", "/usr", "/usr"];
 
         // Merged-/usr layout: the top-level directories are links into /usr, made only where the host has them.
@@ -36,7 +34,8 @@ internal sealed class SnapshotCatalogue
             }
         }
 
-        arguments.AddRange(["--perms", "0755", "--dir", "/etc"]);
-        return new Snapshot(TestMinimal, arguments, files);
+        // One bind of the whole generated directory: nothing of the host's /etc shows through.
+        arguments.AddRange(["--ro-bind", etc, "/etc"]);
+        return new Snapshot(TestMinimal, arguments);
     }
 }
