@@ -20,6 +20,7 @@ public sealed partial class WorkerRegistry(WorkerStore store, ControlPlaneOption
     public const string EnrollmentTokenPrefix = "kwt";
     public static readonly TimeSpan DefaultTokenTtl = TimeSpan.FromHours(1);
     public static readonly TimeSpan MaxTokenTtl = TimeSpan.FromDays(7);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> knownCredentials = new(StringComparer.Ordinal);
 
     public async Task<WorkerToken> CreateTokenAsync(long? ttlSeconds, CancellationToken cancellationToken)
     {
@@ -64,15 +65,30 @@ public sealed partial class WorkerRegistry(WorkerStore store, ControlPlaneOption
         return new EnrollResponse(id, (credential with { Id = stableId }).Value);
     }
 
-    /// <summary>Null when the credential is unknown or wrong.</summary>
+    /// <summary>
+    /// Null when the credential is unknown or wrong. A worker authenticates several times per session it runs, so a
+    /// credential hash read once is kept; a presented credential that does not match the kept hash is checked against the
+    /// store again, which is how a re-keyed worker (the embedded one, on each start) gets in. When workers can be revoked,
+    /// revocation must drop the entry here.
+    /// </summary>
     public async Task<string?> AuthenticateAsync(string presented, CancellationToken cancellationToken)
     {
         if (!OpaqueToken.TryParse(presented, CredentialPrefix, out var credential))
         {
             return null;
         }
-        var worker = await store.FindAsync(WorkerId(credential.Id), cancellationToken);
-        return worker is not null && credential.Matches(worker.CredentialHash) ? worker.Id : null;
+        var id = WorkerId(credential.Id);
+        if (knownCredentials.TryGetValue(id, out var known) && credential.Matches(known))
+        {
+            return id;
+        }
+        var worker = await store.FindAsync(id, cancellationToken);
+        if (worker is null || !credential.Matches(worker.CredentialHash))
+        {
+            return null;
+        }
+        knownCredentials[id] = worker.CredentialHash;
+        return id;
     }
 
     public async Task<IReadOnlyList<WorkerView>> ListAsync(CancellationToken cancellationToken)
