@@ -196,8 +196,7 @@ public sealed class KennelServer : IAsyncDisposable
 
     private static async Task WriteSecretFileAsync(string path, string secret, CancellationToken cancellationToken)
     {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-        await using var stream = new FileStream(path, options);
+        await using var stream = SecretFile.Create(path);
         await using var writer = new StreamWriter(stream);
         await writer.WriteLineAsync(secret.AsMemory(), cancellationToken);
     }

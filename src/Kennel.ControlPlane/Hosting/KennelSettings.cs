@@ -22,6 +22,9 @@ public sealed record KennelSettings
     public static string DefaultDataDir() =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kennel");
 
+    /// <summary><c>KENNEL_DATA_DIR</c>, or <c>~/.kennel</c>: where the CLI and a worker look for their files too.</summary>
+    public static string DataDirFromEnvironment() => NonEmpty(Environment.GetEnvironmentVariable("KENNEL_DATA_DIR")) ?? DefaultDataDir();
+
     public static KennelSettings FromEnvironment(Func<string, string?>? read = null)
     {
         read ??= Environment.GetEnvironmentVariable;

@@ -38,8 +38,7 @@ public sealed class KennelClient : IDisposable
         var key = Environment.GetEnvironmentVariable("KENNEL_API_KEY");
         if (string.IsNullOrWhiteSpace(key))
         {
-            var file = Path.Combine(Environment.GetEnvironmentVariable("KENNEL_DATA_DIR") is { Length: > 0 } dir ? dir : KennelSettings.DefaultDataDir(),
-                "admin-api-key");
+            var file = Path.Combine(KennelSettings.DataDirFromEnvironment(), "admin-api-key");
             key = File.Exists(file) ? File.ReadAllText(file).Trim() : null;
         }
         if (string.IsNullOrWhiteSpace(key))

@@ -28,7 +28,7 @@ public static class WorkerCommands
         };
         worker.SetAction(async (parse, cancellationToken) =>
         {
-            var dir = parse.GetValue(dataDir) ?? (Environment.GetEnvironmentVariable("KENNEL_DATA_DIR") is { Length: > 0 } d ? d : KennelSettings.DefaultDataDir());
+            var dir = parse.GetValue(dataDir) ?? KennelSettings.DataDirFromEnvironment();
             var capacity = new WorkerCapacity(parse.GetValue(vcpus) ?? defaults.Vcpus, parse.GetValue(memory) ?? defaults.MemoryMb, parse.GetValue(slots) ?? defaults.Slots);
             await RunWorkerAsync(dir, parse.GetValue(url), parse.GetValue(token), parse.GetValue(name) ?? Environment.MachineName, capacity, cancellationToken);
             return ExitCodes.Ok;
@@ -102,8 +102,7 @@ public static class WorkerCommands
         }
         var identity = new WorkerIdentity(url, enrolled.WorkerId, enrolled.Credential);
         Directory.CreateDirectory(dataDir);
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-        await using (var stream = new FileStream(file, options))
+        await using (var stream = SecretFile.Create(file))
         {
             await JsonSerializer.SerializeAsync(stream, identity, CliJson.Default.WorkerIdentity, cancellationToken);
         }
