@@ -2,6 +2,7 @@ using Kennel.Contracts.Workers;
 using Kennel.ControlPlane.ApiKeys;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.Mcp;
 using Kennel.ControlPlane.Sessions;
 using Kennel.ControlPlane.Snapshots;
 using Kennel.ControlPlane.Workers;
@@ -98,6 +99,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapApiKeys();
         app.MapWorkers();
         app.MapWorkerProtocol();
+        app.MapFleetMcp();
         app.MapFallback(() => { throw new ApiProblem(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such route."); });
 
         var bootstrap = await app.Services.GetRequiredService<ApiKeyService>().IssueBootstrapKeyAsync(cancellationToken);
@@ -140,6 +142,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton<WorkerStore>();
         services.AddSingleton<WorkerRegistry>();
         services.AddHostedService<LeaseReaper>();
+        services.AddFleetMcp(settings.Mcp);
         // The authentication core without AddAuthentication's data protection: nothing here uses cookies, and its key
         // ring would cost memory and write keys to disk for no use.
         services.AddWebEncoders();

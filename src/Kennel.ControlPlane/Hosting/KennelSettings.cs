@@ -18,6 +18,7 @@ public sealed record KennelSettings
     public Contracts.Workers.WorkerCapacity? EmbeddedWorkerCapacity { get; init; }
     public int SandboxUid { get; init; } = 65534;
     public ControlPlaneOptions ControlPlane { get; init; } = new();
+    public Kennel.Mcp.McpHttpOptions Mcp { get; init; } = new();
 
     public static string DefaultDataDir() =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kennel");
@@ -48,6 +49,11 @@ public sealed record KennelSettings
             EmbeddedWorker = Bool(read, "KENNEL_EMBEDDED_WORKER", true),
             EmbeddedWorkerCapacity = capacity,
             SandboxUid = Int(read, "KENNEL_SANDBOX_UID", 65534),
+            Mcp = new Kennel.Mcp.McpHttpOptions
+            {
+                IdleTimeout = TimeSpan.FromSeconds(Positive(read, "KENNEL_MCP_IDLE_TIMEOUT_SECONDS", 1800)),
+                AllowedOrigins = [.. (NonEmpty(read("KENNEL_MCP_ALLOWED_ORIGINS")) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+            },
             ControlPlane = defaults with
             {
                 LeaseTtl = TimeSpan.FromSeconds(Int(read, "KENNEL_LEASE_TTL_SECONDS", (int)defaults.LeaseTtl.TotalSeconds)),
@@ -116,6 +122,9 @@ public sealed record KennelSettings
             ? parsed
             : throw new SettingsException($"{name} must be a non-negative integer, not '{value}'.");
     }
+
+    private static int Positive(Func<string, string?> read, string name, int fallback) =>
+        Int(read, name, fallback) is > 0 and var value ? value : throw new SettingsException($"{name} must be a positive integer, not '{read(name)}'.");
 
     private static bool Bool(Func<string, string?> read, string name, bool fallback) => NonEmpty(read(name))?.ToLowerInvariant() switch
     {

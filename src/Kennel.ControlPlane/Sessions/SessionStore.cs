@@ -58,6 +58,16 @@ public sealed class SessionStore(Database database)
             return sessions;
         }, cancellationToken);
 
+    /// <summary>How many of the workspace's sessions are queued (pending) and running.</summary>
+    public Task<(long Pending, long Running)> CountLiveAsync(string workspaceId, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            var counts = (await connection.QueryAsync<(string Status, long Count)>(new CommandDefinition(
+                $"SELECT status, COUNT(*) FROM sessions WHERE workspace_id = @workspaceId AND status IN {NonTerminal} GROUP BY status",
+                new { workspaceId }, cancellationToken: cancellationToken))).ToDictionary(c => c.Status, c => c.Count, StringComparer.Ordinal);
+            return (counts.GetValueOrDefault("pending"), counts.GetValueOrDefault("running"));
+        }, cancellationToken);
+
     /// <summary>Output chunks of a live session from the given byte offsets on, for following it.</summary>
     public Task<IReadOnlyList<OutputChunkRow>> ReadOutputAsync(
         string workspaceId, string id, long stdoutFrom, long stderrFrom, CancellationToken cancellationToken) =>

@@ -71,6 +71,8 @@ public sealed class KennelSettingsTests
     [InlineData("KENNEL_WORKER_MEMORY_MB", "8G")]
     [InlineData("KENNEL_SANDBOX_UID", "nobody")]
     [InlineData("KENNEL_EMBEDDED_WORKER", "maybe")]
+    [InlineData("KENNEL_MCP_IDLE_TIMEOUT_SECONDS", "0")]
+    [InlineData("KENNEL_MCP_IDLE_TIMEOUT_SECONDS", "soon")]
     [InlineData("KENNEL_LISTEN", "nonsense")]
     [InlineData("KENNEL_LISTEN", "127.0.0.1")]
     [InlineData("KENNEL_LISTEN", "0.0.0.0:http")]
@@ -82,6 +84,20 @@ public sealed class KennelSettingsTests
 
         problem.Message.ShouldContain(name);
         problem.Message.ShouldContain(value);
+    }
+
+    [Fact]
+    public void Mcp_settings_are_read_from_the_environment()
+    {
+        var settings = KennelSettings.FromEnvironment(name => name switch
+        {
+            "KENNEL_MCP_IDLE_TIMEOUT_SECONDS" => "90",
+            "KENNEL_MCP_ALLOWED_ORIGINS" => "https://a.example, https://b.example",
+            _ => null,
+        });
+
+        settings.Mcp.IdleTimeout.ShouldBe(TimeSpan.FromSeconds(90));
+        settings.Mcp.AllowedOrigins.ShouldBe(["https://a.example", "https://b.example"]);
     }
 
     [Theory]

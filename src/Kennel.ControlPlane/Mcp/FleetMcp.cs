@@ -1,0 +1,106 @@
+using System.Reflection;
+using System.Security.Claims;
+using System.Text.Json.Serialization;
+using Kennel.ControlPlane.Auth;
+using Kennel.ControlPlane.Fleet;
+using Kennel.ControlPlane.Hosting;
+using Kennel.ControlPlane.Http;
+using Kennel.Mcp;
+using Kennel.Store;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Kennel.ControlPlane.Mcp;
+
+/// <summary>
+/// The fleet MCP server at <c>/mcp</c>: the Streamable HTTP endpoint of <see cref="Kennel.Mcp"/>, authenticated by the
+/// control plane's bearer credentials, serving <see cref="FleetTools"/>. A new tool is one attributed method there.
+/// </summary>
+public static class FleetMcp
+{
+    public const string Path = "/mcp";
+
+    /// <summary>
+    /// Reads <c>KENNEL_MCP_IDLE_TIMEOUT_SECONDS</c> (1800) and <c>KENNEL_MCP_ALLOWED_ORIGINS</c> (comma-separated origins;
+    /// unset: same-origin loopback only).
+    /// </summary>
+    public static IServiceCollection AddFleetMcp(this IServiceCollection services, McpHttpOptions options)
+    {
+        services.AddSingleton<FleetService>();
+        services.AddSingleton(provider => new McpSessionTable(options, provider.GetRequiredService<ILoggerFactory>(), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider =>
+        {
+            var serverOptions = ServerOptions(provider);
+            return new StreamableHttpEndpoint(provider.GetRequiredService<McpSessionTable>(), options, _ => serverOptions, Owner, provider);
+        });
+        return services;
+    }
+
+    public static void MapFleetMcp(this IEndpointRouteBuilder app)
+    {
+        // Any API key will do to connect; what it may do is decided per tool by its scopes.
+        var policy = new AuthorizationPolicyBuilder(BearerAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .RequireClaim(Caller.WorkspaceIdClaim)
+            .Build();
+        app.ServiceProvider.GetRequiredService<StreamableHttpEndpoint>().Map(app, Path).RequireAuthorization(policy);
+        app.MapGet($"{Path}/health", HealthAsync);
+    }
+
+    /// <summary>The tools of <see cref="FleetTools"/>, built once: their schemas come from the methods' signatures.</summary>
+    public static IReadOnlyList<McpServerTool> Tools(IServiceProvider services) =>
+    [
+        .. typeof(FleetTools).GetMethods(BindingFlags.Public | BindingFlags.Static)
+            .Where(method => method.GetCustomAttribute<McpServerToolAttribute>() is not null)
+            .Select(method => McpServerTool.Create(method, (object?)null, new McpServerToolCreateOptions { Services = services })),
+    ];
+
+    private static McpServerOptions ServerOptions(IServiceProvider services)
+    {
+        var options = new McpServerOptions
+        {
+            ServerInfo = new Implementation { Name = "kennel", Title = "Kennel fleet", Version = HealthEndpoints.Version },
+            ServerInstructions =
+                "Kennel runs workloads in isolated sandboxes on a fleet of workers. Start one with create-session (a script or a command), " +
+                "then wait-for-session for its exit code and output. list-sessions, get-session and cancel-session manage them; " +
+                "fleet-overview tells how busy the fleet is.",
+            ToolCollection = [.. Tools(services)],
+        };
+        ToolGuard.Install(options, HasScope, Translate, services.GetRequiredService<ILoggerFactory>().CreateLogger("Kennel.Mcp.Fleet"));
+        return options;
+    }
+
+    private static string? Owner(ClaimsPrincipal user) => user.FindFirst(Caller.CredentialClaim)?.Value is { Length: > 0 } credential
+        ? $"{user.FindFirst(Caller.WorkspaceIdClaim)?.Value}/{credential}"
+        : null;
+
+    private static bool HasScope(ClaimsPrincipal? user, string scope) => user?.HasClaim(Caller.ScopeClaim, scope) == true;
+
+    /// <summary>The services' one error type, as tool failures: bad input is invalid_arguments, the rest keep their code.</summary>
+    private static ToolFailure? Translate(Exception exception) => exception is ApiProblem problem
+        ? problem.Status switch
+        {
+            StatusCodes.Status400BadRequest => new ToolFailure(ToolFailure.InvalidArguments, problem.Detail ?? problem.Title) { Field = problem.Field },
+            StatusCodes.Status404NotFound => new ToolFailure(ToolFailure.NotFound, problem.Detail ?? problem.Title),
+            _ => new ToolFailure(problem.Code, problem.Detail ?? problem.Title),
+        }
+        : null;
+
+    private static async Task<IResult> HealthAsync(Database database, CancellationToken cancellationToken) =>
+        await HealthEndpoints.StoreIsReachableAsync(database, cancellationToken)
+            ? Results.Json(new McpHealth("ok", HealthEndpoints.Version, McpHttpOptions.ProtocolVersion, null), FleetMcpJson.Default.McpHealth)
+            : Results.Json(new McpHealth("degraded", HealthEndpoints.Version, McpHttpOptions.ProtocolVersion, "The store is unreachable."),
+                FleetMcpJson.Default.McpHealth, statusCode: StatusCodes.Status503ServiceUnavailable);
+}
+
+public sealed record McpHealth(string Status, string Version, string Protocol, string? Error);
+
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(McpHealth))]
+[JsonSerializable(typeof(FleetOverview))]
+[JsonSerializable(typeof(SnapshotList))]
+[JsonSerializable(typeof(WorkerList))]
+internal sealed partial class FleetMcpJson : JsonSerializerContext;

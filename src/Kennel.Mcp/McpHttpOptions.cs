@@ -1,0 +1,24 @@
+namespace Kennel.Mcp;
+
+/// <summary>How one Streamable HTTP endpoint treats its sessions and the browsers that may reach it.</summary>
+public sealed record McpHttpOptions
+{
+    /// <summary>The revision this server speaks; older ones the SDK still negotiates are accepted too.</summary>
+    public const string ProtocolVersion = "2025-11-25";
+
+    public static readonly IReadOnlySet<string> SupportedProtocolVersions =
+        new HashSet<string>(["2024-11-05", "2025-03-26", "2025-06-18", ProtocolVersion], StringComparer.Ordinal);
+
+    /// <summary>A session with no request in flight for this long is ended; the client starts a new one.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How often idle sessions are looked for.</summary>
+    public TimeSpan EvictionInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Origins (<c>scheme://host[:port]</c>) a browser may call from. Empty means same-origin loopback only, which is what
+    /// stops a web page from driving a local server through DNS rebinding. Requests without <c>Origin</c> (every
+    /// non-browser client) are not affected.
+    /// </summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+}

@@ -1,0 +1,235 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Kennel.Mcp;
+
+/// <summary>
+/// MCP's Streamable HTTP transport (2025-11-25) on minimal APIs: the HTTP rules around the SDK's
+/// <see cref="StreamableHttpServerTransport"/>, which does the JSON-RPC and SSE framing. POST carries client messages
+/// (answered as an SSE stream, or 202 when there is nothing to answer), GET opens the stream of server-initiated
+/// messages, DELETE ends the session. Authentication is the host's: it attaches its policy to the returned group.
+/// </summary>
+public sealed class StreamableHttpEndpoint(
+    McpSessionTable sessions,
+    McpHttpOptions options,
+    Func<HttpContext, McpServerOptions> serverOptions,
+    Func<ClaimsPrincipal, string?> ownerOf,
+    IServiceProvider services)
+{
+    public const string SessionIdHeader = "Mcp-Session-Id";
+    public const string ProtocolVersionHeader = "MCP-Protocol-Version";
+
+    private static readonly JsonTypeInfo<JsonRpcMessage> MessageJson = TypeInfo<JsonRpcMessage>();
+    private static readonly JsonTypeInfo<JsonRpcError> ErrorJson = TypeInfo<JsonRpcError>();
+
+    public McpSessionTable Sessions => sessions;
+
+    /// <summary>Maps POST, GET and DELETE on <paramref name="pattern"/>. Sessions end when the application stops.</summary>
+    public RouteGroupBuilder Map(IEndpointRouteBuilder app, string pattern)
+    {
+        app.ServiceProvider.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => _ = sessions.EndAllAsync());
+        var group = app.MapGroup(pattern);
+        group.MapPost("", PostAsync);
+        group.MapGet("", GetAsync);
+        group.MapDelete("", DeleteAsync);
+        return group;
+    }
+
+    private async Task PostAsync(HttpContext context)
+    {
+        if (!await PassesHeaderChecksAsync(context, requireJson: true))
+        {
+            return;
+        }
+        if (!context.Request.HasJsonContentType())
+        {
+            await WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, McpErrorCode.InvalidRequest,
+                "Unsupported Media Type: send the JSON-RPC message as application/json.");
+            return;
+        }
+        JsonRpcMessage? message;
+        try
+        {
+            message = await JsonSerializer.DeserializeAsync(context.Request.Body, MessageJson, context.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            message = null;
+        }
+        if (message is null)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCode.ParseError,
+                "Parse error: the body is not one JSON-RPC message.");
+            return;
+        }
+
+        var owner = ownerOf(context.User);
+        if (owner is null)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status403Forbidden, McpErrorCode.InvalidRequest, "Forbidden: this credential cannot use MCP.");
+            return;
+        }
+        McpHttpSession? session;
+        if (string.IsNullOrEmpty(SessionId(context)))
+        {
+            if (message is not JsonRpcRequest { Method: RequestMethods.Initialize })
+            {
+                await WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCode.InvalidRequest,
+                    $"Bad Request: send the {SessionIdHeader} header that initialize returned; only initialize starts a session.");
+                return;
+            }
+            session = sessions.Create(owner, serverOptions(context), services);
+        }
+        else
+        {
+            session = await FindSessionAsync(context, owner);
+            if (session is null)
+            {
+                return;
+            }
+        }
+
+        using var inFlight = session.Enter();
+        context.Response.Headers[SessionIdHeader] = session.Id;
+        message.Context = new JsonRpcMessageContext { User = context.User };
+        StartEventStream(context);
+        if (!await session.Transport.HandlePostRequestAsync(message, context.Response.Body, context.RequestAborted))
+        {
+            // A notification or a response: nothing to answer, so no event stream either.
+            context.Response.Headers.ContentType = (string?)null;
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
+        }
+    }
+
+    private async Task GetAsync(HttpContext context)
+    {
+        if (!await PassesHeaderChecksAsync(context, requireJson: false))
+        {
+            return;
+        }
+        var session = await FindSessionAsync(context, ownerOf(context.User));
+        if (session is null)
+        {
+            return;
+        }
+        if (!session.TryOpenGetStream())
+        {
+            await WriteErrorAsync(context, StatusCodes.Status409Conflict, McpErrorCode.InvalidRequest,
+                "Conflict: this session already has its GET stream open.");
+            return;
+        }
+        using var inFlight = session.Enter();
+        context.Response.Headers[SessionIdHeader] = session.Id;
+        StartEventStream(context);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        try
+        {
+            await session.Transport.HandleGetRequestAsync(context.Response.Body, context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client closed the stream, which is how SSE streams end.
+        }
+    }
+
+    private async Task DeleteAsync(HttpContext context)
+    {
+        if (!await PassesHeaderChecksAsync(context, requireJson: false, requireEventStream: false))
+        {
+            return;
+        }
+        var session = await FindSessionAsync(context, ownerOf(context.User));
+        if (session is not null && await sessions.EndAsync(session.Id, session.Owner))
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+        }
+    }
+
+    /// <summary>Origin (403), MCP-Protocol-Version (400) and Accept (406), in that order.</summary>
+    private async Task<bool> PassesHeaderChecksAsync(HttpContext context, bool requireJson, bool requireEventStream = true)
+    {
+        if (!OriginAllowed(context.Request))
+        {
+            await WriteErrorAsync(context, StatusCodes.Status403Forbidden, McpErrorCode.InvalidRequest,
+                $"Forbidden: origin '{context.Request.Headers.Origin}' is not allowed.");
+            return false;
+        }
+        var version = context.Request.Headers[ProtocolVersionHeader].ToString();
+        if (version.Length > 0 && !McpHttpOptions.SupportedProtocolVersions.Contains(version))
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCode.InvalidRequest,
+                $"Bad Request: {ProtocolVersionHeader} '{version}' is not supported; use {McpHttpOptions.ProtocolVersion}.");
+            return false;
+        }
+        var accept = context.Request.GetTypedHeaders().Accept;
+        if ((requireJson && !accept.Any(a => Accepts(a, "application/json"))) || (requireEventStream && !accept.Any(a => Accepts(a, "text/event-stream"))))
+        {
+            var wanted = requireJson ? "application/json and text/event-stream" : "text/event-stream";
+            await WriteErrorAsync(context, StatusCodes.Status406NotAcceptable, McpErrorCode.InvalidRequest, $"Not Acceptable: the Accept header must include {wanted}.");
+            return false;
+        }
+        return true;
+    }
+
+    private async Task<McpHttpSession?> FindSessionAsync(HttpContext context, string? owner)
+    {
+        var id = SessionId(context);
+        if (string.IsNullOrEmpty(id))
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCode.InvalidRequest, $"Bad Request: the {SessionIdHeader} header is required.");
+            return null;
+        }
+        // A session of another identity is reported exactly like one that never existed.
+        var session = owner is null ? null : sessions.Find(id, owner);
+        if (session is null)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status404NotFound, (McpErrorCode)(-32001),
+                "Session not found: it ended or expired. Start a new one with initialize.");
+        }
+        return session;
+    }
+
+    private bool OriginAllowed(HttpRequest request)
+    {
+        var origin = request.Headers.Origin.ToString();
+        if (origin.Length == 0)
+        {
+            return true;
+        }
+        if (options.AllowedOrigins.Count > 0)
+        {
+            return options.AllowedOrigins.Any(allowed => string.Equals(allowed.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase));
+        }
+        return Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.IsLoopback
+            && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static bool Accepts(Microsoft.Net.Http.Headers.MediaTypeHeaderValue value, string mediaType) =>
+        value.MediaType.Equals(mediaType, StringComparison.OrdinalIgnoreCase)
+        || value.MediaType.Equals("*/*", StringComparison.Ordinal)
+        || value.MediaType.Equals(mediaType[..mediaType.IndexOf('/', StringComparison.Ordinal)] + "/*", StringComparison.OrdinalIgnoreCase);
+
+    private static string SessionId(HttpContext context) => context.Request.Headers[SessionIdHeader].ToString();
+
+    private static void StartEventStream(HttpContext context)
+    {
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache,no-store";
+        context.Response.Headers.ContentEncoding = "identity";
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+    }
+
+    private static Task WriteErrorAsync(HttpContext context, int status, McpErrorCode code, string message) =>
+        Results.Json(new JsonRpcError { Id = default, Error = new JsonRpcErrorDetail { Code = (int)code, Message = message } }, ErrorJson, statusCode: status)
+            .ExecuteAsync(context);
+
+    private static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(T));
+}

@@ -1,0 +1,115 @@
+using System.Reflection;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Kennel.Mcp;
+
+/// <summary>The scopes a tool needs, all of them. A tool without this attribute is never listed or run: scopes fail closed.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public sealed class RequiresScopeAttribute(params string[] scopes) : Attribute
+{
+    public IReadOnlyList<string> Scopes { get; } = scopes;
+}
+
+/// <summary>A tool error as the model sees it: <c>isError: true</c> and <c>{"error": CODE, "message": …}</c>.</summary>
+public sealed record ToolFailure(string Error, string Message)
+{
+    /// <summary>The argument at fault, when one is.</summary>
+    public string? Field { get; init; }
+
+    public const string UnknownTool = "unknown_tool";
+    public const string InsufficientScope = "insufficient_scope";
+    public const string InvalidArguments = "invalid_arguments";
+    public const string NotFound = "not_found";
+    public const string InternalError = "internal_error";
+
+    public CallToolResult ToResult() => new()
+    {
+        IsError = true,
+        Content = [new TextContentBlock { Text = JsonSerializer.Serialize(this, McpJson.Default.ToolFailure) }],
+    };
+}
+
+/// <summary>
+/// The filters every Kennel MCP endpoint installs: <c>tools/list</c> shows only the tools the caller's scopes allow, and
+/// <c>tools/call</c> refuses the others, answers unknown tools, and turns every failure into a <see cref="ToolFailure"/>.
+/// Protocol errors (<see cref="McpProtocolException"/>) stay JSON-RPC errors, and no exception text or stack trace of
+/// an unexpected failure reaches the client.
+/// </summary>
+public static partial class ToolGuard
+{
+    /// <param name="hasScope">Whether the caller holds a scope.</param>
+    /// <param name="translate">The host's own errors as tool failures (null: not one of them).</param>
+    public static void Install(McpServerOptions options, Func<ClaimsPrincipal?, string, bool> hasScope, Func<Exception, ToolFailure?> translate, ILogger logger)
+    {
+        options.Filters.Request.ListToolsFilters.Add(next => async (context, cancellationToken) =>
+        {
+            var result = await next(context, cancellationToken);
+            var tools = context.Server.ServerOptions.ToolCollection;
+            result.Tools = [.. result.Tools.Where(tool => tools is not null && tools.TryGetPrimitive(tool.Name, out var served)
+                && MissingScopes(served, context.User, hasScope) is { Count: 0 })];
+            return result;
+        });
+
+        options.Filters.Request.CallToolFilters.Add(next => async (context, cancellationToken) =>
+        {
+            var name = context.Params?.Name ?? "";
+            if (context.Server.ServerOptions.ToolCollection is not { } tools || !tools.TryGetPrimitive(name, out var tool))
+            {
+                return new ToolFailure(ToolFailure.UnknownTool, $"There is no tool '{name}'. Call tools/list for the tools this credential may use.").ToResult();
+            }
+            if (MissingScopes(tool, context.User, hasScope) is { Count: > 0 } missing)
+            {
+                return new ToolFailure(ToolFailure.InsufficientScope, $"Missing scopes: {string.Join(' ', missing)}").ToResult();
+            }
+            try
+            {
+                return await next(context, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not (OperationCanceledException or McpProtocolException))
+            {
+                if (translate(exception) is { } failure)
+                {
+                    return failure.ToResult();
+                }
+                if (exception is JsonException or ArgumentException)
+                {
+                    return new ToolFailure(ToolFailure.InvalidArguments,
+                        $"The arguments do not match the input schema of '{name}': {ArgumentProblem(exception)}").ToResult();
+                }
+                LogToolFailed(logger, exception, name);
+                return new ToolFailure(ToolFailure.InternalError, "The tool failed unexpectedly; the server log has the cause.").ToResult();
+            }
+        });
+    }
+
+    /// <summary>The scopes the tool needs that the caller lacks; a tool that declares none needs one no one has.</summary>
+    public static IReadOnlyList<string> MissingScopes(McpServerTool tool, ClaimsPrincipal? user, Func<ClaimsPrincipal?, string, bool> hasScope)
+    {
+        var required = tool.Metadata.OfType<RequiresScopeAttribute>().FirstOrDefault()?.Scopes;
+        return required is null ? ["(undeclared)"] : [.. required.Where(scope => !hasScope(user, scope))];
+    }
+
+    /// <summary>The scopes a tool declares, for documentation and tests.</summary>
+    public static IReadOnlyList<string> RequiredScopes(MethodInfo method) => method.GetCustomAttribute<RequiresScopeAttribute>()?.Scopes ?? [];
+
+    // The binder's messages name the parameter and the JSON path; CLR type names are left out.
+    private static string ArgumentProblem(Exception exception) => exception switch
+    {
+        JsonException { Path: { Length: > 0 } path } => $"the value at '{path}' has the wrong type.",
+        ArgumentException { ParamName: { } parameter } => $"'{parameter}' is missing or invalid.",
+        _ => "check the names and types of the arguments.",
+    };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "MCP tool {Tool} failed")]
+    private static partial void LogToolFailed(ILogger logger, Exception exception, string tool);
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ToolFailure))]
+internal sealed partial class McpJson : System.Text.Json.Serialization.JsonSerializerContext;
