@@ -1,11 +1,11 @@
 using Kennel.ControlPlane.Hosting;
-using Kennel.Testing;
+using Xunit;
 
-namespace Kennel.Tests;
+namespace Kennel.Testing;
 
 /// <summary>
 /// One server per store, started on first use and shared by the tests of one class (which xUnit runs one at a time).
-/// Sharing keeps the suite fast; tests that read lists take a fresh workspace so they see only their own sessions.
+/// Sharing keeps the suites fast; tests that read lists take a fresh workspace so they see only their own sessions.
 /// </summary>
 public abstract class ServersPerStore(Func<KennelSettings, KennelSettings>? configure) : IAsyncLifetime
 {
@@ -35,12 +35,3 @@ public abstract class ServersPerStore(Func<KennelSettings, KennelSettings>? conf
         }
     }
 }
-
-/// <summary>Servers as <c>kennel serve</c> starts them, with the embedded bubblewrap worker.</summary>
-public sealed class SharedServers() : ServersPerStore(null);
-
-/// <summary>Servers with no worker: every session stays pending until it is cancelled.</summary>
-public sealed class ServersWithoutWorkers() : ServersPerStore(s => s with { EmbeddedWorker = false });
-
-/// <summary>Servers with no worker and a 4 KiB body limit, for tests of refused requests (which must write nothing).</summary>
-public sealed class ServersForBadInput() : ServersPerStore(s => s with { EmbeddedWorker = false, MaxBodyBytes = 4096 });

@@ -1,0 +1,12 @@
+using Kennel.Testing;
+
+namespace Kennel.Tests;
+
+/// <summary>Servers as <c>kennel serve</c> starts them, with the embedded bubblewrap worker.</summary>
+public sealed class SharedServers() : ServersPerStore(null);
+
+/// <summary>Servers with no worker: every session stays pending until it is cancelled.</summary>
+public sealed class ServersWithoutWorkers() : ServersPerStore(s => s with { EmbeddedWorker = false });
+
+/// <summary>Servers with no worker and a 4 KiB body limit, for tests of refused requests (which must write nothing).</summary>
+public sealed class ServersForBadInput() : ServersPerStore(s => s with { EmbeddedWorker = false, MaxBodyBytes = 4096 });
