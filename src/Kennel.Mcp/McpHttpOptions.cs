@@ -21,4 +21,10 @@ public sealed record McpHttpOptions
     /// non-browser client) are not affected.
     /// </summary>
     public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+
+    /// <summary>
+    /// Requests each client may make in a minute; 0 turns the limit off. A request is one HTTP request, so a tool call
+    /// that waits (and streams progress) for minutes costs one, as does an open GET stream.
+    /// </summary>
+    public int RateLimitPerMinute { get; init; } = 60;
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -14,7 +15,8 @@ namespace Kennel.Mcp;
 /// MCP's Streamable HTTP transport (2025-11-25) on minimal APIs: the HTTP rules around the SDK's
 /// <see cref="StreamableHttpServerTransport"/>, which does the JSON-RPC and SSE framing. POST carries client messages
 /// (answered as an SSE stream, or 202 when there is nothing to answer), GET opens the stream of server-initiated
-/// messages, DELETE ends the session. Authentication is the host's: it attaches its policy to the returned group.
+/// messages, DELETE ends the session. Browsers on <see cref="McpHttpOptions.AllowedOrigins"/> get CORS answers.
+/// Authentication and rate limiting are the host's: it attaches their policies to the returned group.
 /// </summary>
 public sealed class StreamableHttpEndpoint(
     McpSessionTable sessions,
@@ -31,11 +33,17 @@ public sealed class StreamableHttpEndpoint(
 
     public McpSessionTable Sessions => sessions;
 
-    /// <summary>Maps POST, GET and DELETE on <paramref name="pattern"/>. Sessions end when the application stops.</summary>
+    public McpHttpOptions Options => options;
+
+    /// <summary>
+    /// Maps POST, GET and DELETE on <paramref name="pattern"/>, with the CORS policy (the host runs ASP.NET Core's CORS
+    /// middleware before authentication, so preflights need no credential). Sessions end when the application stops.
+    /// </summary>
     public RouteGroupBuilder Map(IEndpointRouteBuilder app, string pattern)
     {
         app.ServiceProvider.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => _ = sessions.EndAllAsync());
         var group = app.MapGroup(pattern);
+        group.RequireCors(Cors);
         group.MapPost("", PostAsync);
         group.MapGet("", GetAsync);
         group.MapDelete("", DeleteAsync);
@@ -210,6 +218,18 @@ public sealed class StreamableHttpEndpoint(
         return Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.IsLoopback
             && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
     }
+
+    /// <summary>
+    /// What a page on an allowed origin may send and read. Other origins get no CORS headers, and their requests the
+    /// 403 of <see cref="OriginAllowed"/>.
+    /// </summary>
+    private void Cors(CorsPolicyBuilder policy) => policy
+        .WithOrigins([.. options.AllowedOrigins.Select(origin => origin.TrimEnd('/'))])
+        .WithMethods(HttpMethods.Post, HttpMethods.Get, HttpMethods.Delete)
+        .WithHeaders("Authorization", "Content-Type", "Accept", SessionIdHeader, ProtocolVersionHeader, "Last-Event-ID")
+        // The session id continues the session; WWW-Authenticate and Retry-After say what to do after a 401 or a 429.
+        .WithExposedHeaders(SessionIdHeader, "WWW-Authenticate", "Retry-After")
+        .SetPreflightMaxAge(TimeSpan.FromHours(1));
 
     private static bool Accepts(Microsoft.Net.Http.Headers.MediaTypeHeaderValue value, string mediaType) =>
         value.MediaType.Equals(mediaType, StringComparison.OrdinalIgnoreCase)

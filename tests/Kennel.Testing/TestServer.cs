@@ -40,6 +40,8 @@ public sealed class TestServer : IAsyncDisposable
             DatabaseUrl = postgres,
             EmbeddedWorkerCapacity = new(8, 8192, 16),
             ControlPlane = new ControlPlaneOptions { LeaseTtl = TimeSpan.FromSeconds(5), ReaperInterval = TimeSpan.FromMilliseconds(200) },
+            // Tests drive one admin key through /mcp far faster than a person would; the rate-limit tests set their own.
+            Mcp = new Kennel.Mcp.McpHttpOptions { RateLimitPerMinute = 0 },
         };
         settings = configure?.Invoke(settings) ?? settings;
         var server = await KennelServer.StartAsync(settings, logging => { });

@@ -92,8 +92,12 @@ public sealed class KennelServer : IAsyncDisposable
 
         var app = builder.Build();
         app.UseMiddleware<ProblemMiddleware>();
+        // CORS before authentication, because a browser's preflight carries no credential; the rate limiter after
+        // authorization, because it counts per credential and a request without a valid one must not cost any budget.
+        app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapHealth();
         app.MapSessions();
         app.MapApiKeys();
@@ -151,6 +155,8 @@ public sealed class KennelServer : IAsyncDisposable
             .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(options => options.AddKennelPolicies());
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        services.AddCors();
+        services.AddRateLimiter(options => options.RejectionStatusCode = StatusCodes.Status429TooManyRequests);
         if (settings.EmbeddedWorker)
         {
             services.AddSingleton(settings.EmbeddedWorkerCapacity ?? WorkerAgentOptions.DefaultCapacity());

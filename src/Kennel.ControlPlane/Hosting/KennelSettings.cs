@@ -53,6 +53,7 @@ public sealed record KennelSettings
             {
                 IdleTimeout = TimeSpan.FromSeconds(Positive(read, "KENNEL_MCP_IDLE_TIMEOUT_SECONDS", 1800)),
                 AllowedOrigins = [.. (NonEmpty(read("KENNEL_MCP_ALLOWED_ORIGINS")) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+                RateLimitPerMinute = Int(read, "KENNEL_MCP_RATE_LIMIT", 60),
             },
             ControlPlane = defaults with
             {

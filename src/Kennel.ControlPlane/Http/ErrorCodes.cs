@@ -9,6 +9,7 @@ public static class ErrorCodes
     public const string Unauthorized = "unauthorized";
     public const string InsufficientScope = "insufficient_scope";
     public const string PayloadTooLarge = "payload_too_large";
+    public const string RateLimited = "rate_limited";
     public const string InternalError = "internal_error";
     public const string SnapshotNotFound = "snapshot_not_found";
     public const string UnsupportedNetworkMode = "unsupported_network_mode";

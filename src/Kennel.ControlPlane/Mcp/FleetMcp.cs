@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Security.Claims;
 using System.Text.Json.Serialization;
+using Kennel.Contracts;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Fleet;
 using Kennel.ControlPlane.Hosting;
@@ -24,8 +25,8 @@ public static class FleetMcp
     public const string Path = "/mcp";
 
     /// <summary>
-    /// Reads <c>KENNEL_MCP_IDLE_TIMEOUT_SECONDS</c> (1800) and <c>KENNEL_MCP_ALLOWED_ORIGINS</c> (comma-separated origins;
-    /// unset: same-origin loopback only).
+    /// Reads <c>KENNEL_MCP_IDLE_TIMEOUT_SECONDS</c> (1800), <c>KENNEL_MCP_ALLOWED_ORIGINS</c> (comma-separated origins;
+    /// unset: same-origin loopback only) and <c>KENNEL_MCP_RATE_LIMIT</c> (60 requests a minute per credential; 0: off).
     /// </summary>
     public static IServiceCollection AddFleetMcp(this IServiceCollection services, McpHttpOptions options)
     {
@@ -46,7 +47,11 @@ public static class FleetMcp
             .RequireAuthenticatedUser()
             .RequireClaim(Caller.WorkspaceIdClaim)
             .Build();
-        app.ServiceProvider.GetRequiredService<StreamableHttpEndpoint>().Map(app, Path).RequireAuthorization(policy);
+        var endpoint = app.ServiceProvider.GetRequiredService<StreamableHttpEndpoint>();
+        var limit = endpoint.Options.RateLimitPerMinute;
+        endpoint.Map(app, Path)
+            .RequireAuthorization(policy)
+            .RequireRateLimiting(new McpRateLimitPolicy(endpoint.Options, Client, (context, retryAfter) => RefuseAsync(context, limit, retryAfter)));
         app.MapGet($"{Path}/health", HealthAsync);
     }
 
@@ -76,6 +81,15 @@ public static class FleetMcp
     private static string? Owner(ClaimsPrincipal user) => user.FindFirst(Caller.CredentialClaim)?.Value is { Length: > 0 } credential
         ? $"{user.FindFirst(Caller.WorkspaceIdClaim)?.Value}/{credential}"
         : null;
+
+    /// <summary>The client a request counts against: its API key (an OAuth client, once there is one).</summary>
+    private static string? Client(ClaimsPrincipal user) => user.FindFirst(Caller.CredentialClaim)?.Value;
+
+    private static Task RefuseAsync(HttpContext context, int limit, int retryAfterSeconds) => Results.Json(
+        new ApiProblem(StatusCodes.Status429TooManyRequests, ErrorCodes.RateLimited, "Too many requests.",
+            $"This credential may make {limit} requests a minute to {Path}; retry after {retryAfterSeconds} s. " +
+            "A tool call costs one request however long it runs, so wait-for-session is cheaper than polling get-session.").ToProblem(),
+        KennelJson.Default.Problem, "application/problem+json", StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
 
     private static bool HasScope(ClaimsPrincipal? user, string scope) => user?.HasClaim(Caller.ScopeClaim, scope) == true;
 

@@ -100,6 +100,20 @@ public sealed class KennelSettingsTests
         settings.Mcp.AllowedOrigins.ShouldBe(["https://a.example", "https://b.example"]);
     }
 
+    [Fact]
+    public void The_MCP_rate_limit_is_requests_a_minute_per_client_and_0_turns_it_off()
+    {
+        KennelSettings.FromEnvironment(_ => null).Mcp.RateLimitPerMinute.ShouldBe(60);
+        KennelSettings.FromEnvironment(n => n == "KENNEL_MCP_RATE_LIMIT" ? "600" : null).Mcp.RateLimitPerMinute.ShouldBe(600);
+        KennelSettings.FromEnvironment(n => n == "KENNEL_MCP_RATE_LIMIT" ? "0" : null).Mcp.RateLimitPerMinute.ShouldBe(0);
+        foreach (var bad in new[] { "-1", "60/min", "lots" })
+        {
+            var problem = Should.Throw<SettingsException>(() => KennelSettings.FromEnvironment(n => n == "KENNEL_MCP_RATE_LIMIT" ? bad : null));
+            problem.Message.ShouldContain("KENNEL_MCP_RATE_LIMIT");
+            problem.Message.ShouldContain(bad);
+        }
+    }
+
     [Theory]
     [InlineData("127.0.0.1:4000")]
     [InlineData("0.0.0.0:8080")]
