@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs Kennel's whole test suite on this machine: installs what the tests need (bubblewrap, PostgreSQL),
-# starts a throwaway PostgreSQL on a free loopback port, runs every test project against SQLite and
-# PostgreSQL, and prints a one-line summary. Needs root (apt-get, and the sandbox's unprivileged uid).
+# Runs Kennel's whole test suite on this machine: installs what the tests need (bubblewrap, PostgreSQL; Node 22 and
+# the MCP conformance suite from npm), starts a throwaway PostgreSQL on a free loopback port, runs every test project
+# against SQLite and PostgreSQL, and prints a one-line summary. Needs root (apt-get, and the sandbox's unprivileged uid).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,18 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Node 22 and the MCP conformance suite, from npm into .tools/node (git-ignored); skipped when already there.
+tools="$PWD/.tools/node"
+conformance_version=0.1.16
+export KENNEL_TEST_NODE22="$tools/node_modules/.bin/node"
+export KENNEL_TEST_CONFORMANCE="$tools/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+installed_conformance=$(sed -nE 's/^  "version": "([^"]+)".*/\1/p' "$tools/node_modules/@modelcontextprotocol/conformance/package.json" 2>/dev/null || true)
+if [[ "$("$KENNEL_TEST_NODE22" --version 2>/dev/null)" != v22.* || "$installed_conformance" != "$conformance_version" ]]; then
+    echo "Installing: node@22 @modelcontextprotocol/conformance@$conformance_version (into .tools/node)"
+    mkdir -p "$tools"
+    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error node@22 "@modelcontextprotocol/conformance@$conformance_version" >/dev/null
 fi
 
 state=$(mktemp -d /tmp/kennel-test.XXXXXX)

@@ -25,6 +25,8 @@ public sealed record ToolFailure(string Error, string Message)
     public const string InsufficientScope = "insufficient_scope";
     public const string InvalidArguments = "invalid_arguments";
     public const string NotFound = "not_found";
+    /// <summary>A dependency (the store, a worker) failed or did not answer; retrying may succeed.</summary>
+    public const string GatewayError = "gateway_error";
     public const string InternalError = "internal_error";
 
     public CallToolResult ToResult() => new()
@@ -74,6 +76,10 @@ public static partial class ToolGuard
             {
                 if (translate(exception) is { } failure)
                 {
+                    if (failure.Error == ToolFailure.GatewayError)
+                    {
+                        LogDependencyFailed(logger, exception, name);
+                    }
                     return failure.ToResult();
                 }
                 if (exception is JsonException or ArgumentException)
@@ -104,6 +110,9 @@ public static partial class ToolGuard
         ArgumentException { ParamName: { } parameter } => $"'{parameter}' is missing or invalid.",
         _ => "check the names and types of the arguments.",
     };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MCP tool {Tool} could not reach a dependency")]
+    private static partial void LogDependencyFailed(ILogger logger, Exception exception, string tool);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "MCP tool {Tool} failed")]
     private static partial void LogToolFailed(ILogger logger, Exception exception, string tool);

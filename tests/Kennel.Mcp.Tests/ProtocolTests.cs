@@ -172,22 +172,6 @@ public sealed class ProtocolTests(ServersWithoutWorkers servers) : IClassFixture
         response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
     }
 
-    [Theory]
-    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
-    public async Task Health_answers_without_a_key(string store)
-    {
-        var server = await servers.GetAsync(store);
-        using var client = server.Client(null);
-
-        using var response = await client.GetAsync("/mcp/health");
-
-        response.StatusCode.ShouldBe(HttpStatusCode.OK);
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        json.RootElement.GetProperty("status").GetString().ShouldBe("ok");
-        json.RootElement.GetProperty("protocol").GetString().ShouldBe("2025-11-25");
-        json.RootElement.GetProperty("version").GetString().ShouldNotBeNullOrEmpty();
-    }
-
     private static HttpRequestMessage Post(string json, string? sessionId = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/mcp") { Content = new StringContent(json, Encoding.UTF8, "application/json") };

@@ -6,6 +6,7 @@ using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Fleet;
 using Kennel.ControlPlane.Hosting;
 using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.Workers;
 using Kennel.Mcp;
 using Kennel.Store;
 using Microsoft.AspNetCore.Authorization;
@@ -93,21 +94,47 @@ public static class FleetMcp
 
     private static bool HasScope(ClaimsPrincipal? user, string scope) => user?.HasClaim(Caller.ScopeClaim, scope) == true;
 
-    /// <summary>The services' one error type, as tool failures: bad input is invalid_arguments, the rest keep their code.</summary>
-    private static ToolFailure? Translate(Exception exception) => exception is ApiProblem problem
-        ? problem.Status switch
+    /// <summary>
+    /// The services' one error type, as tool failures: bad input is invalid_arguments, the rest keep their code. A store
+    /// that fails or does not answer is gateway_error: the call may succeed if retried, unlike an internal_error.
+    /// </summary>
+    private static ToolFailure? Translate(Exception exception) => exception switch
+    {
+        ApiProblem problem => problem.Status switch
         {
             StatusCodes.Status400BadRequest => new ToolFailure(ToolFailure.InvalidArguments, problem.Detail ?? problem.Title) { Field = problem.Field },
             StatusCodes.Status404NotFound => new ToolFailure(ToolFailure.NotFound, problem.Detail ?? problem.Title),
             _ => new ToolFailure(problem.Code, problem.Detail ?? problem.Title),
-        }
-        : null;
+        },
+        System.Data.Common.DbException or TimeoutException =>
+            new ToolFailure(ToolFailure.GatewayError, "The store did not answer; retry in a few seconds. The server log has the cause."),
+        _ => null,
+    };
 
-    private static async Task<IResult> HealthAsync(Database database, CancellationToken cancellationToken) =>
-        await HealthEndpoints.StoreIsReachableAsync(database, cancellationToken)
+    /// <summary>
+    /// <c>GET /mcp/health</c>: ok when the store answers and at least one worker has polled within its lease; otherwise
+    /// degraded (503) with what is wrong, since tools would then fail or sessions would never start.
+    /// </summary>
+    private static async Task<IResult> HealthAsync(Database database, WorkerRegistry workers, CancellationToken cancellationToken)
+    {
+        var error = await HealthEndpoints.StoreIsReachableAsync(database, cancellationToken)
+            ? await WorkerProblemAsync(workers, cancellationToken)
+            : "The store is unreachable.";
+        return error is null
             ? Results.Json(new McpHealth("ok", HealthEndpoints.Version, McpHttpOptions.ProtocolVersion, null), FleetMcpJson.Default.McpHealth)
-            : Results.Json(new McpHealth("degraded", HealthEndpoints.Version, McpHttpOptions.ProtocolVersion, "The store is unreachable."),
+            : Results.Json(new McpHealth("degraded", HealthEndpoints.Version, McpHttpOptions.ProtocolVersion, error),
                 FleetMcpJson.Default.McpHealth, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static async Task<string?> WorkerProblemAsync(WorkerRegistry workers, CancellationToken cancellationToken)
+    {
+        var fleet = await workers.ListAsync(cancellationToken);
+        return fleet.Any(w => w.Health == "healthy")
+            ? null
+            : fleet.Count == 0
+                ? "No workers are enrolled, so no session can start: start one with `kennel worker`, or set KENNEL_EMBEDDED_WORKER=true."
+                : $"None of the {fleet.Count} enrolled workers is healthy (none has polled within its lease), so no session can start.";
+    }
 }
 
 public sealed record McpHealth(string Status, string Version, string Protocol, string? Error);
@@ -117,4 +144,5 @@ public sealed record McpHealth(string Status, string Version, string Protocol, s
 [JsonSerializable(typeof(FleetOverview))]
 [JsonSerializable(typeof(SnapshotList))]
 [JsonSerializable(typeof(WorkerList))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 internal sealed partial class FleetMcpJson : JsonSerializerContext;

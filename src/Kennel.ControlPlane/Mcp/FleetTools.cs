@@ -28,7 +28,8 @@ public static class FleetTools
         UseStructuredContent = true, OutputSchemaType = typeof(SessionPage))]
     [RequiresScope(Scopes.Read)]
     [Description("Lists this workspace's sandbox sessions, newest first, with their status, exit code and output. Use it to find a " +
-        "session you started earlier or to see what is running. Returns {items, nextCursor}; pass nextCursor back as cursor for the next page.")]
+        "session you started earlier or to see what is running. Returns {items, nextCursor}; pass nextCursor back as cursor for the next page. " +
+        "A page that would exceed about 25,000 tokens holds fewer sessions, and its nextCursor fetches the rest.")]
     public static async Task<CallToolResult> ListSessions(
         SessionService sessions,
         ClaimsPrincipal user,
@@ -39,7 +40,7 @@ public static class FleetTools
         CancellationToken cancellationToken = default)
     {
         var page = await sessions.ListAsync(Caller.From(user), status, limit, cursor, cancellationToken);
-        return ToolResults.Of(page, KennelJson.Default.SessionPage, ToolText.Page(page));
+        return ResponseBudget.Page(page);
     }
 
     [McpServerTool(Name = "create-session", Title = "Create a sandbox session", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false,
@@ -82,15 +83,19 @@ public static class FleetTools
         UseStructuredContent = true, OutputSchemaType = typeof(Session))]
     [RequiresScope(Scopes.Read)]
     [Description("Returns one session as it stands now: status, exit code, stdout and stderr so far, timings and any error. " +
-        "It does not wait; use wait-for-session to wait for the end.")]
+        "It does not wait; use wait-for-session to wait for the end. Output longer than maxOutputChars is cut: nextStdoutOffset " +
+        "(or nextStderrOffset) tells where, and calling again with stdoutOffset (or stderrOffset) set to it reads the next range.")]
     public static async Task<CallToolResult> GetSession(
         SessionService sessions,
         ClaimsPrincipal user,
         [Description("The session id (ses_…), as create-session or list-sessions returned it.")] string id,
+        [Description(StdoutOffsetDescription), Range(0, int.MaxValue)] long stdoutOffset = 0,
+        [Description(StderrOffsetDescription), Range(0, int.MaxValue)] long stderrOffset = 0,
+        [Description(MaxOutputCharsDescription), Range(1, ResponseBudget.MaxOutputChars)] long maxOutputChars = ResponseBudget.MaxOutputChars,
         CancellationToken cancellationToken = default)
     {
         var session = await sessions.GetAsync(Caller.From(user), RequiredId(id), cancellationToken);
-        return ToolResults.Of(session, KennelJson.Default.Session, ToolText.Session(session));
+        return ResponseBudget.Session(session, stdoutOffset, stderrOffset, maxOutputChars);
     }
 
     [McpServerTool(Name = "cancel-session", Title = "Cancel a session", ReadOnly = false, Destructive = true, Idempotent = false, OpenWorld = false,
@@ -113,19 +118,23 @@ public static class FleetTools
     [RequiresScope(Scopes.Read)]
     [Description("Waits until a session ends (succeeded, failed, timed_out or cancelled) and returns it with its exit code, stdout and stderr. " +
         "Sends progress notifications as its status changes and output arrives. If timeoutMs passes first, returns the session as it " +
-        "stands (still pending or running): call again to keep waiting.")]
+        "stands (still pending or running): call again to keep waiting. Long output is cut as by get-session, which reads the rest.")]
     public static async Task<CallToolResult> WaitForSession(
         SessionService sessions,
         ClaimsPrincipal user,
         IProgress<ProgressNotificationValue> progress,
         [Description("The session id (ses_…) to wait for.")] string id,
         [Description("Longest wait in milliseconds."), Range(0, SessionLimits.MaxWaitMs)] long timeoutMs = SessionLimits.DefaultWaitMs,
+        [Description(StdoutOffsetDescription), Range(0, int.MaxValue)] long stdoutOffset = 0,
+        [Description(StderrOffsetDescription), Range(0, int.MaxValue)] long stderrOffset = 0,
+        [Description(MaxOutputCharsDescription), Range(1, ResponseBudget.MaxOutputChars)] long maxOutputChars = ResponseBudget.MaxOutputChars,
         CancellationToken cancellationToken = default)
     {
         if (timeoutMs is < 0 or > SessionLimits.MaxWaitMs)
         {
             throw ApiProblem.Invalid("timeoutMs", $"timeoutMs must be between 0 and {SessionLimits.MaxWaitMs}.");
         }
+        ResponseBudget.Validate(stdoutOffset, stderrOffset, maxOutputChars);
         var caller = Caller.From(user);
         id = RequiredId(id);
         var started = TimeProvider.System.GetTimestamp();
@@ -147,7 +156,7 @@ public static class FleetTools
             }
             session = next;
         }
-        return ToolResults.Of(session, KennelJson.Default.Session, ToolText.Session(session));
+        return ResponseBudget.Session(session, stdoutOffset, stderrOffset, maxOutputChars);
     }
 
     [McpServerTool(Name = "list-snapshots", Title = "List snapshots", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
@@ -189,6 +198,10 @@ public static class FleetTools
     }
 
     private const long ProgressInterval = 1_000;
+
+    private const string StdoutOffsetDescription = "The character of stdout to start from, for reading long output in ranges: the nextStdoutOffset of the previous call.";
+    private const string StderrOffsetDescription = "The character of stderr to start from, for reading long output in ranges: the nextStderrOffset of the previous call.";
+    private const string MaxOutputCharsDescription = "The most characters of stdout and stderr together to return; the default keeps the result under about 25,000 tokens.";
 
     // The binder lets an explicit JSON null through to a non-nullable string; that is a missing argument, not an unknown id.
     private static string RequiredId(string? id) =>
