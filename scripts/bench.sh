@@ -2,8 +2,26 @@
 # Benchmarks sessions end to end against raw bwrap on this machine, in one run, and prints a Markdown report
 # for docs/benchmarks.md. Options: --samples N (200) --concurrency N (16) --seconds N (10) --idle-seconds N (5)
 # --database-url URL (PostgreSQL instead of SQLite).
+#
+# `scripts/bench.sh mcp [--seconds N (10)] [--sessions N (200)]` benchmarks the MCP server instead: tools/call get-session
+# at 1, 16 and 64 clients and memory per open MCP session, Kennel against the official TypeScript SDK on Node 22
+# (bench/ts-reference/server.mjs), both loaded by the same C# SDK client in one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v bwrap >/dev/null || { apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; }
+if [ "${1:-}" = mcp ]; then
+    # Node 22 and the TypeScript SDK, pinned, from npm into .tools/node (git-ignored); skipped when already there.
+    tools="$PWD/.tools/node"
+    sdk_version=1.32.2 zod_version=4.6.7
+    installed=$(sed -nE 's/^ *"version": "([^"]+)".*/\1/p' "$tools/node_modules/@modelcontextprotocol/sdk/package.json" 2>/dev/null | head -1 || true)
+    if [ "$installed" != "$sdk_version" ] || [ ! -x "$tools/node_modules/.bin/node" ] || [ ! -d "$tools/node_modules/zod" ]; then
+        echo "Installing: node@22 @modelcontextprotocol/sdk@$sdk_version zod@$zod_version (into .tools/node)" >&2
+        npm install --prefix "$tools" --no-audit --no-fund --loglevel=error node@22 \
+            "@modelcontextprotocol/sdk@$sdk_version" "zod@$zod_version" >/dev/null
+    fi
+    # Copied beside node_modules so its imports resolve there.
+    cp bench/ts-reference/server.mjs "$tools/bench-ts-reference.mjs"
+    export BENCH_NODE="$tools/node_modules/.bin/node" BENCH_TS_SERVER="$tools/bench-ts-reference.mjs"
+fi
 dotnet build bench/Kennel.Bench -c Release -nologo -v quiet --artifacts-path artifacts/bench
 exec dotnet artifacts/bench/bin/Kennel.Bench/release/Kennel.Bench.dll "$@"

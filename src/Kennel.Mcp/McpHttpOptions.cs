@@ -27,4 +27,13 @@ public sealed record McpHttpOptions
     /// that waits (and streams progress) for minutes costs one, as does an open GET stream.
     /// </summary>
     public int RateLimitPerMinute { get; init; } = 60;
+
+    /// <summary>
+    /// Events kept per session so a client can resume a lost SSE stream with <c>Last-Event-ID</c>; the oldest are
+    /// dropped beyond this, and all of them when the session ends.
+    /// </summary>
+    public int MaxStoredEventsPerSession { get; init; } = 256;
+
+    /// <summary>The bytes of JSON those events may hold per session, oldest dropped first.</summary>
+    public long MaxStoredEventBytesPerSession { get; init; } = 1024 * 1024;
 }

@@ -15,8 +15,9 @@ public sealed class McpHttpSession : IAsyncDisposable
     private int getStreamOpen;
     private int disposed;
 
-    internal McpHttpSession(string id, string owner, StreamableHttpServerTransport transport, McpServer server, TimeProvider time)
+    internal McpHttpSession(string id, string owner, StreamableHttpServerTransport transport, McpServer server, McpEventStore events, TimeProvider time)
     {
+        Events = events;
         Id = id;
         Owner = owner;
         Transport = transport;
@@ -34,6 +35,9 @@ public sealed class McpHttpSession : IAsyncDisposable
     public StreamableHttpServerTransport Transport { get; }
 
     public McpServer Server { get; }
+
+    /// <summary>The session's SSE events, for resuming a stream with <c>Last-Event-ID</c>.</summary>
+    public McpEventStore Events { get; }
 
     private Task RunTask { get; }
 
@@ -62,6 +66,7 @@ public sealed class McpHttpSession : IAsyncDisposable
         await closed.CancelAsync();
         await RunTask.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await Server.DisposeAsync();
+        Events.Close();
         closed.Dispose();
     }
 

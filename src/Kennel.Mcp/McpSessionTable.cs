@@ -4,6 +4,9 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Server;
 
+// Event stores belong to stateful Streamable HTTP, which this endpoint is (it speaks 2025-11-25 with sessions).
+#pragma warning disable MCP9006
+
 namespace Kennel.Mcp;
 
 /// <summary>
@@ -32,9 +35,10 @@ public sealed class McpSessionTable : IAsyncDisposable
     public McpHttpSession Create(string owner, McpServerOptions serverOptions, IServiceProvider services)
     {
         var id = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(16));
-        var transport = new StreamableHttpServerTransport(loggerFactory) { SessionId = id };
+        var events = new McpEventStore(options.MaxStoredEventsPerSession, options.MaxStoredEventBytesPerSession);
+        var transport = new StreamableHttpServerTransport(loggerFactory) { SessionId = id, EventStreamStore = events };
         var server = McpServer.Create(transport, serverOptions, loggerFactory, services);
-        var session = new McpHttpSession(id, owner, transport, server, time);
+        var session = new McpHttpSession(id, owner, transport, server, events, time);
         sessions[id] = session;
         return session;
     }

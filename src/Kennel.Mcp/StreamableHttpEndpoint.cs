@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Net.ServerSentEvents;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -9,13 +11,17 @@ using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
+// Event stores belong to stateful Streamable HTTP, which this endpoint is (it speaks 2025-11-25 with sessions).
+#pragma warning disable MCP9006
+
 namespace Kennel.Mcp;
 
 /// <summary>
 /// MCP's Streamable HTTP transport (2025-11-25) on minimal APIs: the HTTP rules around the SDK's
 /// <see cref="StreamableHttpServerTransport"/>, which does the JSON-RPC and SSE framing. POST carries client messages
 /// (answered as an SSE stream, or 202 when there is nothing to answer), GET opens the stream of server-initiated
-/// messages, DELETE ends the session. Browsers on <see cref="McpHttpOptions.AllowedOrigins"/> get CORS answers.
+/// messages, DELETE ends the session. Every SSE event carries an id kept in the session's <see cref="McpEventStore"/>, so a
+/// client that lost a stream resumes it with a GET carrying <c>Last-Event-ID</c> (SEP-1699). Browsers on <see cref="McpHttpOptions.AllowedOrigins"/> get CORS answers.
 /// Authentication and rate limiting are the host's: it attaches their policies to the returned group.
 /// </summary>
 public sealed class StreamableHttpEndpoint(
@@ -127,6 +133,12 @@ public sealed class StreamableHttpEndpoint(
         {
             return;
         }
+        var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
+        if (lastEventId.Length > 0)
+        {
+            await ResumeAsync(context, session, lastEventId);
+            return;
+        }
         if (!session.TryOpenGetStream())
         {
             await WriteErrorAsync(context, StatusCodes.Status409Conflict, McpErrorCode.InvalidRequest,
@@ -145,6 +157,43 @@ public sealed class StreamableHttpEndpoint(
         {
             // The client closed the stream, which is how SSE streams end.
         }
+    }
+
+    /// <summary>
+    /// Replays the events of the stream <paramref name="lastEventId"/> belongs to that came after it, then (while that
+    /// stream is still being written) the rest as they come. 404 when the event is no longer kept.
+    /// </summary>
+    private static async Task ResumeAsync(HttpContext context, McpHttpSession session, string lastEventId)
+    {
+        var reader = await session.Events.GetStreamReaderAsync(lastEventId, context.RequestAborted);
+        if (reader is null)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status404NotFound, McpErrorCode.InvalidRequest,
+                "Not Found: that event is no longer kept; start a new request.");
+            return;
+        }
+        using var inFlight = session.Enter();
+        context.Response.Headers[SessionIdHeader] = session.Id;
+        StartEventStream(context);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        try
+        {
+            await SseFormatter.WriteAsync(reader.ReadEventsAsync(context.RequestAborted), context.Response.Body, WriteEventData, context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client closed the stream.
+        }
+    }
+
+    private static void WriteEventData(SseItem<JsonRpcMessage?> item, IBufferWriter<byte> writer)
+    {
+        if (item.Data is null)
+        {
+            return;
+        }
+        using var json = new Utf8JsonWriter(writer);
+        JsonSerializer.Serialize(json, item.Data, MessageJson);
     }
 
     private async Task DeleteAsync(HttpContext context)

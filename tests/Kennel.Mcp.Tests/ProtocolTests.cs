@@ -188,7 +188,9 @@ public sealed class ProtocolTests(ServersWithoutWorkers servers) : IClassFixture
     private static async Task<JsonElement> ReadEventAsync(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
-        var data = body.Split('\n').First(line => line.StartsWith("data:", StringComparison.Ordinal))["data:".Length..].Trim();
+        // Skips the priming event (an id and empty data) that starts a resumable stream.
+        var data = body.Split('\n').Where(line => line.StartsWith("data:", StringComparison.Ordinal))
+            .Select(line => line["data:".Length..].Trim()).First(line => line.Length > 0);
         return JsonDocument.Parse(data).RootElement.Clone();
     }
 }

@@ -21,7 +21,7 @@ public sealed partial class ConformanceTests(ServersWithoutWorkers servers) : IC
         "server-sse-multiple-streams", "elicitation-sep1330-enums", "resources-list", "resources-read-text",
         "resources-read-binary", "resources-templates-read", "resources-subscribe", "resources-unsubscribe",
         "prompts-list", "prompts-get-simple", "prompts-get-with-args", "prompts-get-embedded-resource",
-        "prompts-get-with-image", "dns-rebinding-protection",
+        "prompts-get-with-image", "dns-rebinding-protection", "server-sse-polling",
     ];
 
     public static TheoryData<string> FixtureScenarios => [.. AllScenarios];
@@ -29,10 +29,6 @@ public sealed partial class ConformanceTests(ServersWithoutWorkers servers) : IC
     /// <summary>Server scenarios not run, each with the reason.</summary>
     public static readonly IReadOnlyDictionary<string, string> Excluded = new Dictionary<string, string>
     {
-        // SEP-1699: the server closes a POST's SSE stream mid-call and the client resumes it with a GET carrying
-        // Last-Event-ID. StreamableHttpEndpoint keeps no event store and does not resume streams (GET ignores
-        // Last-Event-ID), so there is no test_reconnection tool to offer. The scenario is "pending" in 0.1.16.
-        ["server-sse-polling"] = "stream resumption (SEP-1699, Last-Event-ID) is not implemented by StreamableHttpEndpoint",
     };
 
     /// <summary>The scenarios that need no fixture tools, resources or prompts.</summary>

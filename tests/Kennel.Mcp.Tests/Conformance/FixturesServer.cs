@@ -112,6 +112,14 @@ public sealed class FixturesServer : IAsyncDisposable
                 Resource = new TextResourceContents { Uri = "test://mixed-content-resource", MimeType = "application/json", Text = """{"test":"data","value":123}""" },
             },
         });
+        // SEP-1699: ends the POST's SSE stream before answering; the answer waits in the session's event store for
+        // the client's GET with Last-Event-ID.
+        yield return Tool("test_reconnection", async (RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken) =>
+        {
+            await context.EnablePollingAsync(TimeSpan.FromMilliseconds(500), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+            return "Reconnection test completed successfully";
+        }, "Closes the SSE stream mid-call to test client reconnection");
         yield return Tool("test_tool_with_logging", async (McpServer server, CancellationToken cancellationToken) =>
         {
             string[] messages = ["Tool execution started", "Tool processing data", "Tool execution completed"];

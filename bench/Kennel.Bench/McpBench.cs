@@ -1,0 +1,276 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kennel.Contracts;
+using Kennel.Contracts.ApiKeys;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Kennel.Bench;
+
+/// <summary>
+/// <c>scripts/bench.sh mcp</c>: <c>tools/call get-session</c> over Streamable HTTP, Kennel against the official TypeScript
+/// SDK on Node 22 serving the same answer, loaded alike by the C# SDK client in one run; plus memory per open MCP session.
+/// </summary>
+internal static class McpBench
+{
+    private static readonly int[] Concurrencies = [1, 16, 64];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var seconds = Option(args, "--seconds", 10);
+        var idleSessions = Option(args, "--sessions", 200);
+        var node = Environment.GetEnvironmentVariable("BENCH_NODE") ?? throw new InvalidOperationException("BENCH_NODE is not set");
+        var tsServer = Environment.GetEnvironmentVariable("BENCH_TS_SERVER") ?? throw new InvalidOperationException("BENCH_TS_SERVER is not set");
+
+        var dataDir = Directory.CreateTempSubdirectory("kennel-mcpbench-").FullName;
+        var kennelPort = FreePort();
+        using var kennel = ServeProcess.Start(new Dictionary<string, string>
+        {
+            ["KENNEL_LISTEN"] = $"127.0.0.1:{kennelPort}",
+            ["KENNEL_DATA_DIR"] = dataDir,
+            ["KENNEL_MCP_RATE_LIMIT"] = "0",
+        });
+        Process? ts = null;
+        try
+        {
+            await kennel.WaitUntilListeningAsync();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{kennelPort}/") };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+                (await File.ReadAllTextAsync(Path.Combine(dataDir, "admin-api-key"))).Trim());
+            using var created = await http.PostAsJsonAsync("v1/apikeys",
+                new CreateApiKeyRequest { Workspace = "bench", Scopes = [Scopes.Read, Scopes.Write], Name = "mcp-bench" },
+                KennelJson.Default.CreateApiKeyRequest);
+            created.EnsureSuccessStatusCode();
+            var key = (await created.Content.ReadFromJsonAsync(KennelJson.Default.CreatedApiKey))!.Key;
+
+            using var load = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) });
+            var kennelTarget = new Target("kennel", new Uri($"http://127.0.0.1:{kennelPort}/mcp"), key, load);
+
+            // One finished session, and Kennel's own answer for it: the TS reference sends back the same document.
+            string sessionId;
+            string answerJson;
+            await using (var client = await kennelTarget.ConnectAsync())
+            {
+                var session = await client.CallToolAsync("create-session", Args("""{"command":["echo","hello"]}"""));
+                sessionId = session.StructuredContent!.Value.GetProperty("id").GetString()!;
+                var done = await client.CallToolAsync("wait-for-session", Args($$"""{"id":"{{sessionId}}"}"""));
+                if (done.StructuredContent!.Value.GetProperty("status").GetString() != "succeeded")
+                {
+                    throw new InvalidOperationException($"session {sessionId} did not succeed: {done.StructuredContent}");
+                }
+                var answer = await client.CallToolAsync("get-session", Args($$"""{"id":"{{sessionId}}"}"""));
+                answerJson = JsonSerializer.Serialize(answer, McpJsonUtilities.DefaultOptions);
+            }
+            var resultFile = Path.Combine(dataDir, "reference-result.json");
+            var reference = JsonNode.Parse(answerJson)!.AsObject();
+            reference.Remove("isError");
+            await File.WriteAllTextAsync(resultFile, reference.ToJsonString());
+
+            var tsPort = FreePort();
+            ts = StartNode(node, tsServer, tsPort, resultFile);
+            var tsTarget = new Target("ts", new Uri($"http://127.0.0.1:{tsPort}/mcp"), null, load);
+            await WaitForPortAsync(tsPort, ts);
+
+            var argsJson = $$"""{"id":"{{sessionId}}"}""";
+            var kennelBytes = await AnswerBytesAsync(kennelTarget, argsJson);
+            var tsBytes = await AnswerBytesAsync(tsTarget, argsJson);
+
+            // Memory first, while both heaps are small: after the load runs, the RSS would hide new sessions in free heap.
+            var kennelMemory = await MemoryPerSessionAsync(kennelTarget, idleSessions, kennel.RssMegabytes);
+            var tsMemory = await MemoryPerSessionAsync(tsTarget, idleSessions, () => RssMegabytes(ts.Id));
+
+            // Warm both (JIT, connection pools) before the throughput runs count.
+            foreach (var target in new[] { kennelTarget, tsTarget })
+            {
+                await ClosedLoopAsync(target, 16, TimeSpan.FromSeconds(3), argsJson);
+            }
+
+            var rows = new List<(int Concurrency, LoadResult Kennel, LoadResult Ts)>();
+            foreach (var concurrency in Concurrencies)
+            {
+                var k = await ClosedLoopAsync(kennelTarget, concurrency, TimeSpan.FromSeconds(seconds), argsJson);
+                var t = await ClosedLoopAsync(tsTarget, concurrency, TimeSpan.FromSeconds(seconds), argsJson);
+                rows.Add((concurrency, k, t));
+            }
+
+
+            var text = new StringBuilder();
+            text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {Environment.MachineName}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, kennel SQLite, KENNEL_MCP_RATE_LIMIT=0; {seconds} s per cell");
+            text.AppendLine(CultureInfo.InvariantCulture, $"get-session answer (JSON-RPC result): kennel {kennelBytes} bytes, ts {tsBytes} bytes");
+            text.AppendLine();
+            text.AppendLine("| clients | kennel calls/s | ts calls/s | **kennel/ts** | kennel p50 / p99 (ms) | ts p50 / p99 (ms) |");
+            text.AppendLine("|---|---|---|---|---|---|");
+            foreach (var (c, k, t) in rows)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {c} | {k.PerSecond:0} | {t.PerSecond:0} | **{k.PerSecond / t.PerSecond:0.00}×** | {k.P(50):0.00} / {k.P(99):0.00} | {t.P(50):0.00} / {t.P(99):0.00} |");
+            }
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"| memory, {idleSessions} idle MCP sessions | RSS before | RSS after | per session |");
+            text.AppendLine("|---|---|---|---|");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| kennel serve | {kennelMemory.Before:0.0} MB | {kennelMemory.After:0.0} MB | {kennelMemory.PerSessionKb:0.0} KB |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| ts reference (node) | {tsMemory.Before:0.0} MB | {tsMemory.After:0.0} MB | {tsMemory.PerSessionKb:0.0} KB |");
+            Console.WriteLine(text.ToString());
+            return 0;
+        }
+        finally
+        {
+            if (ts is { HasExited: false })
+            {
+                ts.Kill();
+                await ts.WaitForExitAsync();
+            }
+            ts?.Dispose();
+            await kennel.StopAsync();
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
+    private static async Task<int> AnswerBytesAsync(Target target, string argsJson)
+    {
+        await using var client = await target.ConnectAsync();
+        var result = await client.CallToolAsync("get-session", Args(argsJson));
+        if (result.IsError == true)
+        {
+            throw new InvalidOperationException($"{target.Name} get-session failed");
+        }
+        return Encoding.UTF8.GetByteCount(JsonSerializer.Serialize(result, McpJsonUtilities.DefaultOptions));
+    }
+
+    // Closed loop: each client (its own MCP session) calls get-session, then again, for the whole duration.
+    private static async Task<LoadResult> ClosedLoopAsync(Target target, int concurrency, TimeSpan duration, string argsJson)
+    {
+        var clients = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => target.ConnectAsync()));
+        var latencies = new List<double>[concurrency];
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(clients.Select(async (client, i) =>
+        {
+            var mine = latencies[i] = new List<double>(4096);
+            var arguments = Args(argsJson);
+            while (clock.Elapsed < duration)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var result = await client.CallToolAsync("get-session", arguments);
+                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (result.IsError == true)
+                {
+                    throw new InvalidOperationException($"{target.Name} get-session failed under load");
+                }
+            }
+        }));
+        var elapsed = clock.Elapsed.TotalSeconds;
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+        return new LoadResult([.. latencies.SelectMany(l => l)], elapsed);
+    }
+
+    private static async Task<(double Before, double After, double PerSessionKb)> MemoryPerSessionAsync(Target target, int count, Func<double> rss)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var before = rss();
+        var clients = new List<McpClient>(count);
+        for (var i = 0; i < count; i++)
+        {
+            clients.Add(await target.ConnectAsync());
+        }
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var after = rss();
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+        return (before, after, (after - before) * 1024 / count);
+    }
+
+    private static Process StartNode(string node, string script, int port, string resultFile)
+    {
+        var info = new ProcessStartInfo(node) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(script);
+        info.Environment["PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        info.Environment["REFERENCE_RESULT"] = resultFile;
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                Console.Error.WriteLine($"ts: {line}");
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WaitForPortAsync(int port, Process process)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                using var socket = new TcpClient();
+                await socket.ConnectAsync(System.Net.IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException) when (!process.HasExited && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    private static double RssMegabytes(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
+    private static Dictionary<string, object?> Args(string json) =>
+        JsonDocument.Parse(json).RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed record Target(string Name, Uri Endpoint, string? Key, HttpClient Http)
+    {
+        public async Task<McpClient> ConnectAsync() =>
+            await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
+            {
+                Endpoint = Endpoint,
+                TransportMode = HttpTransportMode.StreamableHttp,
+                AdditionalHeaders = Key is null ? null : new Dictionary<string, string> { ["Authorization"] = $"Bearer {Key}" },
+            }, Http, ownsHttpClient: false));
+    }
+
+    private sealed record LoadResult(List<double> Latencies, double Seconds)
+    {
+        public double PerSecond => Latencies.Count / Seconds;
+
+        public double P(int percentile)
+        {
+            var sorted = Latencies.Order().ToList();
+            var rank = (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1;
+            return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
+        }
+    }
+}

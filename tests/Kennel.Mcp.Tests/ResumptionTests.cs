@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.ServerSentEvents;
+using System.Text;
+using System.Text.Json;
+using Kennel.Testing;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+// Event stores belong to stateful Streamable HTTP, which /mcp is.
+#pragma warning disable MCP9006
+
+namespace Kennel.Mcp.Tests;
+
+/// <summary>Stream resumption (SEP-1699) at the real <c>/mcp</c>: a GET with <c>Last-Event-ID</c> replays what followed.</summary>
+public sealed class ResumptionTests(ServersWithoutWorkers servers) : IClassFixture<ServersWithoutWorkers>
+{
+    private const string Initialize =
+        """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
+
+    [Fact]
+    public async Task A_get_with_last_event_id_replays_the_events_after_it()
+    {
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        using var client = server.Client();
+        using var initialized = await client.SendAsync(Post(Initialize));
+        var sessionId = initialized.Headers.GetValues("Mcp-Session-Id").Single();
+        using (await client.SendAsync(Post("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", sessionId)))
+        {
+        }
+
+        using var listed = await client.SendAsync(Post("""{"jsonrpc":"2.0","id":7,"method":"tools/list"}""", sessionId));
+        var events = await ReadEventsAsync(listed);
+        var priming = events.First();
+        priming.Data.ShouldBeEmpty();
+        priming.EventId.ShouldNotBeNullOrEmpty();
+        events.ShouldContain(e => e.Data.Contains("\"id\":7", StringComparison.Ordinal));
+
+        using var resumed = await client.SendAsync(Get(sessionId, priming.EventId!));
+        resumed.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var replayed = await ReadEventsAsync(resumed);
+        var answer = replayed.Single(e => e.Data.Length > 0);
+        using var json = JsonDocument.Parse(answer.Data);
+        json.RootElement.GetProperty("id").GetInt32().ShouldBe(7);
+        json.RootElement.GetProperty("result").GetProperty("tools").GetArrayLength().ShouldBeGreaterThan(0);
+
+        using var unknown = await client.SendAsync(Get(sessionId, "999999"));
+        unknown.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task The_store_keeps_only_its_newest_events_and_nothing_once_closed()
+    {
+        var store = new McpEventStore(maxEvents: 3, maxBytes: long.MaxValue);
+        await using var writer = await store.CreateStreamAsync(new SseEventStreamOptions { SessionId = "s", StreamId = "a" });
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var written = await writer.WriteEventAsync(new SseItem<JsonRpcMessage?>(new JsonRpcNotification { Method = $"n{i}" }));
+            ids.Add(written.EventId!);
+        }
+        store.Count.ShouldBe(3);
+        (await store.GetStreamReaderAsync(ids[0])).ShouldBeNull();
+        var reader = (await store.GetStreamReaderAsync(ids[2]))!;
+        await writer.DisposeAsync();
+        var replayed = new List<string>();
+        await foreach (var item in reader.ReadEventsAsync())
+        {
+            replayed.Add(item.EventId!);
+        }
+        replayed.ShouldBe([ids[3], ids[4]]);
+
+        var small = new McpEventStore(maxEvents: 100, maxBytes: 1);
+        var other = await small.CreateStreamAsync(new SseEventStreamOptions { SessionId = "s", StreamId = "b" });
+        await other.WriteEventAsync(new SseItem<JsonRpcMessage?>(new JsonRpcNotification { Method = "one" }));
+        await other.WriteEventAsync(new SseItem<JsonRpcMessage?>(new JsonRpcNotification { Method = "two" }));
+        small.Count.ShouldBe(1);
+        small.Close();
+        small.Count.ShouldBe(0);
+    }
+
+    private static HttpRequestMessage Post(string json, string? sessionId = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/mcp") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        if (sessionId is not null)
+        {
+            request.Headers.Add("Mcp-Session-Id", sessionId);
+        }
+        return request;
+    }
+
+    private static HttpRequestMessage Get(string sessionId, string lastEventId)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/mcp");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        request.Headers.Add("Mcp-Session-Id", sessionId);
+        request.Headers.Add("Last-Event-ID", lastEventId);
+        return request;
+    }
+
+    private static async Task<List<SseItem<string>>> ReadEventsAsync(HttpResponseMessage response)
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var items = new List<SseItem<string>>();
+        await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync(cancel.Token)).EnumerateAsync(cancel.Token))
+        {
+            items.Add(item);
+        }
+        return items;
+    }
+}
