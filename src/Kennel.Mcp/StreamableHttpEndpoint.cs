@@ -145,18 +145,7 @@ public sealed class StreamableHttpEndpoint(
                 "Conflict: this session already has its GET stream open.");
             return;
         }
-        using var inFlight = session.Enter();
-        context.Response.Headers[SessionIdHeader] = session.Id;
-        StartEventStream(context);
-        await context.Response.Body.FlushAsync(context.RequestAborted);
-        try
-        {
-            await session.Transport.HandleGetRequestAsync(context.Response.Body, context.RequestAborted);
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client closed the stream, which is how SSE streams end.
-        }
+        await StreamAsync(context, session, (body, cancellationToken) => session.Transport.HandleGetRequestAsync(body, cancellationToken));
     }
 
     /// <summary>
@@ -172,17 +161,24 @@ public sealed class StreamableHttpEndpoint(
                 "Not Found: that event is no longer kept; start a new request.");
             return;
         }
+        await StreamAsync(context, session,
+            (body, cancellationToken) => SseFormatter.WriteAsync(reader.ReadEventsAsync(cancellationToken), body, WriteEventData, cancellationToken));
+    }
+
+    /// <summary>Opens an SSE response for the session and writes it until the writer ends or the client goes away.</summary>
+    private static async Task StreamAsync(HttpContext context, McpHttpSession session, Func<Stream, CancellationToken, Task> write)
+    {
         using var inFlight = session.Enter();
         context.Response.Headers[SessionIdHeader] = session.Id;
         StartEventStream(context);
         await context.Response.Body.FlushAsync(context.RequestAborted);
         try
         {
-            await SseFormatter.WriteAsync(reader.ReadEventsAsync(context.RequestAborted), context.Response.Body, WriteEventData, context.RequestAborted);
+            await write(context.Response.Body, context.RequestAborted);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            // The client closed the stream.
+            // The client closed the stream, which is how SSE streams end.
         }
     }
 
