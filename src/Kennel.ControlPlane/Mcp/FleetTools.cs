@@ -188,12 +188,7 @@ public static class FleetTools
         "what running sessions use of it, its labels and when it was last seen. For installation admins: an admin key of the 'default' workspace.")]
     public static async Task<CallToolResult> ListWorkers(WorkerRegistry workers, ClaimsPrincipal user, CancellationToken cancellationToken = default)
     {
-        // Workers run every workspace's sessions, so only the installation's admins see them one by one (as on REST).
-        if (!Caller.From(user).IsInstallationAdmin)
-        {
-            throw ApiProblem.Forbidden(ErrorCodes.WorkspaceMismatch, "Only an admin key of the 'default' workspace may list workers.");
-        }
-        var list = new WorkerList(await workers.ListAsync(cancellationToken));
+        var list = new WorkerList(await workers.ListAsync(Caller.From(user), cancellationToken));
         return ToolResults.Of(list, FleetMcpJson.Default.WorkerList, ToolText.Workers(list));
     }
 

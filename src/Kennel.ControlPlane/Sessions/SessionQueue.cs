@@ -37,10 +37,13 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
         while (true)
         {
             var queueChanged = signal.QueueChanged();
+            var settled = new List<string>();
             var response = await database.WriteAsync((connection, transaction) => first
-                ? HeartbeatAndClaimAsync(connection, transaction, workerId, request, cancellationToken)
+                ? HeartbeatAndClaimAsync(connection, transaction, workerId, request, settled, cancellationToken)
                 : ClaimAsync(connection, transaction, workerId, cancellationToken), cancellationToken);
             first = false;
+            // Waiters are woken only once the transaction that settled their session has committed.
+            settled.ForEach(signal.PulseSession);
             var remaining = deadline - time.GetUtcNow();
             if (response.Assignments.Count > 0 || response.Cancel.Count > 0 || remaining <= TimeSpan.Zero)
             {
@@ -141,7 +144,7 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
             cancellationToken);
 
     private async Task<PollResponse> HeartbeatAndClaimAsync(
-        DbConnection connection, DbTransaction transaction, string workerId, PollRequest request, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, string workerId, PollRequest request, List<string> settled, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await connection.ExecuteAsync(new CommandDefinition(
@@ -162,7 +165,7 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
         foreach (var orphan in assigned.Where(s => !held.Contains(s.Id)))
         {
             await SettleLostAsync(connection, transaction, orphan, "The worker restarted and no longer runs this session.", now, cancellationToken);
-            signal.PulseSession(orphan.Id);
+            settled.Add(orphan.Id);
         }
         return await ClaimAsync(connection, transaction, workerId, cancellationToken);
     }

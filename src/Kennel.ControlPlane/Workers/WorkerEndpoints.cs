@@ -14,24 +14,17 @@ public static class WorkerEndpoints
     /// <summary>The fleet as admins see it.</summary>
     public static void MapWorkers(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/v1/workers").RequireAuthorization(ScopePolicies.For(Scopes.Admin)).AddEndpointFilter(async (context, next) =>
-        {
-            // Workers run every workspace's sessions, so only the installation's admins may see or add them.
-            if (!Caller.From(context.HttpContext.User).IsInstallationAdmin)
-            {
-                throw ApiProblem.Forbidden(ErrorCodes.WorkspaceMismatch, "Only an admin key of the 'default' workspace may manage workers.");
-            }
-            return await next(context);
-        });
+        var admin = app.MapGroup("/v1/workers").RequireAuthorization(ScopePolicies.For(Scopes.Admin));
 
-        admin.MapGet("", async (HttpContext context, WorkerRegistry workers) => TypedResults.Ok(await workers.ListAsync(context.RequestAborted)));
+        admin.MapGet("", async (HttpContext context, WorkerRegistry workers) =>
+            TypedResults.Ok(await workers.ListAsync(Caller.From(context.User), context.RequestAborted)));
 
         admin.MapPost("/tokens", async (HttpContext context, WorkerRegistry workers) =>
         {
             var request = context.Request.ContentLength is null or 0 && !context.Request.HasJsonContentType()
                 ? new CreateWorkerTokenRequest(null)
                 : await JsonBody.ReadAsync<CreateWorkerTokenRequest>(context.Request);
-            return TypedResults.Created("/v1/workers", await workers.CreateTokenAsync(request.TtlSeconds, context.RequestAborted));
+            return TypedResults.Created("/v1/workers", await workers.CreateTokenAsync(Caller.From(context.User), request.TtlSeconds, context.RequestAborted));
         });
     }
 

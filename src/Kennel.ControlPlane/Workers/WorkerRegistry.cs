@@ -22,8 +22,9 @@ public sealed partial class WorkerRegistry(WorkerStore store, ControlPlaneOption
     public static readonly TimeSpan MaxTokenTtl = TimeSpan.FromDays(7);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> knownCredentials = new(StringComparer.Ordinal);
 
-    public async Task<WorkerToken> CreateTokenAsync(long? ttlSeconds, CancellationToken cancellationToken)
+    public async Task<WorkerToken> CreateTokenAsync(Caller caller, long? ttlSeconds, CancellationToken cancellationToken)
     {
+        RequireInstallationAdmin(caller);
         var ttl = ttlSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultTokenTtl;
         if (ttl <= TimeSpan.Zero || ttl > MaxTokenTtl)
         {
@@ -91,6 +92,14 @@ public sealed partial class WorkerRegistry(WorkerStore store, ControlPlaneOption
         return id;
     }
 
+    /// <summary>Every worker one by one, for the installation's admins.</summary>
+    public Task<IReadOnlyList<WorkerView>> ListAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        RequireInstallationAdmin(caller);
+        return ListAsync(cancellationToken);
+    }
+
+    /// <summary>Every worker, unchecked: for totals and health, which show no single worker to the caller.</summary>
     public async Task<IReadOnlyList<WorkerView>> ListAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -106,6 +115,15 @@ public sealed partial class WorkerRegistry(WorkerStore store, ControlPlaneOption
             EnrolledAt = DateTimeOffset.FromUnixTimeMilliseconds(row.EnrolledAt),
             LastSeenAt = row.LastSeenAt is { } last ? DateTimeOffset.FromUnixTimeMilliseconds(last) : null,
         })];
+    }
+
+    // Workers run every workspace's sessions, so only the installation's admins may see them one by one or add them.
+    private static void RequireInstallationAdmin(Caller caller)
+    {
+        if (!caller.IsInstallationAdmin)
+        {
+            throw ApiProblem.Forbidden(ErrorCodes.WorkspaceMismatch, "Only an admin key of the 'default' workspace may manage workers.");
+        }
     }
 
     public static void ValidateCapacity(WorkerCapacity? capacity)
