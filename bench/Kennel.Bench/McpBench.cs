@@ -51,7 +51,7 @@ internal static class McpBench
             var key = (await created.Content.ReadFromJsonAsync(KennelJson.Default.CreatedApiKey))!.Key;
 
             using var load = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) });
-            var kennelTarget = new Target("kennel", new Uri($"http://127.0.0.1:{kennelPort}/mcp"), key, load);
+            var kennelTarget = new Target("kennel", new Uri($"http://127.0.0.1:{kennelPort}/mcp"), key, load, kennel.Id);
 
             // One finished session, and Kennel's own answer for it: the TS reference sends back the same document.
             string sessionId;
@@ -59,6 +59,10 @@ internal static class McpBench
             await using (var client = await kennelTarget.ConnectAsync())
             {
                 var session = await client.CallToolAsync("create-session", Args("""{"command":["echo","hello"]}"""));
+                if (session.IsError == true || session.StructuredContent is null)
+                {
+                    throw new InvalidOperationException($"create-session failed: {JsonSerializer.Serialize(session, McpJsonUtilities.DefaultOptions)}");
+                }
                 sessionId = session.StructuredContent!.Value.GetProperty("id").GetString()!;
                 var done = await client.CallToolAsync("wait-for-session", Args($$"""{"id":"{{sessionId}}"}"""));
                 if (done.StructuredContent!.Value.GetProperty("status").GetString() != "succeeded")
@@ -75,7 +79,7 @@ internal static class McpBench
 
             var tsPort = FreePort();
             ts = StartNode(node, tsServer, tsPort, resultFile);
-            var tsTarget = new Target("ts", new Uri($"http://127.0.0.1:{tsPort}/mcp"), null, load);
+            var tsTarget = new Target("ts", new Uri($"http://127.0.0.1:{tsPort}/mcp"), null, load, ts.Id);
             await WaitForPortAsync(tsPort, ts);
 
             var argsJson = $$"""{"id":"{{sessionId}}"}""";
@@ -89,14 +93,14 @@ internal static class McpBench
             // Warm both (JIT, connection pools) before the throughput runs count.
             foreach (var target in new[] { kennelTarget, tsTarget })
             {
-                await ClosedLoopAsync(target, 16, TimeSpan.FromSeconds(3), argsJson);
+                await ClosedLoopAsync(target, 16, TimeSpan.FromSeconds(3), argsJson, target.Pid);
             }
 
             var rows = new List<(int Concurrency, LoadResult Kennel, LoadResult Ts)>();
             foreach (var concurrency in Concurrencies)
             {
-                var k = await ClosedLoopAsync(kennelTarget, concurrency, TimeSpan.FromSeconds(seconds), argsJson);
-                var t = await ClosedLoopAsync(tsTarget, concurrency, TimeSpan.FromSeconds(seconds), argsJson);
+                var k = await ClosedLoopAsync(kennelTarget, concurrency, TimeSpan.FromSeconds(seconds), argsJson, kennel.Id);
+                var t = await ClosedLoopAsync(tsTarget, concurrency, TimeSpan.FromSeconds(seconds), argsJson, ts.Id);
                 rows.Add((concurrency, k, t));
             }
 
@@ -105,12 +109,12 @@ internal static class McpBench
             text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {Environment.MachineName}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, kennel SQLite, KENNEL_MCP_RATE_LIMIT=0; {seconds} s per cell");
             text.AppendLine(CultureInfo.InvariantCulture, $"get-session answer (JSON-RPC result): kennel {kennelBytes} bytes, ts {tsBytes} bytes");
             text.AppendLine();
-            text.AppendLine("| clients | kennel calls/s | ts calls/s | **kennel/ts** | kennel p50 / p99 (ms) | ts p50 / p99 (ms) |");
-            text.AppendLine("|---|---|---|---|---|---|");
+            text.AppendLine("| clients | kennel calls/s | ts calls/s | **kennel/ts** | kennel p50 / p99 (ms) | ts p50 / p99 (ms) | server CPU per call kennel / ts (µs) | load generator CPU per call, kennel / ts runs (µs) |");
+            text.AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var (c, k, t) in rows)
             {
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {c} | {k.PerSecond:0} | {t.PerSecond:0} | **{k.PerSecond / t.PerSecond:0.00}×** | {k.P(50):0.00} / {k.P(99):0.00} | {t.P(50):0.00} / {t.P(99):0.00} |");
+                    $"| {c} | {k.PerSecond:0} | {t.PerSecond:0} | **{k.PerSecond / t.PerSecond:0.00}×** | {k.P(50):0.00} / {k.P(99):0.00} | {t.P(50):0.00} / {t.P(99):0.00} | {k.CpuPerCallUs:0} / {t.CpuPerCallUs:0} | {k.ClientCpuPerCallUs:0} / {t.ClientCpuPerCallUs:0} |");
             }
             text.AppendLine();
             text.AppendLine(CultureInfo.InvariantCulture, $"| memory, {idleSessions} idle MCP sessions | RSS before | RSS after | per session |");
@@ -144,37 +148,49 @@ internal static class McpBench
         return Encoding.UTF8.GetByteCount(JsonSerializer.Serialize(result, McpJsonUtilities.DefaultOptions));
     }
 
-    // Closed loop: each client (its own MCP session) calls get-session, then again, for the whole duration.
-    private static async Task<LoadResult> ClosedLoopAsync(Target target, int concurrency, TimeSpan duration, string argsJson)
+    // Closed loop: each client (its own connection and MCP session) calls get-session, then again, for the whole duration.
+    // The server's CPU time over the same interval, divided by the calls, is what one call costs it.
+    private static async Task<LoadResult> ClosedLoopAsync(Target target, int concurrency, TimeSpan duration, string argsJson, int serverPid)
     {
-        var clients = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => target.ConnectAsync()));
+        var clients = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => RawMcpClient.ConnectAsync(target.Endpoint, target.Key, "get-session", argsJson)));
         var latencies = new List<double>[concurrency];
+        var cpuBefore = CpuSeconds(serverPid);
+        var clientCpuBefore = CpuSeconds(Environment.ProcessId);
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(clients.Select(async (client, i) =>
         {
             var mine = latencies[i] = new List<double>(4096);
-            var arguments = Args(argsJson);
             while (clock.Elapsed < duration)
             {
                 var started = Stopwatch.GetTimestamp();
-                var result = await client.CallToolAsync("get-session", arguments);
+                await client.CallAsync();
                 mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                if (result.IsError == true)
-                {
-                    throw new InvalidOperationException($"{target.Name} get-session failed under load");
-                }
             }
         }));
         var elapsed = clock.Elapsed.TotalSeconds;
+        var cpu = CpuSeconds(serverPid) - cpuBefore;
+        var clientCpu = CpuSeconds(Environment.ProcessId) - clientCpuBefore;
         foreach (var client in clients)
         {
             await client.DisposeAsync();
         }
-        return new LoadResult([.. latencies.SelectMany(l => l)], elapsed);
+        return new LoadResult([.. latencies.SelectMany(l => l)], elapsed, cpu, clientCpu);
+    }
+
+    // utime + stime of a process, from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s).
+    private static double CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private static async Task<(double Before, double After, double PerSessionKb)> MemoryPerSessionAsync(Target target, int count, Func<double> rss)
     {
+        if (count == 0)
+        {
+            return (0, 0, 0);
+        }
         await Task.Delay(TimeSpan.FromSeconds(2));
         var before = rss();
         var clients = new List<McpClient>(count);
@@ -251,7 +267,7 @@ internal static class McpBench
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private sealed record Target(string Name, Uri Endpoint, string? Key, HttpClient Http)
+    private sealed record Target(string Name, Uri Endpoint, string? Key, HttpClient Http, int Pid)
     {
         public async Task<McpClient> ConnectAsync() =>
             await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
@@ -262,9 +278,15 @@ internal static class McpBench
             }, Http, ownsHttpClient: false));
     }
 
-    private sealed record LoadResult(List<double> Latencies, double Seconds)
+    private sealed record LoadResult(List<double> Latencies, double Seconds, double ServerCpuSeconds, double ClientCpuSeconds)
     {
         public double PerSecond => Latencies.Count / Seconds;
+
+        /// <summary>Server CPU per call, in microseconds.</summary>
+        public double CpuPerCallUs => ServerCpuSeconds * 1e6 / Latencies.Count;
+
+        /// <summary>The load generator's CPU per call, in microseconds.</summary>
+        public double ClientCpuPerCallUs => ClientCpuSeconds * 1e6 / Latencies.Count;
 
         public double P(int percentile)
         {

@@ -49,6 +49,8 @@ internal sealed class ServeProcess : IDisposable
         }
     }
 
+    public int Id => process.Id;
+
     public double RssMegabytes()
     {
         var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));

@@ -18,7 +18,7 @@ public sealed partial class Database : IAsyncDisposable
     // SQLite connections are kept open and configured once: one for the single writer, and a few for readers. Opening
     // and re-running the pragmas on every query cost more than most queries here.
     private const int MaxIdleReaders = 16;
-    private readonly ConcurrentBag<DbConnection> idleReaders = [];
+    private readonly ConcurrentBag<SqliteReader> idleReaders = [];
     private DbConnection? sqliteWriter;
     private readonly NpgsqlDataSource? postgres;
     private readonly string? sqliteConnectionString;
@@ -35,6 +35,12 @@ public sealed partial class Database : IAsyncDisposable
 
     /// <summary>Where the data lives, without credentials, for the start-up report.</summary>
     public string Description { get; }
+
+    /// <summary>
+    /// Whether this process is the store's only writer: a SQLite file belongs to one <c>kennel serve</c>, while several
+    /// control planes may share one PostgreSQL. Only an exclusive store lets a process trust what it read earlier.
+    /// </summary>
+    public bool IsExclusive => Provider == StoreProvider.Sqlite;
 
     /// <summary>Appended to a row-selecting subquery that claims work, so replicas on PostgreSQL never claim the same row.</summary>
     public string SkipLocked => Provider == StoreProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "";
@@ -115,11 +121,35 @@ public sealed partial class Database : IAsyncDisposable
             await using var pooled = await OpenAsync(cancellationToken).ConfigureAwait(false);
             return await work(pooled).ConfigureAwait(false);
         }
-        var connection = idleReaders.TryTake(out var idle) ? idle : await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await OnSqliteReaderAsync(reader => work(reader.Connection), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The first row of a hot, fixed query, or the default. On SQLite its statement is parsed and planned once per reader
+    /// connection and kept, which costs less than the query itself did; PostgreSQL runs it as any other read.
+    /// </summary>
+    public async Task<T?> ReadRowAsync<T>(string sql, IReadOnlyList<(string Name, object Value)> parameters, CancellationToken cancellationToken)
+    {
+        if (Provider == StoreProvider.Postgres)
+        {
+            var values = new Dapper.DynamicParameters();
+            foreach (var (name, value) in parameters)
+            {
+                values.Add(name, value);
+            }
+            return await ReadAsync(connection => Dapper.SqlMapper.QueryFirstOrDefaultAsync<T>(connection,
+                new Dapper.CommandDefinition(sql, values, cancellationToken: cancellationToken)), cancellationToken).ConfigureAwait(false);
+        }
+        return await OnSqliteReaderAsync(reader => Task.FromResult(reader.ReadRow<T>(sql, parameters)), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<T> OnSqliteReaderAsync<T>(Func<SqliteReader, Task<T>> work, CancellationToken cancellationToken)
+    {
+        var reader = idleReaders.TryTake(out var idle) ? idle : new SqliteReader(await OpenAsync(cancellationToken).ConfigureAwait(false));
         var healthy = false;
         try
         {
-            var result = await work(connection).ConfigureAwait(false);
+            var result = await work(reader).ConfigureAwait(false);
             healthy = true;
             return result;
         }
@@ -127,11 +157,11 @@ public sealed partial class Database : IAsyncDisposable
         {
             if (healthy && idleReaders.Count < MaxIdleReaders)
             {
-                idleReaders.Add(connection);
+                idleReaders.Add(reader);
             }
             else
             {
-                await connection.DisposeAsync().ConfigureAwait(false);
+                await reader.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

@@ -14,6 +14,7 @@ public sealed class ApiKeyService(ApiKeyStore store, WorkspaceStore workspaces, 
     public static readonly IReadOnlyList<string> DefaultScopes = [Scopes.Read, Scopes.Chat];
     private static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, long> lastTouched = new(StringComparer.Ordinal);
+    private readonly VerifiedKeyCache verified = new(time, store.IsExclusive ? TimeSpan.FromMinutes(1) : TimeSpan.Zero);
 
     public async Task<CreatedApiKey> CreateAsync(Caller caller, CreateApiKeyRequest request, CancellationToken cancellationToken)
     {
@@ -69,7 +70,9 @@ public sealed class ApiKeyService(ApiKeyStore store, WorkspaceStore workspaces, 
     {
         var workspace = await ResolveWorkspaceAsync(caller, workspaceName, cancellationToken);
         _ = await store.FindAsync(workspace.Id, id, cancellationToken) ?? throw ApiProblem.NotFound("API key", id);
+        verified.Forget(id);
         await store.RevokeAsync(workspace.Id, id, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        verified.Forget(id);
         return ToContract((await store.FindAsync(workspace.Id, id, cancellationToken))!);
     }
 
@@ -80,13 +83,22 @@ public sealed class ApiKeyService(ApiKeyStore store, WorkspaceStore workspaces, 
         {
             return null;
         }
-        var row = await store.FindForAuthenticationAsync(KeyId(token.Id), cancellationToken);
+        var id = KeyId(token.Id);
+        if (verified.Find(id, token) is { } known)
+        {
+            await TouchAsync(id, cancellationToken);
+            return known;
+        }
+        var generation = verified.Generation;
+        var row = await store.FindForAuthenticationAsync(id, cancellationToken);
         if (row is null || row.RevokedAt is not null || !token.Matches(row.SecretHash))
         {
             return null;
         }
         await TouchAsync(row.Id, cancellationToken);
-        return new Caller(row.WorkspaceId, row.WorkspaceName, ParseScopes(row.Scopes), row.Id);
+        var caller = new Caller(row.WorkspaceId, row.WorkspaceName, ParseScopes(row.Scopes), row.Id);
+        verified.Remember(id, row.SecretHash, caller, generation);
+        return caller;
     }
 
     private async Task<CreatedApiKey> IssueAsync(Workspace workspace, string name, IReadOnlyList<string> scopes, CancellationToken cancellationToken)

@@ -18,6 +18,9 @@ public sealed class ApiKeyRow
 
 public sealed class ApiKeyStore(Database database)
 {
+    /// <summary>Whether this process is the store's only writer (see <see cref="Database.IsExclusive"/>).</summary>
+    public bool IsExclusive => database.IsExclusive;
+
     private const string SelectColumns =
         "SELECT k.id, k.workspace_id, w.name AS workspace_name, k.name, k.secret_hash, k.scopes, k.created_at, k.last_used_at, k.revoked_at " +
         "FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id";

@@ -83,6 +83,8 @@ public sealed class KennelServer : IAsyncDisposable
             builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
             builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning); // kennel serve prints its own start line
+            // The MCP SDK logs every request at Information (three lines a tool call): noise to an operator, and a cost.
+            builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         }
         else
         {

@@ -144,5 +144,4 @@ public sealed record McpHealth(string Status, string Version, string Protocol, s
 [JsonSerializable(typeof(FleetOverview))]
 [JsonSerializable(typeof(SnapshotList))]
 [JsonSerializable(typeof(WorkerList))]
-[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 internal sealed partial class FleetMcpJson : JsonSerializerContext;

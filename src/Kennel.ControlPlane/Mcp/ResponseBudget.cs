@@ -1,6 +1,6 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Kennel.Contracts;
 using Kennel.Contracts.Sessions;
 using Kennel.ControlPlane.Http;
@@ -44,19 +44,7 @@ public static class ResponseBudget
         var nextStderr = stderrFrom + stderr.Length < session.Stderr.Length ? stderrFrom + stderr.Length : (int?)null;
 
         var ranged = session with { Stdout = stdout, Stderr = stderr };
-        var structured = JsonSerializer.SerializeToNode(ranged, KennelJson.Default.Session)!.AsObject();
-        structured["stdoutOffset"] = stdoutFrom;
-        structured["stdoutTotalChars"] = session.Stdout.Length;
-        structured["stderrOffset"] = stderrFrom;
-        structured["stderrTotalChars"] = session.Stderr.Length;
-        if (nextStdout is { } stdoutNext)
-        {
-            structured["nextStdoutOffset"] = stdoutNext;
-        }
-        if (nextStderr is { } stderrNext)
-        {
-            structured["nextStderrOffset"] = stderrNext;
-        }
+        var structured = WithRanges(ranged, stdoutFrom, session.Stdout.Length, nextStdout, stderrFrom, session.Stderr.Length, nextStderr);
 
         var text = ToolText.Session(ranged);
         if (stdoutFrom > 0 || stderrFrom > 0)
@@ -74,9 +62,42 @@ public static class ResponseBudget
         }
         return new CallToolResult
         {
-            StructuredContent = JsonSerializer.SerializeToElement(structured, FleetMcpJson.Default.JsonObject),
+            StructuredContent = structured,
             Content = [new TextContentBlock { Text = text }],
         };
+    }
+
+    /// <summary>The session's JSON with the range fields appended to it (written once, not built as a tree and copied).</summary>
+    private static JsonElement WithRanges(Session ranged, int stdoutFrom, int stdoutTotal, int? nextStdout, int stderrFrom, int stderrTotal, int? nextStderr)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            JsonSerializer.Serialize(writer, ranged, KennelJson.Default.Session);
+        }
+        // The session is one JSON object with fields: drop its closing brace, append the fields, close it again. (A fresh
+        // writer puts no comma before its first value.)
+        var json = new ArrayBufferWriter<byte>(buffer.WrittenCount + 160);
+        json.Write(buffer.WrittenSpan[..^1]);
+        json.Write(","u8);
+        using (var writer = new Utf8JsonWriter(json, new JsonWriterOptions { SkipValidation = true }))
+        {
+            writer.WriteNumber("stdoutOffset", stdoutFrom);
+            writer.WriteNumber("stdoutTotalChars", stdoutTotal);
+            writer.WriteNumber("stderrOffset", stderrFrom);
+            writer.WriteNumber("stderrTotalChars", stderrTotal);
+            if (nextStdout is { } stdoutNext)
+            {
+                writer.WriteNumber("nextStdoutOffset", stdoutNext);
+            }
+            if (nextStderr is { } stderrNext)
+            {
+                writer.WriteNumber("nextStderrOffset", stderrNext);
+            }
+        }
+        json.Write("}"u8);
+        using var document = JsonDocument.Parse(json.WrittenMemory);
+        return document.RootElement.Clone();
     }
 
     /// <summary>

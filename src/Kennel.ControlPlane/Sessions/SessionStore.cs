@@ -26,13 +26,15 @@ public sealed class SessionStore(Database database)
             "VALUES (@Id, @WorkspaceId, @Status, @Snapshot, @Spec, @Vcpus, @MemoryMb, @TimeoutMs, @CreatedAt)",
             row, transaction, cancellationToken: cancellationToken)), cancellationToken);
 
-    public Task<Session?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
-        database.ReadAsync(async connection =>
-        {
-            var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition(
-                $"{SelectColumns} WHERE s.workspace_id = @workspaceId AND s.id = @id", new { workspaceId, id }, cancellationToken: cancellationToken));
-            return row is null ? null : await WithLiveOutputAsync(connection, row, cancellationToken);
-        }, cancellationToken);
+    public async Task<Session?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken)
+    {
+        var row = await database.ReadRowAsync<SessionRow>(GetSql, [("workspaceId", workspaceId), ("id", id)], cancellationToken);
+        return row is null ? null
+            : IsLive(row) ? await database.ReadAsync(connection => WithLiveOutputAsync(connection, row, cancellationToken), cancellationToken)
+            : row.ToContract();
+    }
+
+    private const string GetSql = $"{SelectColumns} WHERE s.workspace_id = @workspaceId AND s.id = @id";
 
     public Task<IReadOnlyList<Session>> ListAsync(
         string workspaceId, IReadOnlyList<string> statuses, int limit, string? before, CancellationToken cancellationToken) =>
@@ -148,9 +150,12 @@ public sealed class SessionStore(Database database)
         return updated == 1;
     }
 
+    // A live session's output is still in chunks; a finished one has it in its row.
+    private static bool IsLive(SessionRow row) => row.Status is "pending" or "running";
+
     private static async Task<Session> WithLiveOutputAsync(DbConnection connection, SessionRow row, CancellationToken cancellationToken)
     {
-        if (row.Status is not ("pending" or "running"))
+        if (!IsLive(row))
         {
             return row.ToContract();
         }

@@ -128,6 +128,25 @@ public sealed class AuthenticationTests(ServersWithoutWorkers servers) : IClassF
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_key_id_with_a_wrong_secret_is_refused_even_while_the_real_key_is_in_use(string store)
+    {
+        var server = await servers.GetAsync(store);
+        using var admin = server.Client();
+        var created = await admin.CreateApiKeyAsync(null, Scopes.Read);
+        using var real = server.Client(created.Key);
+        (await real.ListSessionsAsync()).ShouldNotBeNull();
+
+        // Same id, another secret of the same shape: the last character changed.
+        var last = created.Key[^1];
+        var forged = created.Key[..^1] + (last == 'a' ? 'b' : 'a');
+        using var forger = server.Client(forged);
+        using var refused = await forger.GetAsync("/v1/sessions");
+        await refused.ShouldBeProblemAsync(401, "unauthorized");
+        (await real.ListSessionsAsync()).ShouldNotBeNull();
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
     public async Task Revoking_a_key_twice_keeps_the_first_revocation(string store)
     {
         var server = await servers.GetAsync(store);

@@ -44,4 +44,31 @@ public sealed class SharedPostgresTests
             dataDir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_key_revoked_through_one_control_plane_is_refused_at_once_by_the_other()
+    {
+        var database = await TestStore.CreateDatabaseAsync();
+        var dataDir = Directory.CreateTempSubdirectory("kennel-test-replicas-");
+        try
+        {
+            await using var first = await TestServer.StartAsync(TestStore.Postgres, dataDir: dataDir.FullName, databaseUrl: database);
+            await using var second = await TestServer.StartAsync(TestStore.Postgres, dataDir: dataDir.FullName, databaseUrl: database);
+            using var admin = first.Client();
+            var created = await admin.CreateApiKeyAsync(null, Kennel.Contracts.ApiKeys.Scopes.Read);
+            using var viaSecond = second.Client(created.Key);
+            (await viaSecond.ListSessionsAsync()).ShouldNotBeNull();
+
+            using var revoke = await admin.PostAsync($"/v1/apikeys/{created.ApiKey.Id}/revoke", null);
+            revoke.EnsureSuccessStatusCode();
+
+            using var refused = await viaSecond.GetAsync("/v1/sessions");
+            await refused.ShouldBeProblemAsync(401, "unauthorized");
+        }
+        finally
+        {
+            await TestStore.DropDatabaseAsync(database);
+            dataDir.Delete(recursive: true);
+        }
+    }
 }
