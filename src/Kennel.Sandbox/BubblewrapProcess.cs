@@ -65,8 +65,8 @@ internal sealed partial class BubblewrapProcess : ISandboxProcess
         }
     }
 
-    // Reports the exit as soon as the tree is gone and counted, then removes the cgroups: the caller can
-    // report the session while the kernel releases them.
+    // Reports the exit as soon as bwrap is gone, then removes the cgroups: the caller can report the session while
+    // the kernel releases them.
     private async Task RunLifetimeAsync()
     {
         try
@@ -81,10 +81,12 @@ internal sealed partial class BubblewrapProcess : ISandboxProcess
                 return;
             }
 
-            await WaitUntilEmptyAsync(_cgroup);
-
+            // When bwrap has exited, so has everything in its pid namespace: the namespace's init waits for them all
+            // before it exits. The cgroups can still read as populated for a millisecond or so while the kernel
+            // releases the tasks, which charges no CPU, so the exit is reported without waiting for that.
             // Read before removal: the counters go with the cgroup.
             _exit.SetResult(new SandboxExit(exitCode, _cgroup.OutOfMemory(), _cgroup.CpuSeconds()));
+            await WaitUntilEmptyAsync(_cgroup);
             await _cgroup.RemoveAsync(_timeProvider, _logger);
         }
         catch (Exception e) when (!_exit.Task.IsCompleted)
@@ -94,7 +96,8 @@ internal sealed partial class BubblewrapProcess : ISandboxProcess
         }
     }
 
-    // bwrap's pid namespace takes every process down with it, but the kernel finishes that after bwrap exits.
+    // The cgroups can only be removed once the kernel has released every task in them, which it finishes after bwrap
+    // exits.
     private async Task WaitUntilEmptyAsync(SessionCgroup cgroup)
     {
         var started = _timeProvider.GetTimestamp();

@@ -35,8 +35,10 @@ public static class FleetMcp
         services.AddSingleton(provider => new McpSessionTable(options, provider.GetRequiredService<ILoggerFactory>(), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider =>
         {
-            var serverOptions = ServerOptions(provider);
-            return new StreamableHttpEndpoint(provider.GetRequiredService<McpSessionTable>(), options, _ => serverOptions, Owner, provider);
+            // Built at the first initialize, not at start: the tool schemas and the SDK's code are several MB that an
+            // installation not using MCP never needs.
+            var serverOptions = new Lazy<McpServerOptions>(() => ServerOptions(provider));
+            return new StreamableHttpEndpoint(provider.GetRequiredService<McpSessionTable>(), options, _ => serverOptions.Value, Owner, provider);
         });
         return services;
     }
