@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kennel.Contracts.ApiKeys;
+using Kennel.Contracts.Cost;
+using Kennel.Contracts.Daemons;
 using Kennel.Contracts.Sessions;
 using Kennel.Contracts.Workers;
 
@@ -28,6 +30,13 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(ApiKey))]
 [JsonSerializable(typeof(IReadOnlyList<ApiKey>))]
 [JsonSerializable(typeof(CreatedApiKey))]
+[JsonSerializable(typeof(CreateDaemonRequest))]
+[JsonSerializable(typeof(UpdateDaemonRequest))]
+[JsonSerializable(typeof(Daemon))]
+[JsonSerializable(typeof(DaemonList))]
+[JsonSerializable(typeof(TriggerDaemonRequest))]
+[JsonSerializable(typeof(DaemonTriggerResult))]
+[JsonSerializable(typeof(CostSummary))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]

@@ -68,7 +68,8 @@ internal sealed class BubblewrapCommand
     /// <param name="gated">Whether the child must wait at the gate until the worker has moved it into the session's cgroups.</param>
     /// <param name="env">The spec's environment.</param>
     /// <param name="argv">The workload.</param>
-    public ProcessStartInfo Build(Snapshot snapshot, bool gated, IReadOnlyDictionary<string, string> env, IReadOnlyList<string> argv)
+    /// <param name="fileMounts">Binds of the session's files (see <see cref="SandboxFiles"/>): made before the root turns read-only.</param>
+    public ProcessStartInfo Build(Snapshot snapshot, bool gated, IReadOnlyDictionary<string, string> env, IReadOnlyList<string> argv, IReadOnlyList<string> fileMounts)
     {
         var startInfo = new ProcessStartInfo(gated ? "/bin/sh" : _prefix[0])
         {
@@ -104,6 +105,7 @@ internal sealed class BubblewrapCommand
 
         AddAll(arguments, _sandbox);
         AddAll(arguments, snapshot.MountArguments);
+        AddAll(arguments, fileMounts);
         AddAll(arguments, _filesystem);
         foreach (var (name, value) in env)
         {

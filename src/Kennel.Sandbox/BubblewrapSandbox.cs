@@ -58,13 +58,16 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
 
         cancellationToken.ThrowIfCancellationRequested();
         var limits = new CgroupLimits((long)spec.MemoryMb << 20, spec.Vcpus, _options.PidsLimit);
+        var files = SandboxFiles.Write(_setup.SharedDirectory, spec.SessionId, spec.Files, _options.HostUid, _options.HostGid);
         try
         {
-            return await LaunchAsync(_setup, spec.SessionId, snapshot, limits, spec.Env, spec.Argv);
+            var process = await LaunchAsync(_setup, spec.SessionId, snapshot, limits, spec.Env, spec.Argv, files?.MountArguments ?? []);
+            return files is null ? process : new ProcessWithFiles(process, files);
         }
-        catch (CgroupJoinException e)
+        catch (Exception e)
         {
-            throw new SandboxException("sandbox_start_failed", e.Message);
+            files?.Delete();
+            throw e is CgroupJoinException ? new SandboxException("sandbox_start_failed", e.Message) : e;
         }
     }
 
@@ -74,7 +77,8 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         Snapshot snapshot,
         CgroupLimits limits,
         IReadOnlyDictionary<string, string> env,
-        IReadOnlyList<string> argv)
+        IReadOnlyList<string> argv,
+        IReadOnlyList<string> fileMounts)
     {
         SessionCgroup? cgroup = null;
         if (!setup.Cgroups.IsEmpty)
@@ -95,7 +99,7 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
             // The child waits at the gate, alone and without children, until the launcher has moved it into every
             // cgroup; joining there, right after the start, keeps thread hops out of that wait.
             Action<Process>? join = cgroup is null ? null : child => JoinAndOpenGate(cgroup, child);
-            process = await SandboxLauncher.Shared.StartAsync(setup.Command.Build(snapshot, gated: cgroup is not null, env, argv), join);
+            process = await SandboxLauncher.Shared.StartAsync(setup.Command.Build(snapshot, gated: cgroup is not null, env, argv, fileMounts), join);
         }
         catch (Exception e) when (e is Win32Exception or IOException or UnauthorizedAccessException)
         {
@@ -173,7 +177,7 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         }
 
         RemoveOldSnapshotFiles();
-        var setup = new Setup(new BubblewrapCommand(bwrap, userName, setpriv, _options), catalogue, CgroupLayout.Detect(_options.CgroupGroup, _logger));
+        var setup = new Setup(new BubblewrapCommand(bwrap, userName, setpriv, _options), catalogue, CgroupLayout.Detect(_options.CgroupGroup, _logger), sharedDirectory);
         if (setup.Cgroups.RemoveLeftovers(_timeProvider, _logger) is > 0 and var removed)
         {
             LogLeftoversRemoved(_logger, removed);
@@ -221,7 +225,7 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         BubblewrapProcess process;
         try
         {
-            process = await LaunchAsync(setup, sessionId, snapshot!, limits, new Dictionary<string, string>(), ["true"]);
+            process = await LaunchAsync(setup, sessionId, snapshot!, limits, new Dictionary<string, string>(), ["true"], []);
         }
         catch (CgroupJoinException e)
         {
@@ -322,6 +326,8 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
             }
         }
 
+        SandboxFiles.Validate(spec.Files);
+
         if (spec.Vcpus < 1)
         {
             throw Invalid("Vcpus must be at least 1.");
@@ -344,7 +350,7 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
     private sealed class CgroupJoinException(string message) : Exception(message);
 
     /// <summary>What the probe found usable: everything a start needs.</summary>
-    private sealed record Setup(BubblewrapCommand Command, SnapshotCatalogue Snapshots, CgroupLayout Cgroups);
+    private sealed record Setup(BubblewrapCommand Command, SnapshotCatalogue Snapshots, CgroupLayout Cgroups, string SharedDirectory);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox runtime: {Description}")]
     private static partial void LogCapabilities(ILogger logger, string description);

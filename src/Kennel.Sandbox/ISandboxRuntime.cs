@@ -31,6 +31,9 @@ public sealed record SandboxSpec
     public required IReadOnlyDictionary<string, string> Env { get; init; }
     public required int Vcpus { get; init; }
     public required int MemoryMb { get; init; }
+
+    /// <summary>Files shown to the workload read-only, at absolute paths under <c>/run/kennel/</c>.</summary>
+    public IReadOnlyList<SandboxFile> Files { get; init; } = [];
 }
 
 /// <param name="ExitCode">The workload's exit code, or 128 + signal when a signal ended it.</param>

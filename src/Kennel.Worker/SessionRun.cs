@@ -80,6 +80,7 @@ public sealed partial class SessionRun(
         Env = assignment.Env,
         Vcpus = assignment.Vcpus,
         MemoryMb = assignment.MemoryMb,
+        Files = [.. (assignment.Files ?? []).Select(f => new SandboxFile(f.Path, Convert.FromBase64String(f.ContentBase64)))],
     };
 
     private async Task<SessionExit> SuperviseAsync(ISandboxProcess process, long started, CancellationToken stopping)

@@ -8,18 +8,21 @@ var root = new RootCommand("""
     Start here:
       kennel serve                                   run the control plane with an embedded worker
       kennel session run -- echo hello               run a workload and stream its output
+      kennel daemon create nightly --cron @daily --script 'make report'   run one on a schedule
     The CLI talks to KENNEL_URL (default http://localhost:4000) with KENNEL_API_KEY.
     """);
 root.Subcommands.Add(ServeCommand.Build());
 root.Subcommands.Add(WorkerCommands.Build());
 root.Subcommands.Add(SessionCommands.Build());
 root.Subcommands.Add(ApiKeyCommands.Build());
+root.Subcommands.Add(DaemonCommands.Build());
 root.Subcommands.Add(McpCommand.Build());
 
 try
 {
     // Errors are reported below in one line; the library's handler would print a stack trace.
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    // No response files: '@hourly' is a cron macro, not a file of arguments.
+    return await root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (CliException failure)
 {

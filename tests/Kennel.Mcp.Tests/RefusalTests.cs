@@ -15,7 +15,8 @@ public sealed class RefusalTests(ServersWithoutWorkers servers) : IClassFixture<
         await using var reader = await server.ConnectAsync(await server.NewKeyAsync(null, Scopes.Read));
 
         var names = (await reader.ListToolsAsync()).Select(t => t.Name).ToList();
-        names.ShouldBe(["list-sessions", "get-session", "wait-for-session", "list-snapshots", "fleet-overview"], ignoreOrder: true);
+        names.ShouldBe(["list-sessions", "get-session", "wait-for-session", "list-snapshots", "fleet-overview", "list-daemons", "get-daemon", "cost-summary"],
+            ignoreOrder: true);
 
         var refused = (await reader.CallAsync("create-session", """{"script": "echo sneaky"}""")).Failure();
         refused.Error.ShouldBe("insufficient_scope");
@@ -30,7 +31,8 @@ public sealed class RefusalTests(ServersWithoutWorkers servers) : IClassFixture<
         var server = await servers.GetAsync(TestStore.Sqlite);
         await using var writer = await server.ConnectAsync(await server.NewKeyAsync(null, Scopes.Write));
 
-        (await writer.ListToolsAsync()).Select(t => t.Name).ShouldBe(["create-session", "cancel-session"], ignoreOrder: true);
+        (await writer.ListToolsAsync()).Select(t => t.Name).ShouldBe(
+            ["create-session", "cancel-session", "create-daemon", "update-daemon", "delete-daemon", "trigger-webhook"], ignoreOrder: true);
         var session = (await writer.CallAsync("create-session", """{"script": "true"}""")).Session();
         (await writer.CallAsync("cancel-session", $$"""{"id": "{{session.Id}}"}""")).Session().Status.ShouldBe(SessionStatus.Cancelled);
         (await writer.CallAsync("get-session", $$"""{"id": "{{session.Id}}"}""")).Failure().Error.ShouldBe("insufficient_scope");

@@ -44,9 +44,10 @@ public sealed class SessionTableTests
     [Fact]
     public void Every_fleet_tool_declares_the_scopes_it_needs()
     {
-        var tools = typeof(FleetTools).GetMethods().Where(m => m.GetCustomAttribute<McpServerToolAttribute>() is not null).ToList();
+        var tools = typeof(FleetTools).GetMethods().Concat(typeof(DaemonTools).GetMethods())
+            .Where(m => m.GetCustomAttribute<McpServerToolAttribute>() is not null).ToList();
 
-        tools.Count.ShouldBe(8);
+        tools.Count.ShouldBe(15);
         tools.ToDictionary(m => m.GetCustomAttribute<McpServerToolAttribute>()!.Name!, m => string.Join(' ', ToolGuard.RequiredScopes(m)))
             .ShouldBe(new Dictionary<string, string>
             {
@@ -58,6 +59,13 @@ public sealed class SessionTableTests
                 ["create-session"] = "mcp:write",
                 ["cancel-session"] = "mcp:write",
                 ["list-workers"] = "mcp:admin",
+                ["list-daemons"] = "mcp:read",
+                ["get-daemon"] = "mcp:read",
+                ["cost-summary"] = "mcp:read",
+                ["create-daemon"] = "mcp:write",
+                ["update-daemon"] = "mcp:write",
+                ["delete-daemon"] = "mcp:write",
+                ["trigger-webhook"] = "mcp:write",
             }, ignoreOrder: true);
     }
 

@@ -9,7 +9,11 @@ namespace Kennel.Mcp.Tests;
 public sealed class ToolTests(ServersWithWorker servers) : IClassFixture<ServersWithWorker>
 {
     private static readonly string[] FleetToolNames =
-        ["list-sessions", "create-session", "get-session", "cancel-session", "wait-for-session", "list-snapshots", "fleet-overview", "list-workers"];
+        ["list-sessions", "create-session", "get-session", "cancel-session", "wait-for-session", "list-snapshots", "fleet-overview", "list-workers",
+         "list-daemons", "get-daemon", "create-daemon", "update-daemon", "delete-daemon", "trigger-webhook", "cost-summary"];
+
+    private static readonly string[] WriteToolNames =
+        ["create-session", "cancel-session", "create-daemon", "update-daemon", "delete-daemon", "trigger-webhook"];
 
     [Fact]
     public async Task An_admin_sees_every_fleet_tool_with_title_description_schemas_and_hints()
@@ -27,7 +31,7 @@ public sealed class ToolTests(ServersWithWorker servers) : IClassFixture<Servers
             tool.ProtocolTool.OutputSchema.ShouldNotBeNull(tool.Name);
             var hints = tool.ProtocolTool.Annotations!;
             hints.OpenWorldHint.ShouldBe(false, tool.Name);
-            hints.ReadOnlyHint.ShouldBe(tool.Name is not ("create-session" or "cancel-session"), tool.Name);
+            hints.ReadOnlyHint.ShouldBe(!WriteToolNames.Contains(tool.Name), tool.Name);
         }
         var annotations = tools.ToDictionary(t => t.Name, t => t.ProtocolTool.Annotations!);
         annotations["cancel-session"].DestructiveHint.ShouldBe(true);

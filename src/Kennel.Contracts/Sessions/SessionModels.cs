@@ -51,6 +51,18 @@ public sealed record Session
     public string? WorkerId { get; init; }
     public double VcpuSeconds { get; init; }
     public double CpuSeconds { get; init; }
+
+    /// <summary>The daemon that started this session, if one did.</summary>
+    public string? Daemon { get; init; }
+
+    /// <summary>What started it, for a daemon's session: <c>webhook</c>, <c>schedule</c> or <c>manual</c>.</summary>
+    public string? Trigger { get; init; }
+
+    /// <summary>For a scheduled run: the time it was due.</summary>
+    public DateTimeOffset? ScheduledFor { get; init; }
+
+    /// <summary>True when this scheduled run stands in for runs missed while no control plane was up.</summary>
+    public bool? CatchUp { get; init; }
 }
 
 public sealed record SessionPage(IReadOnlyList<Session> Items, string? NextCursor);

@@ -34,7 +34,13 @@ public sealed record SessionAssignment
     public required int Vcpus { get; init; }
     public required int MemoryMb { get; init; }
     public required int OutputLimitBytes { get; init; }
+
+    /// <summary>Files the sandbox shows the workload read-only, such as a daemon's trigger payload.</summary>
+    public IReadOnlyList<SessionFile>? Files { get; init; }
 }
+
+/// <summary>A file for the sandbox: an absolute path under <c>/run/kennel/</c> and its bytes in base64.</summary>
+public sealed record SessionFile(string Path, string ContentBase64);
 
 /// <summary>
 /// <c>POST /v1/worker/sessions/{id}/report</c>: any of started, output chunks and the exit, in one message.

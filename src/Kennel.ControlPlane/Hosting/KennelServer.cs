@@ -1,6 +1,7 @@
 using Kennel.Contracts.Workers;
 using Kennel.ControlPlane.ApiKeys;
 using Kennel.ControlPlane.Auth;
+using Kennel.ControlPlane.Daemons;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Mcp;
 using Kennel.ControlPlane.Sessions;
@@ -105,6 +106,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapApiKeys();
         app.MapWorkers();
         app.MapWorkerProtocol();
+        app.MapDaemons();
         app.MapFleetMcp();
         app.MapFallback(() => { throw new ApiProblem(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such route."); });
 
@@ -135,7 +137,7 @@ public sealed class KennelServer : IAsyncDisposable
     private static void AddServices(IServiceCollection services, KennelSettings settings, Database database)
     {
         services.AddSingleton(database);
-        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(settings.Time);
         services.AddSingleton(settings.ControlPlane);
         services.AddSingleton<ChangeSignal>();
         services.AddSingleton<SnapshotCatalog>();
@@ -149,6 +151,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton<WorkerRegistry>();
         services.AddHostedService<LeaseReaper>();
         services.AddFleetMcp(settings.Mcp);
+        services.AddDaemons(settings.Daemons, settings.Scheduler);
         // The authentication core without AddAuthentication's data protection: nothing here uses cookies, and its key
         // ring would cost memory and write keys to disk for no use.
         services.AddWebEncoders();

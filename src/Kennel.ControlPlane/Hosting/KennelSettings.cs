@@ -19,6 +19,11 @@ public sealed record KennelSettings
     public int SandboxUid { get; init; } = 65534;
     public ControlPlaneOptions ControlPlane { get; init; } = new();
     public Kennel.Mcp.McpHttpOptions Mcp { get; init; } = new();
+    public Kennel.ControlPlane.Daemons.DaemonOptions Daemons { get; init; } = new();
+    public Scheduling.SchedulerOptions Scheduler { get; init; } = new();
+
+    /// <summary>The one clock. Tests of schedules set a fake one.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public static string DefaultDataDir() =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kennel");
@@ -54,6 +59,10 @@ public sealed record KennelSettings
                 IdleTimeout = TimeSpan.FromSeconds(Positive(read, "KENNEL_MCP_IDLE_TIMEOUT_SECONDS", 1800)),
                 AllowedOrigins = [.. (NonEmpty(read("KENNEL_MCP_ALLOWED_ORIGINS")) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 RateLimitPerMinute = Int(read, "KENNEL_MCP_RATE_LIMIT", 60),
+            },
+            Daemons = new Kennel.ControlPlane.Daemons.DaemonOptions
+            {
+                WebhookMaxBytes = Positive(read, "KENNEL_WEBHOOK_MAX_BYTES", Kennel.ControlPlane.Daemons.DaemonOptions.DefaultWebhookMaxBytes),
             },
             ControlPlane = defaults with
             {

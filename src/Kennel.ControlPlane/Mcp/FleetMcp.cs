@@ -61,7 +61,7 @@ public static class FleetMcp
     /// <summary>The tools of <see cref="FleetTools"/>, built once: their schemas come from the methods' signatures.</summary>
     public static IReadOnlyList<McpServerTool> Tools(IServiceProvider services) =>
     [
-        .. typeof(FleetTools).GetMethods(BindingFlags.Public | BindingFlags.Static)
+        .. new[] { typeof(FleetTools), typeof(DaemonTools) }.SelectMany(type => type.GetMethods(BindingFlags.Public | BindingFlags.Static))
             .Where(method => method.GetCustomAttribute<McpServerToolAttribute>() is not null)
             .Select(method => McpServerTool.Create(method, (object?)null, new McpServerToolCreateOptions { Services = services })),
     ];
@@ -74,7 +74,8 @@ public static class FleetMcp
             ServerInstructions =
                 "Kennel runs workloads in isolated sandboxes on a fleet of workers. Start one with create-session (a script or a command), " +
                 "then wait-for-session for its exit code and output. list-sessions, get-session and cancel-session manage them; " +
-                "fleet-overview tells how busy the fleet is.",
+                "fleet-overview tells how busy the fleet is. Daemons run a workload on a webhook or a cron schedule: create-daemon, " +
+                "list-daemons, get-daemon, update-daemon, delete-daemon, and trigger-webhook to run one now; cost-summary sums vCPU-seconds.",
             ToolCollection = [.. Tools(services)],
         };
         ToolGuard.Install(options, HasScope, Translate, services.GetRequiredService<ILoggerFactory>().CreateLogger("Kennel.Mcp.Fleet"));

@@ -35,6 +35,10 @@ internal static class SessionMapping
             WorkerId = row.WorkerId,
             VcpuSeconds = Math.Round(row.VcpuSeconds, 3),
             CpuSeconds = Math.Round(row.CpuSeconds, 3),
+            Daemon = row.Daemon,
+            Trigger = row.TriggerType,
+            ScheduledFor = row.ScheduledFor is { } due ? FromMs(due) : null,
+            CatchUp = row.CatchUp != 0 ? true : null,
         };
     }
 

@@ -187,7 +187,7 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
         {
             var candidates = await connection.QueryAsync<SessionRow>(new CommandDefinition(
                 "SELECT id, workspace_id, snapshot, spec, vcpus, memory_mb, timeout_ms FROM sessions " +
-                "WHERE status = 'pending' AND worker_id IS NULL AND cancel_requested_at IS NULL ORDER BY id LIMIT @limit" + database.SkipLocked,
+                "WHERE status = 'pending' AND worker_id IS NULL AND cancel_requested_at IS NULL AND held = 0 ORDER BY id LIMIT @limit" + database.SkipLocked,
                 new { limit = ClaimCandidates }, transaction, cancellationToken: cancellationToken));
             // First fit in queue order: a session too big for what is free waits; smaller ones behind it may go ahead.
             foreach (var candidate in candidates)
@@ -280,6 +280,7 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
             Vcpus = row.Vcpus,
             MemoryMb = row.MemoryMb,
             OutputLimitBytes = options.OutputLimitBytes,
+            Files = spec.Files,
         };
     }
 

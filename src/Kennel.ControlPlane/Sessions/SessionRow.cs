@@ -26,6 +26,12 @@ public sealed class SessionRow
     public long? CancelRequestedAt { get; set; }
     public double VcpuSeconds { get; set; }
     public double CpuSeconds { get; set; }
+    public string? DaemonId { get; set; }
+    public string? Daemon { get; set; }
+    public string? TriggerType { get; set; }
+    public long? ScheduledFor { get; set; }
+    public long CatchUp { get; set; }
+    public long Held { get; set; }
 }
 
 /// <summary>The parts of a session's request kept as one JSON column: they are read back whole and never queried.</summary>
@@ -36,6 +42,9 @@ public sealed record StoredSessionSpec
     public required IReadOnlyDictionary<string, string> Env { get; init; }
     public required string NetworkMode { get; init; }
     public required IReadOnlyDictionary<string, string> Metadata { get; init; }
+
+    /// <summary>Files the sandbox shows the workload read-only, such as a daemon's trigger payload.</summary>
+    public IReadOnlyList<Contracts.Workers.SessionFile>? Files { get; init; }
 
     /// <summary>What the sandbox executes: a script runs under <c>/bin/sh -c</c>, a command as given.</summary>
     public IReadOnlyList<string> Argv() => Script is { } script ? ["/bin/sh", "-c", script] : Command ?? [];

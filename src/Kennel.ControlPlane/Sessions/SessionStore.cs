@@ -15,16 +15,21 @@ public sealed class SessionStore(Database database)
     internal const string SelectColumns =
         "SELECT s.id, s.workspace_id, w.name AS workspace_name, s.status, s.snapshot, s.spec, s.vcpus, s.memory_mb, s.timeout_ms, " +
         "s.exit_code, s.stdout, s.stderr, s.truncated, s.error_code, s.error_message, s.created_at, s.started_at, s.ended_at, " +
-        "s.worker_id, s.lease_expires_at, s.cancel_requested_at, s.vcpu_seconds, s.cpu_seconds " +
+        "s.worker_id, s.lease_expires_at, s.cancel_requested_at, s.vcpu_seconds, s.cpu_seconds, s.daemon, s.trigger_type, s.scheduled_for, s.catch_up " +
         "FROM sessions s JOIN workspaces w ON w.id = s.workspace_id";
 
     internal const string NonTerminal = "('pending', 'running')";
 
     public Task InsertAsync(SessionRow row, CancellationToken cancellationToken) =>
-        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO sessions (id, workspace_id, status, snapshot, spec, vcpus, memory_mb, timeout_ms, created_at) " +
-            "VALUES (@Id, @WorkspaceId, @Status, @Snapshot, @Spec, @Vcpus, @MemoryMb, @TimeoutMs, @CreatedAt)",
-            row, transaction, cancellationToken: cancellationToken)), cancellationToken);
+        database.WriteAsync((connection, transaction) => InsertAsync(connection, transaction, row, cancellationToken), cancellationToken);
+
+    /// <summary>Inserts a session inside a caller's transaction, such as the one that records a daemon's trigger.</summary>
+    internal static Task InsertAsync(DbConnection connection, DbTransaction transaction, SessionRow row, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO sessions (id, workspace_id, status, snapshot, spec, vcpus, memory_mb, timeout_ms, created_at, daemon_id, daemon, " +
+            "trigger_type, scheduled_for, catch_up, held) VALUES (@Id, @WorkspaceId, @Status, @Snapshot, @Spec, @Vcpus, @MemoryMb, @TimeoutMs, " +
+            "@CreatedAt, @DaemonId, @Daemon, @TriggerType, @ScheduledFor, @CatchUp, @Held)",
+            row, transaction, cancellationToken: cancellationToken));
 
     public async Task<Session?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken)
     {

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Kennel.ControlPlane.Sessions;
 
-[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StoredSessionSpec))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 internal sealed partial class StoreJson : JsonSerializerContext;

@@ -278,7 +278,7 @@ public static class SessionCommands
         return text.Length > 40 ? text[..39] + "…" : text;
     }
 
-    private static Dictionary<string, string>? Pairs(string[]? values, string option)
+    internal static Dictionary<string, string>? Pairs(string[]? values, string option)
     {
         if (values is not { Length: > 0 })
         {

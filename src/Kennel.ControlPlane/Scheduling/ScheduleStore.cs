@@ -1,0 +1,100 @@
+using System.Data.Common;
+using Dapper;
+using Kennel.Store;
+
+namespace Kennel.ControlPlane.Scheduling;
+
+/// <summary>
+/// The <c>schedules</c> and <c>schedule_runs</c> tables. Owners write their schedule in their own transaction (so a
+/// daemon and its schedule change together); the scheduler claims due rows under a row lock on PostgreSQL and the single
+/// writer on SQLite, and moves each schedule on with a conditional update, so a run fires once across replicas.
+/// </summary>
+public sealed class ScheduleStore(Database database)
+{
+    /// <summary>Creates or replaces a schedule. A paused one (<paramref name="active"/> false) keeps no next run.</summary>
+    public static Task SaveAsync(
+        DbConnection connection, DbTransaction transaction, ScheduleDefinition schedule, bool active, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        long? next = active ? Schedules.NextRun(schedule, now)?.ToUnixTimeMilliseconds() : null;
+        return connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO schedules (id, kind, workspace_id, cron, timezone, catch_up, next_run_at) " +
+            "VALUES (@Id, @Kind, @WorkspaceId, @Cron, @Timezone, @CatchUp, @next) " +
+            "ON CONFLICT (id) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone, catch_up = excluded.catch_up, " +
+            "next_run_at = excluded.next_run_at",
+            new { schedule.Id, schedule.Kind, schedule.WorkspaceId, schedule.Cron, schedule.Timezone, schedule.CatchUp, next },
+            transaction, cancellationToken: cancellationToken));
+    }
+
+    public static Task DeleteAsync(DbConnection connection, DbTransaction transaction, string id, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("DELETE FROM schedules WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>When the schedules of <paramref name="ids"/> next fire (absent: paused or unknown).</summary>
+    public static async Task<Dictionary<string, DateTimeOffset>> NextRunsAsync(
+        DbConnection connection, Database database, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+        var rows = await connection.QueryAsync<(string Id, long NextRunAt)>(new CommandDefinition(
+            $"SELECT id, next_run_at FROM schedules WHERE id {database.InList("ids")} AND next_run_at IS NOT NULL",
+            new { ids = ids.ToArray() }, cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => r.Id, r => DateTimeOffset.FromUnixTimeMilliseconds(r.NextRunAt), StringComparer.Ordinal);
+    }
+
+    /// <summary>The earliest next run of any schedule, for the scheduler's sleep.</summary>
+    public Task<DateTimeOffset?> EarliestAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            var next = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT MIN(next_run_at) FROM schedules WHERE next_run_at IS NOT NULL", cancellationToken: cancellationToken));
+            return next is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : (DateTimeOffset?)null;
+        }, cancellationToken);
+
+    internal sealed class DueRow
+    {
+        public string Id { get; set; } = "";
+        public string Kind { get; set; } = "";
+        public string WorkspaceId { get; set; } = "";
+        public string Cron { get; set; } = "";
+        public string Timezone { get; set; } = "";
+        public string CatchUp { get; set; } = "";
+        public long NextRunAt { get; set; }
+
+        public ScheduleDefinition Definition => new(Id, Kind, WorkspaceId, Cron, Timezone, CatchUp);
+    }
+
+    /// <summary>Due schedules, oldest due first, locked for this transaction on PostgreSQL (others skip them).</summary>
+    internal async Task<List<DueRow>> LockDueAsync(
+        DbConnection connection, DbTransaction transaction, long now, int limit, string? onlyId, CancellationToken cancellationToken) =>
+        [.. await connection.QueryAsync<DueRow>(new CommandDefinition(
+            "SELECT id, kind, workspace_id, cron, timezone, catch_up, next_run_at FROM schedules " +
+            "WHERE next_run_at IS NOT NULL AND next_run_at <= @now" + (onlyId is null ? "" : " AND id = @onlyId") +
+            " ORDER BY next_run_at LIMIT @limit" + database.SkipLocked,
+            new { now, limit, onlyId }, transaction, cancellationToken: cancellationToken))];
+
+    /// <summary>Records a run. False when it was recorded before: someone fired it already.</summary>
+    internal static async Task<bool> RecordRunAsync(
+        DbConnection connection, DbTransaction transaction, ScheduledRun run, long firedAt, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO schedule_runs (schedule_id, scheduled_for, fired_at, catch_up) VALUES (@id, @scheduledFor, @firedAt, @catchUp) " +
+            "ON CONFLICT (schedule_id, scheduled_for) DO NOTHING",
+            new { id = run.ScheduleId, scheduledFor = run.ScheduledFor.ToUnixTimeMilliseconds(), firedAt, catchUp = run.CatchUp ? 1 : 0 },
+            transaction, cancellationToken: cancellationToken)) == 1;
+
+    internal static Task SetResultAsync(DbConnection connection, DbTransaction transaction, ScheduledRun run, string? result, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE schedule_runs SET result = @result WHERE schedule_id = @id AND scheduled_for = @scheduledFor",
+            new { id = run.ScheduleId, scheduledFor = run.ScheduledFor.ToUnixTimeMilliseconds(), result }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Moves a schedule on, only from the due time this transaction read: false when another scheduler moved it first.</summary>
+    internal static async Task<bool> AdvanceAsync(
+        DbConnection connection, DbTransaction transaction, string id, long due, long? next, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE schedules SET next_run_at = @next WHERE id = @id AND next_run_at = @due", new { id, due, next }, transaction,
+            cancellationToken: cancellationToken)) == 1;
+
+    internal Task<int> PruneRunsAsync(long before, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM schedule_runs WHERE fired_at < @before", new { before }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+}

@@ -1,0 +1,183 @@
+using System.Data.Common;
+using Kennel.Store;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Kennel.ControlPlane.Scheduling;
+
+/// <summary>
+/// Fires due schedules. It sleeps until the earliest next run (or <see cref="SchedulerOptions.PollInterval"/>, for
+/// changes made on other replicas), then claims what is due from the store and, in one transaction per batch, records
+/// each run under its unique (schedule, time) key, has the owner start it, and moves the schedule on. Nothing is held in
+/// memory between ticks, so a restart or a second replica neither loses nor repeats a run. All time comes from
+/// <see cref="TimeProvider"/>.
+/// </summary>
+public sealed partial class Scheduler(
+    Database database, ScheduleStore store, IEnumerable<IScheduledWork> works, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger)
+    : BackgroundService
+{
+    private readonly Dictionary<string, IScheduledWork> byKind = works.ToDictionary(w => w.Kind, StringComparer.Ordinal);
+    private TaskCompletionSource wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private DateTimeOffset nextPrune;
+
+    /// <summary>A schedule changed on this replica: look again now instead of at the end of the current sleep.</summary>
+    public void Wake() => Interlocked.Exchange(ref wake, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var woken = Volatile.Read(ref wake).Task;
+            var sleep = options.PollInterval;
+            try
+            {
+                if (await RunDueAsync(stoppingToken) >= options.BatchSize)
+                {
+                    continue; // more are due
+                }
+                await PruneAsync(stoppingToken);
+                if (await store.EarliestAsync(stoppingToken) is { } earliest)
+                {
+                    var until = earliest - time.GetUtcNow();
+                    sleep = until < TimeSpan.Zero ? TimeSpan.Zero : until < sleep ? until : sleep;
+                }
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The store may be briefly unreachable; nothing was committed, so the next tick fires the same runs.
+                LogTickFailed(logger, exception);
+            }
+            try
+            {
+                await Task.WhenAny(Task.Delay(sleep, time, stoppingToken), woken).WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Fires every run due now, in batches. Returns how many schedules it moved on.</summary>
+    public async Task<int> RunDueAsync(CancellationToken cancellationToken)
+    {
+        var fired = new List<ScheduledRun>();
+        int handled;
+        try
+        {
+            handled = await database.WriteAsync((connection, transaction) => FireAsync(connection, transaction, null, fired, cancellationToken), cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // One schedule failed and took the batch's transaction with it: fire the batch one schedule at a time, so the
+            // rest go ahead and only the failing one waits for the next tick.
+            LogBatchFailed(logger, exception);
+            fired.Clear();
+            handled = await OneByOneAsync(fired, cancellationToken);
+        }
+        Announce(fired);
+        return handled;
+    }
+
+    private async Task<int> OneByOneAsync(List<ScheduledRun> fired, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var due = await database.ReadAsync(connection => store.LockDueAsync(connection, null!, now, options.BatchSize, null, cancellationToken), cancellationToken);
+        var handled = 0;
+        foreach (var row in due)
+        {
+            var runs = new List<ScheduledRun>();
+            try
+            {
+                handled += await database.WriteAsync((connection, transaction) => FireAsync(connection, transaction, row.Id, runs, cancellationToken), cancellationToken);
+                fired.AddRange(runs);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogScheduleFailed(logger, exception, row.Id);
+            }
+        }
+        return handled;
+    }
+
+    private async Task<int> FireAsync(
+        DbConnection connection, DbTransaction transaction, string? onlyId, List<ScheduledRun> fired, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var due = await store.LockDueAsync(connection, transaction, now.ToUnixTimeMilliseconds(), options.BatchSize, onlyId, cancellationToken);
+        var handled = 0;
+        foreach (var row in due)
+        {
+            var plan = Plan(row, now);
+            if (plan.Run is { } run && await ScheduleStore.RecordRunAsync(connection, transaction, run, now.ToUnixTimeMilliseconds(), cancellationToken))
+            {
+                var result = byKind.TryGetValue(row.Kind, out var work)
+                    ? await work.StartAsync(connection, transaction, run, cancellationToken)
+                    : null;
+                await ScheduleStore.SetResultAsync(connection, transaction, run, result, cancellationToken);
+                fired.Add(run);
+            }
+            if (!await ScheduleStore.AdvanceAsync(connection, transaction, row.Id, row.NextRunAt, plan.Next?.ToUnixTimeMilliseconds(), cancellationToken))
+            {
+                // Another scheduler moved it on since this one read it: undo everything rather than fire twice.
+                throw new ScheduleRaceException(row.Id);
+            }
+            handled++;
+        }
+        return handled;
+    }
+
+    /// <summary>
+    /// What to fire for a due schedule: the latest of its runs that are due by now (older ones are covered by it), marked
+    /// as a catch-up when it is late past the misfire threshold, or nothing when it is late and its policy is to skip.
+    /// </summary>
+    internal (ScheduledRun? Run, DateTimeOffset? Next) Plan(ScheduleStore.DueRow row, DateTimeOffset now)
+    {
+        var definition = row.Definition;
+        var latest = DateTimeOffset.FromUnixTimeMilliseconds(row.NextRunAt);
+        for (var i = 0; i < 100_000 && Schedules.NextRun(definition, latest) is { } following && following <= now; i++)
+        {
+            latest = following;
+        }
+        var next = Schedules.NextRun(definition, now);
+        var late = now - latest >= options.MisfireThreshold;
+        if (late && row.CatchUp == CatchUpPolicy.Skip)
+        {
+            return (null, next);
+        }
+        return (new ScheduledRun(row.Id, row.Kind, row.WorkspaceId, latest, late), next);
+    }
+
+    private void Announce(List<ScheduledRun> fired)
+    {
+        foreach (var group in fired.GroupBy(r => r.Kind, StringComparer.Ordinal))
+        {
+            if (byKind.TryGetValue(group.Key, out var work))
+            {
+                work.Committed([.. group]);
+            }
+        }
+    }
+
+    private async Task PruneAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now < nextPrune)
+        {
+            return;
+        }
+        nextPrune = now + TimeSpan.FromHours(1);
+        await store.PruneRunsAsync((now - options.RunHistory).ToUnixTimeMilliseconds(), cancellationToken);
+    }
+
+    private sealed class ScheduleRaceException(string id) : Exception($"Schedule {id} was moved on by another scheduler.");
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The scheduler's tick failed; retrying")]
+    private static partial void LogTickFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of due schedules failed; firing them one at a time")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Schedule {ScheduleId} failed to fire; retrying on the next tick")]
+    private static partial void LogScheduleFailed(ILogger logger, Exception exception, string scheduleId);
+}

@@ -1,0 +1,216 @@
+using Kennel.ControlPlane.Scheduling;
+using Kennel.Testing;
+
+namespace Kennel.Tests.Scheduling;
+
+/// <summary>
+/// The scheduler on a manual clock and a real store: runs fire at their time and not before, across DST changes,
+/// exactly once whatever the number of schedulers or restarts, and missed runs catch up once by policy.
+/// </summary>
+public sealed class SchedulerTests
+{
+    private static DateTimeOffset Utc(string text) => DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_run_fires_at_its_time_and_not_before(string store)
+    {
+        await using var fixture = await SchedulerFixture.CreateAsync(store, Utc("2026-11-21T10:02:00Z"));
+        await fixture.AddAsync("every-5", "*/5 * * * *");
+        var scheduler = fixture.NewScheduler();
+        (await fixture.NextRunAsync("every-5")).ShouldBe(Utc("2026-11-21T10:05:00Z"));
+
+        fixture.Clock.SetUtcNow(Utc("2026-11-21T10:04:59.999Z"));
+        (await scheduler.RunDueAsync(CancellationToken.None)).ShouldBe(0);
+        fixture.Committed.ShouldBeEmpty();
+
+        fixture.Clock.SetUtcNow(Utc("2026-11-21T10:05:00Z"));
+        (await scheduler.RunDueAsync(CancellationToken.None)).ShouldBe(1);
+        (await scheduler.RunDueAsync(CancellationToken.None)).ShouldBe(0);
+
+        var run = fixture.Committed.ShouldHaveSingleItem();
+        run.ScheduledFor.ShouldBe(Utc("2026-11-21T10:05:00Z"));
+        run.CatchUp.ShouldBeFalse();
+        (await fixture.NextRunAsync("every-5")).ShouldBe(Utc("2026-11-21T10:10:00Z"));
+        (await fixture.StoredRunsAsync()).ShouldBe([("every-5", Utc("2026-11-21T10:05:00Z").ToUnixTimeMilliseconds(), 0L, "ran every-5")]);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task The_running_scheduler_wakes_on_the_clock_and_fires(string store)
+    {
+        await using var fixture = await SchedulerFixture.CreateAsync(store, Utc("2026-11-21T10:00:30Z"));
+        await fixture.AddAsync("minutely", "* * * * *");
+        var scheduler = fixture.NewScheduler();
+        await scheduler.StartAsync(CancellationToken.None);
+        try
+        {
+            fixture.Clock.SetUtcNow(Utc("2026-11-21T10:01:00Z"));
+            await Eventually(() => fixture.Committed.Count == 1);
+            fixture.Clock.SetUtcNow(Utc("2026-11-21T10:02:00Z"));
+            await Eventually(() => fixture.Committed.Count == 2);
+
+            fixture.Committed.Select(r => r.ScheduledFor).ShouldBe([Utc("2026-11-21T10:01:00Z"), Utc("2026-11-21T10:02:00Z")]);
+        }
+        finally
+        {
+            await scheduler.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Runs_follow_the_wall_clock_of_their_zone_across_both_dst_changes(string store)
+    {
+        await using var fixture = await SchedulerFixture.CreateAsync(store, Utc("2026-03-27T12:00:00Z"));
+        await fixture.AddAsync("nightly", "30 2 * * *", "Europe/Berlin");
+        await fixture.AddAsync("hourly", "0 * * * *", "Europe/Berlin");
+        var scheduler = fixture.NewScheduler();
+
+        // Step from due time to due time through spring forward (03-29) and fall back (10-25).
+        await RunUntilAsync(fixture, scheduler, Utc("2026-03-30T12:00:00Z"));
+        await SkipToAsync(fixture, Utc("2026-10-24T12:00:00Z"));
+        await RunUntilAsync(fixture, scheduler, Utc("2026-10-26T12:00:00Z"));
+
+        var nightly = fixture.Committed.Where(r => r.ScheduleId == "nightly").Select(r => r.ScheduledFor).ToList();
+        nightly.ShouldBe(
+        [
+            Utc("2026-03-28T01:30:00Z"), // 02:30 CET
+            Utc("2026-03-29T01:00:00Z"), // 02:30 does not exist: at the jump to 03:00 CEST
+            Utc("2026-03-30T00:30:00Z"), // 02:30 CEST
+            Utc("2026-10-25T00:30:00Z"), // the first of the two 02:30s
+            Utc("2026-10-26T01:30:00Z"), // 02:30 CET
+        ]);
+        nightly.ShouldAllBe(at => fixture.Committed.Count(r => r.ScheduleId == "nightly" && r.ScheduledFor == at) == 1);
+        var hourly = fixture.Committed.Where(r => r.ScheduleId == "hourly" && r.ScheduledFor >= Utc("2026-10-24T22:00:00Z") && r.ScheduledFor <= Utc("2026-10-25T03:00:00Z"))
+            .Select(r => r.ScheduledFor).ToList();
+        hourly.Count.ShouldBe(6, "every real hour fires once, the repeated 02:00 included");
+        fixture.Committed.ShouldAllBe(r => !r.CatchUp);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Two_schedulers_on_one_store_fire_each_run_once_between_them(string store)
+    {
+        await using var fixture = await SchedulerFixture.CreateAsync(store, Utc("2026-11-21T10:00:30Z"));
+        for (var i = 0; i < 60; i++)
+        {
+            await fixture.AddAsync($"s{i:D2}", "* * * * *");
+        }
+        var small = new SchedulerOptions { BatchSize = 7 };
+        var first = fixture.NewScheduler(options: small);
+        var second = fixture.NewScheduler(options: small);
+
+        for (var minute = 1; minute <= 3; minute++)
+        {
+            fixture.Clock.SetUtcNow(Utc("2026-11-21T10:00:00Z").AddMinutes(minute));
+            // Both race for the same due schedules until neither finds any left.
+            while ((await Task.WhenAll(DrainAsync(first), DrainAsync(second))).Sum() > 0)
+            {
+            }
+        }
+
+        fixture.Committed.Count.ShouldBe(180);
+        fixture.Committed.GroupBy(r => (r.ScheduleId, r.ScheduledFor)).ShouldAllBe(g => g.Count() == 1);
+        (await fixture.StoredRunsAsync()).Count.ShouldBe(180);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_restart_in_the_middle_of_a_due_run_neither_repeats_nor_skips_it(string store)
+    {
+        await using var fixture = await SchedulerFixture.CreateAsync(store, Utc("2026-11-21T10:00:30Z"));
+        await fixture.AddAsync("report", "* * * * *");
+        var inside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var crash = new CancellationTokenSource();
+        var dying = fixture.NewScheduler(new SchedulerFixture.RecordingWork(fixture, async (_, token) =>
+        {
+            inside.TrySetResult();
+            await Task.Delay(Timeout.Infinite, token); // the process dies here, mid-transaction
+        }));
+        fixture.Clock.SetUtcNow(Utc("2026-11-21T10:01:00Z"));
+
+        var running = dying.RunDueAsync(crash.Token);
+        await inside.Task;
+        await crash.CancelAsync();
+        await Should.ThrowAsync<OperationCanceledException>(running);
+        fixture.Committed.ShouldBeEmpty();
+        (await fixture.StoredRunsAsync()).ShouldBeEmpty();
+
+        fixture.Clock.SetUtcNow(Utc("2026-11-21T10:01:20Z"));
+        var restarted = fixture.NewScheduler();
+        (await restarted.RunDueAsync(CancellationToken.None)).ShouldBe(1);
+        var again = fixture.NewScheduler();
+        (await again.RunDueAsync(CancellationToken.None)).ShouldBe(0);
+
+        var run = fixture.Committed.ShouldHaveSingleItem();
+        run.ScheduledFor.ShouldBe(Utc("2026-11-21T10:01:00Z"));
+        run.CatchUp.ShouldBeFalse("20 s late is within the misfire threshold");
+        (await fixture.NextRunAsync("report")).ShouldBe(Utc("2026-11-21T10:02:00Z"));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Runs_missed_while_down_fire_once_as_a_catch_up_then_continue(string store)
+    {
+        await using var fixture = await SchedulerFixture.CreateAsync(store, Utc("2026-11-21T09:30:00Z"));
+        await fixture.AddAsync("hourly", "0 * * * *");
+        await fixture.AddAsync("hourly-skip", "0 * * * *", catchUp: CatchUpPolicy.Skip);
+
+        // Down from 09:30 until 13:20: the runs of 10:00, 11:00, 12:00 and 13:00 were missed.
+        fixture.Clock.SetUtcNow(Utc("2026-11-21T13:20:00Z"));
+        var scheduler = fixture.NewScheduler();
+        (await scheduler.RunDueAsync(CancellationToken.None)).ShouldBe(2);
+
+        var caughtUp = fixture.Committed.ShouldHaveSingleItem();
+        caughtUp.ScheduleId.ShouldBe("hourly");
+        caughtUp.ScheduledFor.ShouldBe(Utc("2026-11-21T13:00:00Z"));
+        caughtUp.CatchUp.ShouldBeTrue();
+        (await fixture.NextRunAsync("hourly")).ShouldBe(Utc("2026-11-21T14:00:00Z"));
+        (await fixture.NextRunAsync("hourly-skip")).ShouldBe(Utc("2026-11-21T14:00:00Z"));
+
+        fixture.Clock.SetUtcNow(Utc("2026-11-21T14:00:00Z"));
+        (await scheduler.RunDueAsync(CancellationToken.None)).ShouldBe(2);
+        fixture.Committed.Skip(1).ShouldAllBe(r => !r.CatchUp && r.ScheduledFor == Utc("2026-11-21T14:00:00Z"));
+        fixture.Committed.Count.ShouldBe(3);
+    }
+
+    private static async Task<int> DrainAsync(Scheduler scheduler)
+    {
+        var total = 0;
+        int fired;
+        while ((fired = await scheduler.RunDueAsync(CancellationToken.None)) > 0)
+        {
+            total += fired;
+        }
+        return total;
+    }
+
+    /// <summary>Moves the clock to each next due time in turn, firing what is due, until <paramref name="end"/>.</summary>
+    private static async Task RunUntilAsync(SchedulerFixture fixture, Scheduler scheduler, DateTimeOffset end)
+    {
+        while (new[] { await fixture.NextRunAsync("nightly"), await fixture.NextRunAsync("hourly") }.Min()!.Value is var next && next <= end)
+        {
+            fixture.Clock.SetUtcNow(next);
+            await scheduler.RunDueAsync(CancellationToken.None);
+        }
+        fixture.Clock.SetUtcNow(end);
+    }
+
+    /// <summary>Jumps the clock without firing: both schedules are saved anew from there, as a pause and a resume would.</summary>
+    private static async Task SkipToAsync(SchedulerFixture fixture, DateTimeOffset to)
+    {
+        fixture.Clock.SetUtcNow(to);
+        await fixture.AddAsync("nightly", "30 2 * * *", "Europe/Berlin");
+        await fixture.AddAsync("hourly", "0 * * * *", "Europe/Berlin");
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+        condition().ShouldBeTrue();
+    }
+}
