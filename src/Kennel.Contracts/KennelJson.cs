@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kennel.Contracts.ApiKeys;
 using Kennel.Contracts.Sessions;
+using Kennel.Contracts.Users;
 using Kennel.Contracts.Workers;
 
 namespace Kennel.Contracts;
@@ -28,6 +29,10 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(ApiKey))]
 [JsonSerializable(typeof(IReadOnlyList<ApiKey>))]
 [JsonSerializable(typeof(CreatedApiKey))]
+[JsonSerializable(typeof(CreateUserRequest))]
+[JsonSerializable(typeof(ChangePasswordRequest))]
+[JsonSerializable(typeof(User))]
+[JsonSerializable(typeof(IReadOnlyList<User>))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]

@@ -14,6 +14,7 @@ root.Subcommands.Add(ServeCommand.Build());
 root.Subcommands.Add(WorkerCommands.Build());
 root.Subcommands.Add(SessionCommands.Build());
 root.Subcommands.Add(ApiKeyCommands.Build());
+root.Subcommands.Add(UserCommands.Build());
 root.Subcommands.Add(McpCommand.Build());
 
 try

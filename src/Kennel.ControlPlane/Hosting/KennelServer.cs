@@ -3,6 +3,7 @@ using Kennel.ControlPlane.ApiKeys;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Mcp;
+using Kennel.ControlPlane.OAuth;
 using Kennel.ControlPlane.Sessions;
 using Kennel.ControlPlane.Snapshots;
 using Kennel.ControlPlane.Workers;
@@ -104,6 +105,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapWorkers();
         app.MapWorkerProtocol();
         app.MapFleetMcp();
+        app.MapOAuth();
         app.MapFallback(() => { throw new ApiProblem(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such route."); });
 
         var bootstrap = await app.Services.GetRequiredService<ApiKeyService>().IssueBootstrapKeyAsync(cancellationToken);
@@ -147,6 +149,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton<WorkerRegistry>();
         services.AddHostedService<LeaseReaper>();
         services.AddFleetMcp(settings.Mcp);
+        services.AddOAuth(settings.ExternalUrl, settings.OAuth);
         // The authentication core without AddAuthentication's data protection: nothing here uses cookies, and its key
         // ring would cost memory and write keys to disk for no use.
         services.AddWebEncoders();

@@ -54,6 +54,12 @@ public sealed class KennelClient : IDisposable
     public Task<T> PostAsync<T>(string path, HttpContent? body, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, path, body, type, cancellationToken);
 
+    public async Task DeleteAsync(string path, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, path);
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+    }
+
     public static HttpContent Json<T>(T value, JsonTypeInfo<T> type) => JsonContent.Create(value, type);
 
     /// <summary>Opens a server-sent event stream and yields (event, data) pairs until the server closes it.</summary>
