@@ -159,3 +159,21 @@ public static class OAuthClientSteps
         return (await response.Content.ReadFromJsonAsync(OAuthJson.Default.TokenResponse))!;
     }
 }
+
+/// <summary>An MCP initialize request over plain HTTP, to see how an endpoint answers a credential.</summary>
+public static class McpProbe
+{
+    public static async Task<HttpResponseMessage> InitializeAsync(this TestServer server, string path, string? token)
+    {
+        using var http = server.Client(token);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent(
+                """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"probe","version":"1"}}}""",
+                Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        return await http.SendAsync(request);
+    }
+}
