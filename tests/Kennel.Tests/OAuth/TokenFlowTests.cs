@@ -39,6 +39,21 @@ public sealed class TokenFlowTests(ServersWithoutWorkers servers) : IClassFixtur
         refreshed.Headers.CacheControl!.NoStore.ShouldBeTrue();
     }
 
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task No_password_refresh_token_or_access_token_is_kept_at_rest(string store)
+    {
+        var server = await servers.GetAsync(store);
+        var (tokens, _) = await FlowAsync(server);
+        var values = await server.ReadAllValuesAsync();
+        var refreshSecret = tokens.RefreshToken["mcp_rt_".Length..];
+        var signature = tokens.AccessToken.Split('.')[2];
+        values.ShouldNotContain(v => v.Value.Contains(OAuthClientSteps.Password, StringComparison.Ordinal));
+        values.ShouldNotContain(v => v.Value.Contains(refreshSecret, StringComparison.Ordinal));
+        values.ShouldNotContain(v => v.Value.Contains(signature, StringComparison.Ordinal));
+        values.ShouldContain(v => v.Table == "users" && v.Column == "password_hash" && v.Value.StartsWith("pbkdf2-sha256$600000$", StringComparison.Ordinal));
+    }
+
     internal static async Task<(TokenResponse Tokens, string ClientId)> FlowAsync(TestServer server, string resourcePath = "/mcp", string? workspace = null, string? scope = null)
     {
         workspace ??= $"t-{Guid.NewGuid():N}"[..16];
