@@ -113,7 +113,10 @@ public sealed class DiscoveryTests(ServersWithoutWorkers servers) : IClassFixtur
         await NegativeBatteryTests.ShouldBeOAuthErrorAsync(noSecret, "invalid_client", "client_secret", HttpStatusCode.Unauthorized);
         using var wrong = await server.TokenAsync(new()
         {
-            ["grant_type"] = "refresh_token", ["refresh_token"] = "mcp_rt_x", ["client_id"] = client.ClientId, ["client_secret"] = "wrong",
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = "mcp_rt_x",
+            ["client_id"] = client.ClientId,
+            ["client_secret"] = "wrong",
         });
         await NegativeBatteryTests.ShouldBeOAuthErrorAsync(wrong, "invalid_client", "client_secret", HttpStatusCode.Unauthorized);
         (await server.ReadAllValuesAsync()).ShouldNotContain(v => v.Value.Contains(client.ClientSecret!, StringComparison.Ordinal));
