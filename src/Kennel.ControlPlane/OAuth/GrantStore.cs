@@ -25,6 +25,8 @@ public enum Redemption
     /// <summary>Presented a second time: the grant (every token issued from it) has been revoked.</summary>
     Reused,
     Revoked,
+    /// <summary>Issued to another client: refused, and left unused for its own.</summary>
+    WrongClient,
 }
 
 /// <summary>
@@ -49,7 +51,7 @@ public sealed class GrantStore(Database database, RevokedGrants revoked)
         }, cancellationToken);
 
     /// <summary>Uses a code once. A second use revokes the grant, and with it every token issued from the first.</summary>
-    public async Task<(Redemption Outcome, GrantRow? Grant, string? RedirectUri, string? CodeChallenge)> RedeemCodeAsync(string codeHash, long now, CancellationToken cancellationToken)
+    public async Task<(Redemption Outcome, GrantRow? Grant, string? RedirectUri, string? CodeChallenge)> RedeemCodeAsync(string codeHash, string clientId, long now, CancellationToken cancellationToken)
     {
         var result = await database.WriteAsync(async (connection, transaction) =>
         {
@@ -60,6 +62,12 @@ public sealed class GrantStore(Database database, RevokedGrants revoked)
             {
                 return (Redemption.Unknown, (GrantRow?)null, (CodeRow?)null);
             }
+            var grant = await connection.QuerySingleAsync<GrantRow>(new CommandDefinition($"{GrantColumns} WHERE g.id = @grantId",
+                new { grantId = code.GrantId }, transaction, cancellationToken: cancellationToken));
+            if (grant.ClientId != clientId)
+            {
+                return (Redemption.WrongClient, null, null);
+            }
             var used = await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE oauth_codes SET used_at = @now WHERE code_hash = @codeHash AND used_at IS NULL", new { codeHash, now }, transaction,
                 cancellationToken: cancellationToken));
@@ -68,8 +76,6 @@ public sealed class GrantStore(Database database, RevokedGrants revoked)
                 await RevokeAsync(connection, transaction, "id = @grantId", new { grantId = code.GrantId, now }, cancellationToken);
                 return (Redemption.Reused, null, code);
             }
-            var grant = await connection.QuerySingleAsync<GrantRow>(new CommandDefinition($"{GrantColumns} WHERE g.id = @grantId",
-                new { grantId = code.GrantId }, transaction, cancellationToken: cancellationToken));
             var outcome = code.ExpiresAt <= now ? Redemption.Expired : grant.RevokedAt is not null ? Redemption.Revoked : Redemption.Redeemed;
             return (outcome, grant, code);
         }, cancellationToken);
@@ -86,7 +92,7 @@ public sealed class GrantStore(Database database, RevokedGrants revoked)
             new { tokenHash, grantId, now, expiresAt }, transaction, cancellationToken: cancellationToken)), cancellationToken);
 
     /// <summary>Uses a refresh token once (the caller issues its successor). A second use revokes the whole family.</summary>
-    public async Task<(Redemption Outcome, GrantRow? Grant)> RedeemRefreshTokenAsync(string tokenHash, long now, CancellationToken cancellationToken)
+    public async Task<(Redemption Outcome, GrantRow? Grant)> RedeemRefreshTokenAsync(string tokenHash, string clientId, long now, CancellationToken cancellationToken)
     {
         var result = await database.WriteAsync(async (connection, transaction) =>
         {
@@ -99,6 +105,10 @@ public sealed class GrantStore(Database database, RevokedGrants revoked)
             }
             var grant = await connection.QuerySingleAsync<GrantRow>(new CommandDefinition($"{GrantColumns} WHERE g.id = @grantId",
                 new { grantId = token.GrantId }, transaction, cancellationToken: cancellationToken));
+            if (grant.ClientId != clientId)
+            {
+                return (Redemption.WrongClient, null);
+            }
             var used = await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE oauth_refresh_tokens SET used_at = @now WHERE token_hash = @tokenHash AND used_at IS NULL", new { tokenHash, now }, transaction,
                 cancellationToken: cancellationToken));

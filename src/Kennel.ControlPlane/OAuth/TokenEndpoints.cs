@@ -136,7 +136,7 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
             return TokenEndpoints.Error("invalid_request", "code is required.");
         }
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var (outcome, grant, redirectUri, challenge) = await grants.RedeemCodeAsync(ClientRegistry.Hash(code), now, cancellationToken);
+        var (outcome, redeemed, redirectUri, challenge) = await grants.RedeemCodeAsync(ClientRegistry.Hash(code), client.Id, now, cancellationToken);
         switch (outcome)
         {
             case Redemption.Unknown:
@@ -147,11 +147,10 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
                 return TokenEndpoints.Error("invalid_grant", "The code has expired (codes live 10 minutes); authorize again.");
             case Redemption.Revoked:
                 return TokenEndpoints.Error("invalid_grant", "The authorization has been revoked.");
+            case Redemption.WrongClient:
+                return TokenEndpoints.Error("invalid_grant", "The code was issued to another client.");
         }
-        if (grant!.ClientId != client.Id)
-        {
-            return TokenEndpoints.Error("invalid_grant", "The code was issued to another client.");
-        }
+        var grant = redeemed!;
         if (form["redirect_uri"].ToString() != redirectUri)
         {
             return TokenEndpoints.Error("invalid_grant", "redirect_uri does not match the one the code was issued for.");
@@ -176,15 +175,15 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
             return TokenEndpoints.Error("invalid_grant", "The refresh token is not valid.");
         }
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var (outcome, grant) = await grants.RedeemRefreshTokenAsync(ClientRegistry.Hash(token), now, cancellationToken);
+        var (outcome, grant) = await grants.RedeemRefreshTokenAsync(ClientRegistry.Hash(token), client.Id, now, cancellationToken);
         var refusal = outcome switch
         {
             Redemption.Unknown => "The refresh token is not valid.",
             Redemption.Reused => "The refresh token was already used; every token of its family has been revoked.",
             Redemption.Expired => "The refresh token has expired; authorize again.",
             Redemption.Revoked => "The authorization has been revoked; authorize again.",
-            _ when grant!.ClientId != client.Id => "The refresh token was issued to another client.",
-            _ when form["resource"].ToString() is { Length: > 0 } resource && resource != grant.Resource => "resource does not match the token's.",
+            Redemption.WrongClient => "The refresh token was issued to another client.",
+            _ when form["resource"].ToString() is { Length: > 0 } resource && resource != grant!.Resource => "resource does not match the token's.",
             _ => null,
         };
         if (refusal is not null)

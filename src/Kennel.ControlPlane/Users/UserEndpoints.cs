@@ -28,6 +28,12 @@ public static class UserEndpoints
             return TypedResults.Ok(await users.SetPasswordAsync(Caller.From(context.User), email, request, context.RequestAborted));
         });
 
+        group.MapDelete("/{email}/consents", async (HttpContext context, UserService users, string email) =>
+        {
+            await users.RevokeConsentsAsync(Caller.From(context.User), email, context.RequestAborted);
+            return TypedResults.NoContent();
+        });
+
         group.MapDelete("/{email}", async (HttpContext context, UserService users, string email) =>
         {
             await users.DeleteAsync(Caller.From(context.User), email, context.RequestAborted);

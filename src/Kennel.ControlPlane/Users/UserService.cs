@@ -18,7 +18,7 @@ public sealed record SignIn(UserRow? User, TimeSpan? RetryAfter)
 /// Local accounts: created, listed, re-passworded and deleted by an installation admin; signed in with email and
 /// password on the OAuth login page. Repeated failures for one account are throttled with a growing delay.
 /// </summary>
-public sealed class UserService(UserStore store, WorkspaceStore workspaces, GrantStore grants, TimeProvider time)
+public sealed class UserService(UserStore store, WorkspaceStore workspaces, GrantStore grants, ConsentStore consents, TimeProvider time)
 {
     public const int MinPasswordLength = 10;
     public const int MaxPasswordLength = 1024;
@@ -89,6 +89,18 @@ public sealed class UserService(UserStore store, WorkspaceStore workspaces, Gran
         var user = await store.FindByEmailAsync(email.Trim().ToLowerInvariant(), cancellationToken) ?? throw NoSuchUser(email);
         await grants.RevokeForUserAsync(user.Id, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         await store.DeleteAsync(user.Id, cancellationToken);
+    }
+
+    /// <summary>
+    /// Forgets every consent the user gave and revokes the tokens issued under them: each client must ask again, on the
+    /// consent page, before it gets a new token.
+    /// </summary>
+    public async Task<int> RevokeConsentsAsync(Caller caller, string email, CancellationToken cancellationToken)
+    {
+        RequireInstallationAdmin(caller);
+        var user = await store.FindByEmailAsync(email.Trim().ToLowerInvariant(), cancellationToken) ?? throw NoSuchUser(email);
+        await grants.RevokeForUserAsync(user.Id, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        return await consents.RevokeAsync(user.Id, cancellationToken);
     }
 
     public async Task<SignIn> SignInAsync(string? email, string? password, CancellationToken cancellationToken)

@@ -17,6 +17,7 @@ public static class UserCommands
         user.Subcommands.Add(List());
         user.Subcommands.Add(Passwd());
         user.Subcommands.Add(Delete());
+        user.Subcommands.Add(RevokeConsents());
         return user;
     }
 
@@ -105,6 +106,20 @@ public static class UserCommands
             return ExitCodes.Ok;
         });
         return delete;
+    }
+
+    private static Command RevokeConsents()
+    {
+        var email = new Argument<string>("email") { Description = "The user's email." };
+        var revoke = new Command("revoke-consents", "Forget every consent the user gave to MCP clients and revoke their tokens; each client must ask again.") { email };
+        revoke.SetAction(async (parse, cancellationToken) =>
+        {
+            using var client = KennelClient.FromEnvironment();
+            await client.DeleteAsync($"v1/users/{Uri.EscapeDataString(parse.GetValue(email)!)}/consents", cancellationToken);
+            Console.Out.WriteLine($"Consents and tokens of {parse.GetValue(email)} revoked");
+            return ExitCodes.Ok;
+        });
+        return revoke;
     }
 
     private static Option<bool> PasswordStdin() => new("--password-stdin") { Description = "Read the password from the first line of stdin (required)." };
