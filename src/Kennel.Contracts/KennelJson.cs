@@ -4,6 +4,7 @@ using Kennel.Contracts.ApiKeys;
 using Kennel.Contracts.Cost;
 using Kennel.Contracts.Daemons;
 using Kennel.Contracts.Sessions;
+using Kennel.Contracts.Users;
 using Kennel.Contracts.Workers;
 
 namespace Kennel.Contracts;
@@ -37,6 +38,10 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(TriggerDaemonRequest))]
 [JsonSerializable(typeof(DaemonTriggerResult))]
 [JsonSerializable(typeof(CostSummary))]
+[JsonSerializable(typeof(CreateUserRequest))]
+[JsonSerializable(typeof(ChangePasswordRequest))]
+[JsonSerializable(typeof(User))]
+[JsonSerializable(typeof(IReadOnlyList<User>))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]

@@ -57,9 +57,17 @@ public sealed class KennelProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a command to completion and returns its exit code with everything it printed.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IReadOnlyDictionary<string, string?> env, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IReadOnlyDictionary<string, string?> env, params string[] args) =>
+        RunWithInputAsync(env, null, args);
+
+    /// <summary>Runs a command with <paramref name="stdin"/> as its standard input.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithInputAsync(IReadOnlyDictionary<string, string?> env, string? stdin, params string[] args)
     {
         await using var run = Start(env, args);
+        if (stdin is not null)
+        {
+            await run.process.StandardInput.WriteAsync(stdin);
+        }
         run.process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await run.process.WaitForExitAsync(timeout.Token);

@@ -2,9 +2,19 @@ using System.Security.Claims;
 
 namespace Kennel.ControlPlane.Auth;
 
-/// <summary>Who is calling: a workspace, the scopes granted, and the credential that proved it.</summary>
+/// <summary>
+/// Who is calling: a workspace, the scopes granted, and the credential that proved it (an API key, or an OAuth grant,
+/// which also names the user and the endpoint the token was issued for).
+/// </summary>
 public sealed record Caller(string WorkspaceId, string WorkspaceName, IReadOnlySet<string> Scopes, string CredentialId)
 {
+    public const string UserIdClaim = "sub";
+    public const string AudienceClaim = "aud";
+
+    public string? UserId { get; init; }
+
+    public string? Audience { get; init; }
+
     public const string WorkspaceIdClaim = "kennel:workspace_id";
     public const string WorkspaceNameClaim = "kennel:workspace";
     public const string ScopeClaim = "scope";
@@ -24,11 +34,16 @@ public sealed record Caller(string WorkspaceId, string WorkspaceName, IReadOnlyS
             new Claim(WorkspaceNameClaim, WorkspaceName),
             new Claim(CredentialClaim, CredentialId),
             .. Scopes.Select(s => new Claim(ScopeClaim, s)),
+            .. UserId is null ? Array.Empty<Claim>() : [new Claim(UserIdClaim, UserId), new Claim(AudienceClaim, Audience ?? "")],
         ], scheme));
 
     public static Caller From(ClaimsPrincipal principal) => new(
         principal.FindFirstValue(WorkspaceIdClaim) ?? throw new InvalidOperationException("The caller has no workspace."),
         principal.FindFirstValue(WorkspaceNameClaim) ?? "",
         principal.FindAll(ScopeClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal),
-        principal.FindFirstValue(CredentialClaim) ?? "");
+        principal.FindFirstValue(CredentialClaim) ?? "")
+    {
+        UserId = principal.FindFirstValue(UserIdClaim),
+        Audience = principal.FindFirstValue(AudienceClaim),
+    };
 }

@@ -1,5 +1,7 @@
 using Kennel.Contracts.ApiKeys;
 using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.OAuth;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 
@@ -50,10 +52,9 @@ public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddleware
     {
         if (authorizeResult.Challenged)
         {
-            var detail = context.Request.Headers.Authorization.Count == 0
-                ? "Send 'Authorization: Bearer <API key>'."
-                : "The credential is unknown, malformed or revoked.";
-            await ProblemMiddleware.WriteAsync(context, ApiProblem.Unauthorized(detail));
+            var presented = context.Request.Headers.Authorization.Count > 0;
+            var detail = presented ? "The credential is unknown, malformed, expired, revoked or for another endpoint." : "Send 'Authorization: Bearer <API key>'.";
+            await ProblemMiddleware.WriteAsync(context, ApiProblem.Unauthorized(detail), McpChallenge(context, presented));
             return;
         }
         if (authorizeResult.Forbidden)
@@ -66,5 +67,20 @@ public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddleware
             return;
         }
         await fallback.HandleAsync(next, context, policy, authorizeResult);
+    }
+
+    /// <summary>
+    /// On an MCP endpoint, a 401 tells an OAuth client where to start (MCP authorization, RFC 9728 section 5.1): the
+    /// endpoint's protected resource metadata, and the scopes a token gets by default.
+    /// </summary>
+    private static string? McpChallenge(HttpContext context, bool presented)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<ProtectedResourceEndpoint>() is null)
+        {
+            return null;
+        }
+        var issuer = context.RequestServices.GetRequiredService<OAuthIssuer>();
+        var error = presented ? "error=\"invalid_token\", " : "";
+        return $"Bearer {error}resource_metadata=\"{issuer.MetadataUrlFor(context.Request.Path.Value ?? "")}\", scope=\"{OAuthScopes.Default}\"";
     }
 }

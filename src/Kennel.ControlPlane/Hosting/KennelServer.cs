@@ -4,6 +4,7 @@ using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Daemons;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Mcp;
+using Kennel.ControlPlane.OAuth;
 using Kennel.ControlPlane.Sessions;
 using Kennel.ControlPlane.Snapshots;
 using Kennel.ControlPlane.Workers;
@@ -108,6 +109,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapWorkerProtocol();
         app.MapDaemons();
         app.MapFleetMcp();
+        app.MapOAuth();
         app.MapFallback(() => { throw new ApiProblem(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such route."); });
 
         var bootstrap = await app.Services.GetRequiredService<ApiKeyService>().IssueBootstrapKeyAsync(cancellationToken);
@@ -152,6 +154,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddHostedService<LeaseReaper>();
         services.AddFleetMcp(settings.Mcp);
         services.AddDaemons(settings.Daemons, settings.Scheduler);
+        services.AddOAuth(settings.ExternalUrl, settings.OAuth);
         // The authentication core without AddAuthentication's data protection: nothing here uses cookies, and its key
         // ring would cost memory and write keys to disk for no use.
         services.AddWebEncoders();

@@ -24,6 +24,7 @@ public sealed record KennelSettings
 
     /// <summary>The one clock. Tests of schedules set a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+    public OAuth.OAuthOptions OAuth { get; init; } = new();
 
     public static string DefaultDataDir() =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kennel");
@@ -49,7 +50,7 @@ public sealed record KennelSettings
             Listen = ValidListen(NonEmpty(read("KENNEL_LISTEN")) ?? "127.0.0.1:4000"),
             DataDir = NonEmpty(read("KENNEL_DATA_DIR")) ?? DefaultDataDir(),
             DatabaseUrl = NonEmpty(read("KENNEL_DATABASE_URL")),
-            ExternalUrl = NonEmpty(read("KENNEL_EXTERNAL_URL")),
+            ExternalUrl = ValidExternalUrl(NonEmpty(read("KENNEL_EXTERNAL_URL"))),
             MaxBodyBytes = Int(read, "KENNEL_MAX_BODY_BYTES", 1024 * 1024),
             EmbeddedWorker = Bool(read, "KENNEL_EMBEDDED_WORKER", true),
             EmbeddedWorkerCapacity = capacity,
@@ -63,6 +64,12 @@ public sealed record KennelSettings
             Daemons = new Kennel.ControlPlane.Daemons.DaemonOptions
             {
                 WebhookMaxBytes = Positive(read, "KENNEL_WEBHOOK_MAX_BYTES", Kennel.ControlPlane.Daemons.DaemonOptions.DefaultWebhookMaxBytes),
+            },
+            OAuth = new OAuth.OAuthOptions
+            {
+                RegistrationsPerMinute = Int(read, "KENNEL_OAUTH_REGISTRATION_RATE_LIMIT", 20),
+                LoginsPerMinute = Int(read, "KENNEL_OAUTH_LOGIN_RATE_LIMIT", 30),
+                CimdAllowPrivateAddresses = Bool(read, "KENNEL_OAUTH_CIMD_ALLOW_PRIVATE", false),
             },
             ControlPlane = defaults with
             {
@@ -117,6 +124,25 @@ public sealed record KennelSettings
             throw new SettingsException($"KENNEL_LISTEN must be host:port (e.g. 127.0.0.1:4000 or 0.0.0.0:4000), not '{value}'.");
         }
         return value;
+    }
+
+    /// <summary>The OAuth issuer: an origin (no path), https unless the host is loopback.</summary>
+    private static string? ValidExternalUrl(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.AbsolutePath != "/"
+            || url.Query.Length > 0 || url.Fragment.Length > 0 || url.UserInfo.Length > 0)
+        {
+            throw new SettingsException($"KENNEL_EXTERNAL_URL must be the public origin, like https://kennel.example.com, not '{value}'.");
+        }
+        if (url.Scheme == "http" && !Kennel.ControlPlane.OAuth.RedirectUriRules.IsLoopback(url))
+        {
+            throw new SettingsException($"KENNEL_EXTERNAL_URL must be https (http is allowed on loopback only), not '{value}'.");
+        }
+        return url.GetLeftPart(UriPartial.Authority);
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

@@ -17,4 +17,5 @@ public static class ErrorCodes
     public const string SessionNotAssigned = "session_not_assigned";
     public const string WorkspaceMismatch = "workspace_forbidden";
     public const string TokenInvalid = "token_invalid";
+    public const string UserExists = "user_exists";
 }

@@ -6,6 +6,7 @@ using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Fleet;
 using Kennel.ControlPlane.Hosting;
 using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.OAuth;
 using Kennel.ControlPlane.Workers;
 using Kennel.Mcp;
 using Kennel.Store;
@@ -24,6 +25,7 @@ namespace Kennel.ControlPlane.Mcp;
 public static class FleetMcp
 {
     public const string Path = "/mcp";
+    public const string WorkspacePath = "/w/{workspace}/mcp";
 
     /// <summary>
     /// Reads <c>KENNEL_MCP_IDLE_TIMEOUT_SECONDS</c> (1800), <c>KENNEL_MCP_ALLOWED_ORIGINS</c> (comma-separated origins;
@@ -52,10 +54,18 @@ public static class FleetMcp
             .Build();
         var endpoint = app.ServiceProvider.GetRequiredService<StreamableHttpEndpoint>();
         var limit = endpoint.Options.RateLimitPerMinute;
-        endpoint.Map(app, Path)
-            .RequireAuthorization(policy)
-            .RequireRateLimiting(new McpRateLimitPolicy(endpoint.Options, Client, (context, retryAfter) => RefuseAsync(context, limit, retryAfter)));
+        var rateLimit = new McpRateLimitPolicy(endpoint.Options, Client, (context, retryAfter) => RefuseAsync(context, limit, retryAfter));
+        endpoint.Map(app, Path).RequireAuthorization(policy).RequireRateLimiting(rateLimit).WithMetadata(new ProtectedResourceEndpoint());
         app.MapGet($"{Path}/health", HealthAsync);
+
+        // The same server scoped to one workspace, so a credential (and a token's audience) can be bound to it: a key or
+        // token of another workspace is refused. The agent tools of PRODUCT.md will be served here.
+        var workspacePolicy = new AuthorizationPolicyBuilder(policy)
+            .RequireAssertion(context => context.Resource is HttpContext http
+                && string.Equals(http.GetRouteValue("workspace") as string, context.User.FindFirstValue(Caller.WorkspaceNameClaim), StringComparison.Ordinal))
+            .Build();
+        endpoint.Map(app, WorkspacePath).RequireAuthorization(workspacePolicy).RequireRateLimiting(rateLimit).WithMetadata(new ProtectedResourceEndpoint());
+        app.MapGet($"{WorkspacePath}/health", HealthAsync);
     }
 
     /// <summary>The tools of <see cref="FleetTools"/>, built once: their schemas come from the methods' signatures.</summary>
@@ -86,7 +96,7 @@ public static class FleetMcp
         ? $"{user.FindFirst(Caller.WorkspaceIdClaim)?.Value}/{credential}"
         : null;
 
-    /// <summary>The client a request counts against: its API key (an OAuth client, once there is one).</summary>
+    /// <summary>The client a request counts against: its API key, or its OAuth grant.</summary>
     private static string? Client(ClaimsPrincipal user) => user.FindFirst(Caller.CredentialClaim)?.Value;
 
     private static Task RefuseAsync(HttpContext context, int limit, int retryAfterSeconds) => Results.Json(

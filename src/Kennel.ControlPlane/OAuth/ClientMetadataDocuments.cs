@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace Kennel.ControlPlane.OAuth;
+
+/// <summary>
+/// Client ID Metadata Documents: a client_id that is an https URL names a JSON document describing the client. The fetch
+/// is guarded, because the URL is chosen by whoever calls /oauth/authorize: only public addresses (unless
+/// <see cref="OAuthOptions.CimdAllowPrivateAddresses"/>), checked on the address actually connected to (so DNS cannot
+/// point a public name at a private address), no redirects, 5 seconds, 64 KiB. Documents are cached for 5 minutes,
+/// and failures for 1 minute, so a client_id cannot be used to make Kennel fetch repeatedly.
+/// </summary>
+public sealed partial class ClientMetadataDocuments : IDisposable
+{
+    public const int MaxBytes = 64 * 1024;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan CacheFailuresFor = TimeSpan.FromMinutes(1);
+    private readonly ConcurrentDictionary<string, (OAuthClient? Client, DateTimeOffset Until)> cache = new(StringComparer.Ordinal);
+    private readonly HttpClient http;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+
+    public ClientMetadataDocuments(OAuthOptions options, TimeProvider time, ILogger<ClientMetadataDocuments> logger)
+    {
+        this.time = time;
+        this.logger = logger;
+        var allowPrivate = options.CimdAllowPrivateAddresses;
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            ConnectTimeout = Timeout,
+            ConnectCallback = (context, cancellationToken) => ConnectAsync(context.DnsEndPoint, allowPrivate, cancellationToken),
+        };
+        if (options.CimdCertificateValidation is { } validation)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = validation;
+        }
+        http = new HttpClient(handler) { Timeout = Timeout, MaxResponseContentBufferSize = MaxBytes };
+    }
+
+    public async Task<OAuthClient?> FindAsync(string url, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (cache.TryGetValue(url, out var cached) && cached.Until > now)
+        {
+            return cached.Client;
+        }
+        OAuthClient? client = null;
+        try
+        {
+            client = await FetchAsync(url, cancellationToken);
+        }
+        catch (Exception failed) when (failed is HttpRequestException or TaskCanceledException or ClientMetadataException or IOException)
+        {
+            LogFetchFailed(logger, url, failed.Message);
+        }
+        cache[url] = (client, now + (client is null ? CacheFailuresFor : CacheFor));
+        return client;
+    }
+
+    public void Dispose() => http.Dispose();
+
+    /// <summary>Whether an address is one a client_id URL may make Kennel connect to.</summary>
+    public static bool IsPublic(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
+        {
+            return false;
+        }
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            var first = address.GetAddressBytes()[0];
+            return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || (first & 0xfe) == 0xfc);
+        }
+        var b = address.GetAddressBytes();
+        return !(b[0] == 10 || b[0] == 0 || b[0] >= 224 // private, "this network", multicast and reserved
+            || (b[0] == 172 && b[1] >= 16 && b[1] <= 31) || (b[0] == 192 && b[1] == 168)
+            || (b[0] == 169 && b[1] == 254) // link-local, where cloud metadata services live
+            || (b[0] == 100 && b[1] >= 64 && b[1] <= 127)); // carrier-grade NAT
+    }
+
+    private async Task<OAuthClient> FetchAsync(string url, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || uri.AbsolutePath.Length <= 1
+            || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+        {
+            throw new ClientMetadataException("invalid_client", "A client_id URL is https with a path, and no fragment or credentials.");
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.Accept.ParseAdd("application/json");
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new ClientMetadataException("invalid_client", $"The metadata document answered {(int)response.StatusCode}.");
+        }
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        var metadata = ClientRegistry.ParseMetadata(body)
+            ?? throw new ClientMetadataException("invalid_client", "The metadata document is not a JSON object.");
+        if (!string.Equals(metadata.ClientId, url, StringComparison.Ordinal))
+        {
+            throw new ClientMetadataException("invalid_client", "The metadata document's client_id is not its own URL.");
+        }
+        if (metadata.TokenEndpointAuthMethod is not (null or "none"))
+        {
+            throw new ClientMetadataException("invalid_client", "A metadata document client is public: token_endpoint_auth_method is 'none'.");
+        }
+        var (redirectUris, name, scopes, _) = ClientRegistry.Validate(metadata);
+        return new OAuthClient(url, name ?? uri.Host, redirectUris, scopes, null);
+    }
+
+    private static async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, bool allowPrivate, CancellationToken cancellationToken)
+    {
+        var addresses = IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken);
+        var allowed = addresses.Where(a => allowPrivate || IsPublic(a)).ToList();
+        if (allowed.Count == 0)
+        {
+            throw new HttpRequestException($"'{endpoint.Host}' resolves to no public address.");
+        }
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync([.. allowed], endpoint.Port, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Client metadata document {Url} was not usable: {Reason}")]
+    private static partial void LogFetchFailed(ILogger logger, string url, string reason);
+}

@@ -1,0 +1,52 @@
+using Kennel.Contracts.ApiKeys;
+using Kennel.Contracts.OAuth;
+using Kennel.ControlPlane.Workspaces;
+
+namespace Kennel.ControlPlane.OAuth;
+
+/// <summary>Marks an endpoint as an MCP endpoint: OAuth access tokens are accepted there when issued for its URL.</summary>
+public sealed class ProtectedResourceEndpoint;
+
+/// <summary>Discovery: RFC 8414 authorization server metadata, RFC 9728 protected resource metadata, and the JWKS.</summary>
+public static class MetadataEndpoints
+{
+    public static void MapOAuthMetadata(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/.well-known/oauth-authorization-server", ServerMetadata);
+        app.MapGet("/.well-known/openid-configuration", ServerMetadata);
+        app.MapGet("/.well-known/oauth-protected-resource", (OAuthIssuer issuer) => ResourceMetadata(issuer, OAuthIssuer.FleetPath));
+        app.MapGet($"/.well-known/oauth-protected-resource{OAuthIssuer.FleetPath}", (OAuthIssuer issuer) => ResourceMetadata(issuer, OAuthIssuer.FleetPath));
+        app.MapGet("/.well-known/oauth-protected-resource/w/{workspace}/mcp", async (OAuthIssuer issuer, WorkspaceStore workspaces, string workspace, CancellationToken cancellationToken) =>
+            WorkspaceName.IsValid(workspace) && await workspaces.FindByNameAsync(workspace, cancellationToken) is not null
+                ? ResourceMetadata(issuer, OAuthIssuer.WorkspacePath(workspace))
+                : TokenEndpoints.Error("not_found", $"There is no workspace '{workspace}'.", StatusCodes.Status404NotFound));
+        app.MapGet("/.well-known/jwks.json", async (SigningKeys keys, CancellationToken cancellationToken) =>
+            Results.Json(await keys.JwksAsync(cancellationToken), OAuthJson.Default.JsonWebKeySet));
+    }
+
+    private static IResult ServerMetadata(OAuthIssuer issuer) => Results.Json(new AuthorizationServerMetadata
+    {
+        Issuer = issuer.Url,
+        AuthorizationEndpoint = $"{issuer.Url}/oauth/authorize",
+        TokenEndpoint = $"{issuer.Url}/oauth/token",
+        RegistrationEndpoint = $"{issuer.Url}/oauth/register",
+        ResponseTypesSupported = ["code"],
+        GrantTypesSupported = ["authorization_code", "refresh_token"],
+        ScopesSupported = Scopes.All,
+        TokenEndpointAuthMethodsSupported = ["client_secret_post", "none"],
+        CodeChallengeMethodsSupported = ["S256"],
+        RevocationEndpoint = $"{issuer.Url}/oauth/revoke",
+        RevocationEndpointAuthMethodsSupported = ["client_secret_post", "none"],
+        JwksUri = $"{issuer.Url}/.well-known/jwks.json",
+        ClientIdMetadataDocumentSupported = true,
+        AuthorizationResponseIssParameterSupported = true,
+    }, OAuthJson.Default.AuthorizationServerMetadata);
+
+    private static IResult ResourceMetadata(OAuthIssuer issuer, string path) => Results.Json(new ProtectedResourceMetadata
+    {
+        Resource = issuer.ResourceFor(path),
+        ScopesSupported = Scopes.All,
+        AuthorizationServers = [issuer.Url],
+        BearerMethodsSupported = ["header"],
+    }, OAuthJson.Default.ProtectedResourceMetadata);
+}

@@ -1,0 +1,151 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using Dapper;
+using Kennel.Contracts.OAuth;
+using Kennel.Store;
+
+namespace Kennel.ControlPlane.OAuth;
+
+/// <summary>
+/// The ES256 keys that sign access tokens, kept in the store so every replica signs and verifies with the same ones.
+/// The newest unretired key signs. <see cref="RotateAsync"/> adds a key and retires the others, which stay published in
+/// the JWKS (and accepted) until every token they signed has expired. Public keys are cached in memory: a token's
+/// verification costs one signature check and no store read.
+/// </summary>
+public sealed class SigningKeys(Database database, OAuthOptions options, TimeProvider time) : IDisposable
+{
+    private static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(10);
+    private readonly SemaphoreSlim loading = new(1, 1);
+    private volatile KeyRing? ring;
+    private long lastLoadedAt;
+
+    public sealed record SigningKey(string Id, ECDsa Key, long CreatedAt, long? RetiredAt);
+
+    private sealed record KeyRing(SigningKey Current, IReadOnlyDictionary<string, SigningKey> ById);
+
+    public async ValueTask<SigningKey> CurrentAsync(CancellationToken cancellationToken) => (await RingAsync(cancellationToken)).Current;
+
+    /// <summary>The key with this id, reloading from the store (at most every 10 s) when another replica may have rotated.</summary>
+    public async ValueTask<SigningKey?> FindAsync(string kid, CancellationToken cancellationToken)
+    {
+        var keys = await RingAsync(cancellationToken);
+        if (keys.ById.TryGetValue(kid, out var key))
+        {
+            return key;
+        }
+        if (time.GetTimestamp() - Interlocked.Read(ref lastLoadedAt) < ReloadInterval.TotalSeconds * time.TimestampFrequency)
+        {
+            return null;
+        }
+        keys = await LoadAsync(cancellationToken);
+        return keys.ById.GetValueOrDefault(kid);
+    }
+
+    public async Task<JsonWebKeySet> JwksAsync(CancellationToken cancellationToken)
+    {
+        var keys = await RingAsync(cancellationToken);
+        return new JsonWebKeySet([.. keys.ById.Values.OrderByDescending(k => k.CreatedAt).Select(ToJwk)]);
+    }
+
+    /// <summary>Adds a new signing key and retires the others; returns the new key's id.</summary>
+    public async Task<string> RotateAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var id = SortableId.New("key", time);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await database.WriteAsync(async (connection, transaction) =>
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE oauth_signing_keys SET retired_at = @now WHERE retired_at IS NULL", new { now }, transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO oauth_signing_keys (id, private_key, created_at) VALUES (@id, @privateKey, @now)",
+                new { id, privateKey = Convert.ToBase64String(key.ExportPkcs8PrivateKey()), now }, transaction, cancellationToken: cancellationToken));
+        }, cancellationToken);
+        await LoadAsync(cancellationToken);
+        return id;
+    }
+
+    public void Dispose()
+    {
+        loading.Dispose();
+        foreach (var key in ring?.ById.Values ?? [])
+        {
+            key.Key.Dispose();
+        }
+    }
+
+    private async ValueTask<KeyRing> RingAsync(CancellationToken cancellationToken) => ring ?? await LoadAsync(cancellationToken);
+
+    private async Task<KeyRing> LoadAsync(CancellationToken cancellationToken)
+    {
+        await loading.WaitAsync(cancellationToken);
+        try
+        {
+            var rows = await ReadAsync(cancellationToken);
+            if (!rows.Any(r => r.RetiredAt is null))
+            {
+                // The first start (or every key retired by hand): make one. Two replicas racing both add one; the newer signs.
+                await database.WriteAsync((connection, transaction) =>
+                {
+                    using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+                    return connection.ExecuteAsync(new CommandDefinition(
+                        "INSERT INTO oauth_signing_keys (id, private_key, created_at) VALUES (@id, @privateKey, @now)",
+                        new { id = SortableId.New("key", time), privateKey = Convert.ToBase64String(key.ExportPkcs8PrivateKey()), now = time.GetUtcNow().ToUnixTimeMilliseconds() },
+                        transaction, cancellationToken: cancellationToken));
+                }, cancellationToken);
+                rows = await ReadAsync(cancellationToken);
+            }
+            var previous = ring?.ById ?? new Dictionary<string, SigningKey>();
+            var keys = rows.ToDictionary(r => r.Id, r => previous.TryGetValue(r.Id, out var known) && known.RetiredAt == r.RetiredAt
+                ? known
+                : new SigningKey(r.Id, Import(r.PrivateKey), r.CreatedAt, r.RetiredAt), StringComparer.Ordinal);
+            var current = keys.Values.Where(k => k.RetiredAt is null).MaxBy(k => k.CreatedAt)!;
+            ring = new KeyRing(current, keys);
+            Interlocked.Exchange(ref lastLoadedAt, time.GetTimestamp());
+            return ring;
+        }
+        finally
+        {
+            loading.Release();
+        }
+    }
+
+    /// <summary>Unretired keys, and retired ones whose tokens may still be unexpired.</summary>
+    private async Task<List<KeyRow>> ReadAsync(CancellationToken cancellationToken)
+    {
+        var since = time.GetUtcNow().ToUnixTimeMilliseconds() - (long)(options.AccessTokenLifetime + TimeSpan.FromMinutes(5)).TotalMilliseconds;
+        return [.. await database.ReadAsync(connection => connection.QueryAsync<KeyRow>(new CommandDefinition(
+            "SELECT id, private_key, created_at, retired_at FROM oauth_signing_keys WHERE retired_at IS NULL OR retired_at > @since",
+            new { since }, cancellationToken: cancellationToken)), cancellationToken)];
+    }
+
+    private static ECDsa Import(string privateKey)
+    {
+        var key = ECDsa.Create();
+        key.ImportPkcs8PrivateKey(Convert.FromBase64String(privateKey), out _);
+        return key;
+    }
+
+    private static JsonWebKey ToJwk(SigningKey key)
+    {
+        var point = key.Key.ExportParameters(includePrivateParameters: false).Q;
+        return new JsonWebKey
+        {
+            Kty = "EC",
+            Crv = "P-256",
+            X = Base64Url.EncodeToString(point.X),
+            Y = Base64Url.EncodeToString(point.Y),
+            Kid = key.Id,
+            Use = "sig",
+            Alg = "ES256",
+        };
+    }
+
+    private sealed class KeyRow
+    {
+        public string Id { get; set; } = "";
+        public string PrivateKey { get; set; } = "";
+        public long CreatedAt { get; set; }
+        public long? RetiredAt { get; set; }
+    }
+}

@@ -1,0 +1,182 @@
+using System.Net.Mail;
+using Kennel.Contracts.Users;
+using Kennel.ControlPlane.Auth;
+using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.OAuth;
+using Kennel.ControlPlane.Workspaces;
+using Kennel.Store;
+
+namespace Kennel.ControlPlane.Users;
+
+/// <summary>The outcome of a sign-in: the user, or why not (a wrong email and a wrong password look the same).</summary>
+public sealed record SignIn(UserRow? User, TimeSpan? RetryAfter)
+{
+    public bool Succeeded => User is not null;
+}
+
+/// <summary>
+/// Local accounts: created, listed, re-passworded and deleted by an installation admin; signed in with email and
+/// password on the OAuth login page. Repeated failures for one account are throttled with a growing delay.
+/// </summary>
+public sealed class UserService(UserStore store, WorkspaceStore workspaces, GrantStore grants, ConsentStore consents, TimeProvider time)
+{
+    public const int MinPasswordLength = 10;
+    public const int MaxPasswordLength = 1024;
+    /// <summary>Failures allowed before each further attempt waits; the wait doubles per failure, up to 15 minutes.</summary>
+    public const int FreeFailures = 5;
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromMinutes(15);
+
+    public async Task<User> CreateAsync(Caller caller, CreateUserRequest request, CancellationToken cancellationToken)
+    {
+        RequireInstallationAdmin(caller);
+        var email = ValidEmail(request.Email);
+        var password = ValidPassword(request.Password);
+        MembershipRow? membership = null;
+        if (request.Workspace is not null || request.Role is not null)
+        {
+            var workspaceName = request.Workspace ?? WorkspaceStore.DefaultName;
+            if (!WorkspaceName.IsValid(workspaceName))
+            {
+                throw ApiProblem.Invalid("workspace", "A workspace name is 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit.");
+            }
+            var role = request.Role ?? Roles.Member;
+            if (!Roles.All.Contains(role))
+            {
+                throw ApiProblem.Invalid("role", $"Unknown role '{role}'. Roles: {string.Join(", ", Roles.All)}.");
+            }
+            var workspace = await workspaces.EnsureAsync(workspaceName, cancellationToken);
+            membership = new MembershipRow { WorkspaceId = workspace.Id, WorkspaceName = workspace.Name, Role = role };
+        }
+        var user = new UserRow
+        {
+            Id = SortableId.New("usr", time),
+            Email = email,
+            PasswordHash = PasswordHasher.Hash(password),
+            CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
+        };
+        if (membership is not null)
+        {
+            membership.UserId = user.Id;
+        }
+        if (!await store.InsertAsync(user, membership, cancellationToken))
+        {
+            throw ApiProblem.Conflict(ErrorCodes.UserExists, $"A user with the email '{email}' already exists.");
+        }
+        return ToContract(user, membership is null ? [] : [membership]);
+    }
+
+    public async Task<IReadOnlyList<User>> ListAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        RequireInstallationAdmin(caller);
+        var users = await store.ListAsync(cancellationToken);
+        var memberships = (await store.MembershipsAsync(null, cancellationToken)).ToLookup(m => m.UserId, StringComparer.Ordinal);
+        return [.. users.Select(user => ToContract(user, [.. memberships[user.Id]]))];
+    }
+
+    public async Task<User> SetPasswordAsync(Caller caller, string email, ChangePasswordRequest request, CancellationToken cancellationToken)
+    {
+        RequireInstallationAdmin(caller);
+        var password = ValidPassword(request.Password);
+        var user = await store.FindByEmailAsync(email.Trim().ToLowerInvariant(), cancellationToken) ?? throw NoSuchUser(email);
+        await store.SetPasswordAsync(user.Id, PasswordHasher.Hash(password), cancellationToken);
+        return ToContract(user, await store.MembershipsAsync(user.Id, cancellationToken));
+    }
+
+    /// <summary>Deletes the user, and revokes every token they authorized: those stop working at once.</summary>
+    public async Task DeleteAsync(Caller caller, string email, CancellationToken cancellationToken)
+    {
+        RequireInstallationAdmin(caller);
+        var user = await store.FindByEmailAsync(email.Trim().ToLowerInvariant(), cancellationToken) ?? throw NoSuchUser(email);
+        await grants.RevokeForUserAsync(user.Id, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        await store.DeleteAsync(user.Id, cancellationToken);
+    }
+
+    /// <summary>
+    /// Forgets every consent the user gave and revokes the tokens issued under them: each client must ask again, on the
+    /// consent page, before it gets a new token.
+    /// </summary>
+    public async Task<int> RevokeConsentsAsync(Caller caller, string email, CancellationToken cancellationToken)
+    {
+        RequireInstallationAdmin(caller);
+        var user = await store.FindByEmailAsync(email.Trim().ToLowerInvariant(), cancellationToken) ?? throw NoSuchUser(email);
+        await grants.RevokeForUserAsync(user.Id, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        return await consents.RevokeAsync(user.Id, cancellationToken);
+    }
+
+    public async Task<SignIn> SignInAsync(string? email, string? password, CancellationToken cancellationToken)
+    {
+        var user = string.IsNullOrWhiteSpace(email) ? null : await store.FindByEmailAsync(email.Trim().ToLowerInvariant(), cancellationToken);
+        if (user is null)
+        {
+            PasswordHasher.Verify(password ?? "", PasswordHasher.Decoy);
+            return new SignIn(null, null);
+        }
+        var now = time.GetUtcNow();
+        if (RetryAfter(user, now) is { } wait)
+        {
+            return new SignIn(null, wait);
+        }
+        if (!PasswordHasher.Verify(password ?? "", user.PasswordHash))
+        {
+            await store.RecordFailedLoginAsync(user.Id, now.ToUnixTimeMilliseconds(), cancellationToken);
+            return new SignIn(null, null);
+        }
+        await store.ClearFailedLoginsAsync(user.Id, cancellationToken);
+        return new SignIn(user, null);
+    }
+
+    public Task<IReadOnlyList<MembershipRow>> MembershipsAsync(string userId, CancellationToken cancellationToken) =>
+        store.MembershipsAsync(userId, cancellationToken);
+
+    public Task<UserRow?> FindAsync(string userId, CancellationToken cancellationToken) => store.FindAsync(userId, cancellationToken);
+
+    private static TimeSpan? RetryAfter(UserRow user, DateTimeOffset now)
+    {
+        if (user.FailedLogins < FreeFailures || user.LastFailedLoginAt is not { } last)
+        {
+            return null;
+        }
+        var delay = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, user.FailedLogins - FreeFailures + 1), MaxDelay.TotalSeconds));
+        var remaining = DateTimeOffset.FromUnixTimeMilliseconds(last) + delay - now;
+        return remaining > TimeSpan.Zero ? remaining : null;
+    }
+
+    private static void RequireInstallationAdmin(Caller caller)
+    {
+        if (!caller.IsInstallationAdmin)
+        {
+            throw ApiProblem.Forbidden(ErrorCodes.WorkspaceMismatch, "Users are managed with an admin key of the 'default' workspace.");
+        }
+    }
+
+    private static string ValidEmail(string? email)
+    {
+        var value = email?.Trim().ToLowerInvariant() ?? "";
+        if (value.Length is 0 or > 254 || value.Any(char.IsControl) || !MailAddress.TryCreate(value, out var parsed)
+            || !string.Equals(parsed.Address, value, StringComparison.Ordinal))
+        {
+            throw ApiProblem.Invalid("email", "An email address like ada@example.com is required.");
+        }
+        return value;
+    }
+
+    private static string ValidPassword(string? password)
+    {
+        if (password is null || password.Length < MinPasswordLength || password.Length > MaxPasswordLength)
+        {
+            throw ApiProblem.Invalid("password", $"A password is {MinPasswordLength} to {MaxPasswordLength} characters.");
+        }
+        return password;
+    }
+
+    private static ApiProblem NoSuchUser(string email) =>
+        new(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such user.", $"There is no user '{email}'.");
+
+    private static User ToContract(UserRow user, IReadOnlyList<MembershipRow> memberships) => new()
+    {
+        Id = user.Id,
+        Email = user.Email,
+        Memberships = [.. memberships.Select(m => new Membership(m.WorkspaceName, m.Role))],
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(user.CreatedAt),
+    };
+}

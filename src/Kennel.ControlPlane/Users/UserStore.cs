@@ -1,0 +1,92 @@
+using Dapper;
+using Kennel.Store;
+
+namespace Kennel.ControlPlane.Users;
+
+public sealed class UserRow
+{
+    public string Id { get; set; } = "";
+    public string Email { get; set; } = "";
+    public string PasswordHash { get; set; } = "";
+    public long CreatedAt { get; set; }
+    public int FailedLogins { get; set; }
+    public long? LastFailedLoginAt { get; set; }
+}
+
+public sealed class MembershipRow
+{
+    public string UserId { get; set; } = "";
+    public string WorkspaceId { get; set; } = "";
+    public string WorkspaceName { get; set; } = "";
+    public string Role { get; set; } = "";
+}
+
+/// <summary>Users are installation-wide (an email signs in once); what they may do is per workspace, by membership.</summary>
+public sealed class UserStore(Database database)
+{
+    private static readonly string[] UserTables = ["memberships", "oauth_consents", "login_sessions"];
+    private const string MembershipColumns =
+        "SELECT m.user_id, m.workspace_id, w.name AS workspace_name, m.role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id";
+
+    public Task<UserRow?> FindByEmailAsync(string email, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<UserRow>(new CommandDefinition(
+            "SELECT * FROM users WHERE email = @email", new { email }, cancellationToken: cancellationToken)), cancellationToken);
+
+    public Task<UserRow?> FindAsync(string id, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<UserRow>(new CommandDefinition(
+            "SELECT * FROM users WHERE id = @id", new { id }, cancellationToken: cancellationToken)), cancellationToken);
+
+    public async Task<IReadOnlyList<UserRow>> ListAsync(CancellationToken cancellationToken) =>
+        [.. await database.ReadAsync(connection => connection.QueryAsync<UserRow>(new CommandDefinition(
+            "SELECT * FROM users ORDER BY email", cancellationToken: cancellationToken)), cancellationToken)];
+
+    public async Task<IReadOnlyList<MembershipRow>> MembershipsAsync(string? userId, CancellationToken cancellationToken) =>
+        [.. await database.ReadAsync(connection => connection.QueryAsync<MembershipRow>(new CommandDefinition(
+            userId is null ? $"{MembershipColumns} ORDER BY w.name" : $"{MembershipColumns} WHERE m.user_id = @userId ORDER BY w.name",
+            new { userId }, cancellationToken: cancellationToken)), cancellationToken)];
+
+    /// <summary>Inserts the user and, when given, their first membership, together. False when the email is taken.</summary>
+    public Task<bool> InsertAsync(UserRow user, MembershipRow? membership, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var inserted = await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO users (id, email, password_hash, created_at) VALUES (@Id, @Email, @PasswordHash, @CreatedAt) ON CONFLICT (email) DO NOTHING",
+                user, transaction, cancellationToken: cancellationToken));
+            if (inserted == 1 && membership is not null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO memberships (user_id, workspace_id, role, created_at) VALUES (@UserId, @WorkspaceId, @Role, @createdAt)",
+                    new { membership.UserId, membership.WorkspaceId, membership.Role, createdAt = user.CreatedAt }, transaction,
+                    cancellationToken: cancellationToken));
+            }
+            return inserted == 1;
+        }, cancellationToken);
+
+    public Task<bool> SetPasswordAsync(string id, string passwordHash, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET password_hash = @passwordHash, failed_logins = 0, last_failed_login_at = NULL WHERE id = @id",
+            new { id, passwordHash }, transaction, cancellationToken: cancellationToken)) == 1, cancellationToken);
+
+    /// <summary>Deletes the user with their memberships, consents and sign-in sessions; the caller revokes their grants.</summary>
+    public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            foreach (var table in UserTables)
+            {
+                await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM {table} WHERE user_id = @id", new { id }, transaction,
+                    cancellationToken: cancellationToken));
+            }
+            return await connection.ExecuteAsync(new CommandDefinition("DELETE FROM users WHERE id = @id", new { id }, transaction,
+                cancellationToken: cancellationToken)) == 1;
+        }, cancellationToken);
+
+    public Task RecordFailedLoginAsync(string id, long now, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET failed_logins = failed_logins + 1, last_failed_login_at = @now WHERE id = @id",
+            new { id, now }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+
+    public Task ClearFailedLoginsAsync(string id, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET failed_logins = 0, last_failed_login_at = NULL WHERE id = @id AND failed_logins > 0",
+            new { id }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+}

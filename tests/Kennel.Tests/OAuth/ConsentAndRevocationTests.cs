@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Http.Json;
+using Kennel.Contracts.OAuth;
+using Kennel.Testing;
+
+namespace Kennel.Tests.OAuth;
+
+/// <summary>Consent is asked once per client, user, workspace and scopes; consents and tokens can be revoked.</summary>
+public sealed class ConsentAndRevocationTests(ServersWithoutWorkers servers) : IClassFixture<ServersWithoutWorkers>
+{
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Consent_is_remembered_until_it_is_revoked(string store)
+    {
+        var server = await servers.GetAsync(store);
+        var email = await server.CreateUserAsync($"c-{Guid.NewGuid():N}"[..16]);
+        var client = await server.RegisterAsync();
+        using var browser = new OAuthBrowser(server.Url);
+        var url = server.AuthorizationUrl(client.ClientId, client.RedirectUris[0], OAuthClientSteps.Pkce().Challenge);
+        OAuthBrowser.Query(await browser.AuthorizeAsync(url, email, OAuthClientSteps.Password), "code").ShouldNotBeNull();
+
+        using (var remembered = await browser.Http.GetAsync(url))
+        {
+            remembered.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+            OAuthBrowser.Query(remembered.Headers.Location!, "code").ShouldNotBeNull();
+        }
+        using (var moreScopes = await browser.Http.GetAsync(server.AuthorizationUrl(client.ClientId, client.RedirectUris[0], OAuthClientSteps.Pkce().Challenge, scope: "mcp:read")))
+        {
+            moreScopes.StatusCode.ShouldBe(HttpStatusCode.OK, "another scope set asks again");
+            (await moreScopes.Content.ReadAsStringAsync()).ShouldContain("Allow access?");
+        }
+
+        using var admin = server.Client();
+        using (var revoked = await admin.DeleteAsync($"/v1/users/{Uri.EscapeDataString(email)}/consents"))
+        {
+            revoked.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        }
+        using var askedAgain = await browser.Http.GetAsync(url);
+        askedAgain.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await askedAgain.Content.ReadAsStringAsync()).ShouldContain("Test client");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Denying_consent_redirects_with_access_denied_and_state(string store)
+    {
+        var server = await servers.GetAsync(store);
+        var email = await server.CreateUserAsync($"c-{Guid.NewGuid():N}"[..16]);
+        var client = await server.RegisterAsync();
+        using var browser = new OAuthBrowser(server.Url);
+        var back = await browser.AuthorizeAsync(server.AuthorizationUrl(client.ClientId, client.RedirectUris[0], OAuthClientSteps.Pkce().Challenge), email,
+            OAuthClientSteps.Password, allow: false);
+        OAuthBrowser.Query(back, "error").ShouldBe("access_denied");
+        OAuthBrowser.Query(back, "state").ShouldBe("xyz");
+        OAuthBrowser.Query(back, "code").ShouldBeNull();
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Revoking_a_refresh_token_or_an_access_token_ends_the_grant(string store)
+    {
+        var server = await servers.GetAsync(store);
+        foreach (var byRefresh in new[] { true, false })
+        {
+            var (tokens, clientId) = await TokenFlowTests.FlowAsync(server);
+            using var http = server.Client(null);
+            using var revoke = await http.PostAsync("/oauth/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["token"] = byRefresh ? tokens.RefreshToken : tokens.AccessToken,
+                ["client_id"] = clientId,
+            }));
+            revoke.StatusCode.ShouldBe(HttpStatusCode.OK);
+            using var access = await server.InitializeAsync("/mcp", tokens.AccessToken);
+            access.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+            using var refresh = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = clientId });
+            await NegativeBatteryTests.ShouldBeOAuthErrorAsync(refresh, "invalid_grant", "revoked");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Another_client_cannot_revoke_or_redeem_a_token_it_was_not_issued(string store)
+    {
+        var server = await servers.GetAsync(store);
+        var (tokens, owner) = await TokenFlowTests.FlowAsync(server);
+        var intruder = await server.RegisterAsync();
+        using var http = server.Client(null);
+        using var revoke = await http.PostAsync("/oauth/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["token"] = tokens.RefreshToken,
+            ["client_id"] = intruder.ClientId,
+        }));
+        revoke.StatusCode.ShouldBe(HttpStatusCode.OK);
+        using var stillValid = await server.InitializeAsync("/mcp", tokens.AccessToken);
+        stillValid.StatusCode.ShouldBe(HttpStatusCode.OK);
+        using var stolen = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = intruder.ClientId });
+        await NegativeBatteryTests.ShouldBeOAuthErrorAsync(stolen, "invalid_grant", "another client");
+        using var own = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = owner });
+        own.StatusCode.ShouldBe(HttpStatusCode.OK, "the intruder's attempt did not use up the owner's token");
+    }
+}
