@@ -9,14 +9,9 @@ namespace Kennel.Tests.Replicas;
 public sealed class SharedPostgresTests
 {
     [Fact]
-    public async Task Two_control_planes_on_one_database_run_every_session_once_whichever_replica_is_asked()
-    {
-        var database = await TestStore.CreateDatabaseAsync();
-        var dataDir = Directory.CreateTempSubdirectory("kennel-test-replicas-");
-        try
+    public Task Two_control_planes_on_one_database_run_every_session_once_whichever_replica_is_asked() =>
+        WithTwoReplicasAsync(async (first, second) =>
         {
-            await using var first = await TestServer.StartAsync(TestStore.Postgres, dataDir: dataDir.FullName, databaseUrl: database);
-            await using var second = await TestServer.StartAsync(TestStore.Postgres, dataDir: dataDir.FullName, databaseUrl: database);
             using var viaFirst = first.Client();
             using var viaSecond = second.Client(first.AdminKey);
 
@@ -37,23 +32,12 @@ public sealed class SharedPostgresTests
             workers!.Count(w => w.Kind == "embedded" && w.Health == "healthy").ShouldBe(2, "each replica's embedded worker is a worker of its own");
             var page = await viaSecond.GetFromJsonAsync("/v1/sessions?limit=50", KennelJson.Default.SessionPage);
             page!.Items.Select(s => s.Id).ShouldBe(created.Select(s => s.Id).Reverse(), "both replicas list the one queue");
-        }
-        finally
-        {
-            await TestStore.DropDatabaseAsync(database);
-            dataDir.Delete(recursive: true);
-        }
-    }
+        });
 
     [Fact]
-    public async Task A_key_revoked_through_one_control_plane_is_refused_at_once_by_the_other()
-    {
-        var database = await TestStore.CreateDatabaseAsync();
-        var dataDir = Directory.CreateTempSubdirectory("kennel-test-replicas-");
-        try
+    public Task A_key_revoked_through_one_control_plane_is_refused_at_once_by_the_other() =>
+        WithTwoReplicasAsync(async (first, second) =>
         {
-            await using var first = await TestServer.StartAsync(TestStore.Postgres, dataDir: dataDir.FullName, databaseUrl: database);
-            await using var second = await TestServer.StartAsync(TestStore.Postgres, dataDir: dataDir.FullName, databaseUrl: database);
             using var admin = first.Client();
             var created = await admin.CreateApiKeyAsync(null, Kennel.Contracts.ApiKeys.Scopes.Read);
             using var viaSecond = second.Client(created.Key);
@@ -64,6 +48,17 @@ public sealed class SharedPostgresTests
 
             using var refused = await viaSecond.GetAsync("/v1/sessions");
             await refused.ShouldBeProblemAsync(401, "unauthorized");
+        });
+
+    private static async Task WithTwoReplicasAsync(Func<TestServer, TestServer, Task> test)
+    {
+        var database = await TestStore.CreateDatabaseAsync();
+        var dataDir = Directory.CreateTempSubdirectory("kennel-test-replicas-");
+        try
+        {
+            await using var first = await TestServer.StartAsync(TestStore.Postgres, dataDir: dataDir.FullName, databaseUrl: database);
+            await using var second = await TestServer.StartAsync(TestStore.Postgres, dataDir: dataDir.FullName, databaseUrl: database);
+            await test(first, second);
         }
         finally
         {
