@@ -73,26 +73,22 @@ public sealed class ScheduleStore(Database database)
             " ORDER BY next_run_at LIMIT @limit" + database.SkipLocked,
             new { now, limit, onlyId }, transaction, cancellationToken: cancellationToken))];
 
-    /// <summary>Records a run. False when it was recorded before: someone fired it already.</summary>
-    internal static async Task<bool> RecordRunAsync(
-        DbConnection connection, DbTransaction transaction, ScheduledRun run, long firedAt, CancellationToken cancellationToken) =>
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO schedule_runs (schedule_id, scheduled_for, fired_at, catch_up) VALUES (@id, @scheduledFor, @firedAt, @catchUp) " +
-            "ON CONFLICT (schedule_id, scheduled_for) DO NOTHING",
-            new { id = run.ScheduleId, scheduledFor = run.ScheduledFor.ToUnixTimeMilliseconds(), firedAt, catchUp = run.CatchUp ? 1 : 0 },
-            transaction, cancellationToken: cancellationToken)) == 1;
-
-    internal static Task SetResultAsync(DbConnection connection, DbTransaction transaction, ScheduledRun run, string? result, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE schedule_runs SET result = @result WHERE schedule_id = @id AND scheduled_for = @scheduledFor",
-            new { id = run.ScheduleId, scheduledFor = run.ScheduledFor.ToUnixTimeMilliseconds(), result }, transaction, cancellationToken: cancellationToken));
-
-    /// <summary>Moves a schedule on, only from the due time this transaction read: false when another scheduler moved it first.</summary>
-    internal static async Task<bool> AdvanceAsync(
-        DbConnection connection, DbTransaction transaction, string id, long due, long? next, CancellationToken cancellationToken) =>
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE schedules SET next_run_at = @next WHERE id = @id AND next_run_at = @due", new { id, due, next }, transaction,
-            cancellationToken: cancellationToken)) == 1;
+    /// <summary>
+    /// Records the run (if any) with what it started, and moves the schedule on from the due time this transaction read,
+    /// in one round trip. False when the run's key was taken or the schedule had moved: another scheduler got there first.
+    /// </summary>
+    internal static async Task<bool> RecordAndAdvanceAsync(
+        DbConnection connection, DbTransaction transaction, string id, long due, long? next, ScheduledRun? run, string? result, long firedAt,
+        CancellationToken cancellationToken)
+    {
+        const string advance = "UPDATE schedules SET next_run_at = @next WHERE id = @id AND next_run_at = @due";
+        const string record = "INSERT INTO schedule_runs (schedule_id, scheduled_for, fired_at, catch_up, result) " +
+            "VALUES (@id, @scheduledFor, @firedAt, @catchUp, @result) ON CONFLICT (schedule_id, scheduled_for) DO NOTHING; ";
+        var changed = await connection.ExecuteAsync(new CommandDefinition(run is null ? advance : record + advance,
+            new { id, due, next, scheduledFor = run?.ScheduledFor.ToUnixTimeMilliseconds(), firedAt, catchUp = run?.CatchUp == true ? 1 : 0, result },
+            transaction, cancellationToken: cancellationToken));
+        return changed == (run is null ? 1 : 2);
+    }
 
     internal Task<int> PruneRunsAsync(long before, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(

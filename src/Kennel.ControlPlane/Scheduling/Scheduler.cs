@@ -31,7 +31,7 @@ public sealed partial class Scheduler(
             var sleep = options.PollInterval;
             try
             {
-                if (await RunDueAsync(stoppingToken) >= options.BatchSize)
+                if (await RunDueInLanesAsync(stoppingToken))
                 {
                     continue; // more are due
                 }
@@ -58,7 +58,18 @@ public sealed partial class Scheduler(
         }
     }
 
-    /// <summary>Fires every run due now, in batches. Returns how many schedules it moved on.</summary>
+    /// <summary>
+    /// Fires due batches in several transactions at once on PostgreSQL, where each claim skips the rows the others hold
+    /// and the store's round trips overlap; SQLite has one writer, so one. True when a batch came back full.
+    /// </summary>
+    private async Task<bool> RunDueInLanesAsync(CancellationToken cancellationToken)
+    {
+        var lanes = database.Provider == StoreProvider.Postgres ? options.PostgresLanes : 1;
+        var handled = await Task.WhenAll(Enumerable.Range(0, lanes).Select(_ => RunDueAsync(cancellationToken)));
+        return handled.Max() >= options.BatchSize;
+    }
+
+    /// <summary>Fires the runs due now, one batch. Returns how many schedules it moved on.</summary>
     public async Task<int> RunDueAsync(CancellationToken cancellationToken)
     {
         var fired = new List<ScheduledRun>();
@@ -109,18 +120,21 @@ public sealed partial class Scheduler(
         foreach (var row in due)
         {
             var plan = Plan(row, now);
-            if (plan.Run is { } run && await ScheduleStore.RecordRunAsync(connection, transaction, run, now.ToUnixTimeMilliseconds(), cancellationToken))
+            string? result = null;
+            if (plan.Run is { } run && byKind.TryGetValue(row.Kind, out var work))
             {
-                var result = byKind.TryGetValue(row.Kind, out var work)
-                    ? await work.StartAsync(connection, transaction, run, cancellationToken)
-                    : null;
-                await ScheduleStore.SetResultAsync(connection, transaction, run, result, cancellationToken);
-                fired.Add(run);
+                result = await work.StartAsync(connection, transaction, run, cancellationToken);
             }
-            if (!await ScheduleStore.AdvanceAsync(connection, transaction, row.Id, row.NextRunAt, plan.Next?.ToUnixTimeMilliseconds(), cancellationToken))
+            // Another scheduler may have fired this run or moved the schedule on since this one read it (on SQLite
+            // nothing locks the row): then the whole transaction is undone rather than fire twice.
+            if (!await ScheduleStore.RecordAndAdvanceAsync(connection, transaction, row.Id, row.NextRunAt, plan.Next?.ToUnixTimeMilliseconds(),
+                plan.Run, result, now.ToUnixTimeMilliseconds(), cancellationToken))
             {
-                // Another scheduler moved it on since this one read it: undo everything rather than fire twice.
                 throw new ScheduleRaceException(row.Id);
+            }
+            if (plan.Run is { } fire)
+            {
+                fired.Add(fire);
             }
             handled++;
         }
