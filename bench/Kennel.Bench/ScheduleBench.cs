@@ -167,18 +167,11 @@ internal static class ScheduleBench
         text.AppendLine(CultureInfo.InvariantCulture, $"| idle CPU, {count} active schedules ({idleSeconds} s) | {loadedIdle * 100:0.00} % of one core |");
         foreach (var p in new[] { 50, 99 })
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| lateness p{p}, {count} runs due at {boundary:HH:mm:ss} | {Percentile(lateness, p):0} ms |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| lateness p{p}, {count} runs due at {boundary:HH:mm:ss} | {Kennel.Bench.Report.Percentile(lateness, p):0} ms |");
         }
         text.AppendLine(CultureInfo.InvariantCulture, $"| lateness min / max | {lateness.Min():0} / {lateness.Max():0} ms |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| creating the {count} daemons over REST | {creation.TotalSeconds:0.0} s |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| control plane RSS after the runs | {rssMb:0.0} MB |");
         return text.ToString();
-    }
-
-    private static double Percentile(List<double> values, int percentile)
-    {
-        var sorted = values.Order().ToList();
-        var rank = (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1;
-        return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
     }
 }

@@ -49,7 +49,7 @@ public sealed class ProtocolTests(ServersWithoutWorkers servers) : IClassFixture
         using (var listed = await client.SendAsync(Post(ListTools, sessionId)))
         {
             listed.StatusCode.ShouldBe(HttpStatusCode.OK);
-            (await ReadEventAsync(listed)).GetProperty("result").GetProperty("tools").GetArrayLength().ShouldBe(8);
+            (await ReadEventAsync(listed)).GetProperty("result").GetProperty("tools").GetArrayLength().ShouldBe(15);
         }
         using (var missing = await client.SendAsync(Post(ListTools)))
         {
