@@ -11,7 +11,11 @@ namespace Kennel.ControlPlane.Scheduling;
 /// </summary>
 public sealed class ScheduleStore(Database database)
 {
-    /// <summary>Creates or replaces a schedule. A paused one (<paramref name="active"/> false) keeps no next run.</summary>
+    /// <summary>
+    /// Creates or replaces a schedule. A paused one (<paramref name="active"/> false) keeps no next run. An active one
+    /// whose expression and zone are unchanged keeps the next run it had, so editing something else of its owner
+    /// never moves (or skips) a run that is due.
+    /// </summary>
     public static Task SaveAsync(
         DbConnection connection, DbTransaction transaction, ScheduleDefinition schedule, bool active, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -20,7 +24,8 @@ public sealed class ScheduleStore(Database database)
             "INSERT INTO schedules (id, kind, workspace_id, cron, timezone, catch_up, next_run_at) " +
             "VALUES (@Id, @Kind, @WorkspaceId, @Cron, @Timezone, @CatchUp, @next) " +
             "ON CONFLICT (id) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone, catch_up = excluded.catch_up, " +
-            "next_run_at = excluded.next_run_at",
+            "next_run_at = CASE WHEN schedules.cron = excluded.cron AND schedules.timezone = excluded.timezone " +
+            "AND schedules.next_run_at IS NOT NULL AND excluded.next_run_at IS NOT NULL THEN schedules.next_run_at ELSE excluded.next_run_at END",
             new { schedule.Id, schedule.Kind, schedule.WorkspaceId, schedule.Cron, schedule.Timezone, schedule.CatchUp, next },
             transaction, cancellationToken: cancellationToken));
     }

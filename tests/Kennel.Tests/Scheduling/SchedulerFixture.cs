@@ -54,11 +54,11 @@ public sealed class SchedulerFixture : IAsyncDisposable
             Clock, NullLogger<Scheduler>.Instance);
     }
 
-    public async Task AddAsync(string id, string cron, string timezone = "UTC", string catchUp = CatchUpPolicy.Once)
+    public async Task AddAsync(string id, string cron, string timezone = "UTC", string catchUp = CatchUpPolicy.Once, bool active = true)
     {
         var database = databases[0];
         await database.WriteAsync((connection, transaction) => ScheduleStore.SaveAsync(connection, transaction,
-            new ScheduleDefinition(id, RecordingWork.KindName, "ws_default", cron, timezone, catchUp), active: true, Clock.GetUtcNow(), CancellationToken.None),
+            new ScheduleDefinition(id, RecordingWork.KindName, "ws_default", cron, timezone, catchUp), active, Clock.GetUtcNow(), CancellationToken.None),
             CancellationToken.None);
     }
 
