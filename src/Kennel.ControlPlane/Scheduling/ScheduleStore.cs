@@ -78,21 +78,43 @@ public sealed class ScheduleStore(Database database)
             " ORDER BY next_run_at LIMIT @limit" + database.SkipLocked,
             new { now, limit, onlyId }, transaction, cancellationToken: cancellationToken))];
 
+    /// <summary>One due schedule's outcome in a batch: the run it fired (if any) with what that started, and its next time.</summary>
+    internal sealed record Step(string Id, long Due, long? Next, ScheduledRun? Run, string? Result);
+
     /// <summary>
-    /// Records the run (if any) with what it started, and moves the schedule on from the due time this transaction read,
-    /// in one round trip. False when the run's key was taken or the schedule had moved: another scheduler got there first.
+    /// Records the batch's runs with what they started and moves each schedule on from the due time this transaction
+    /// read, in one round trip. False when a run's key was taken or a schedule had moved: another scheduler got there first.
     /// </summary>
     internal static async Task<bool> RecordAndAdvanceAsync(
-        DbConnection connection, DbTransaction transaction, string id, long due, long? next, ScheduledRun? run, string? result, long firedAt,
-        CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<Step> steps, long firedAt, CancellationToken cancellationToken)
     {
-        const string advance = "UPDATE schedules SET next_run_at = @next WHERE id = @id AND next_run_at = @due";
-        const string record = "INSERT INTO schedule_runs (schedule_id, scheduled_for, fired_at, catch_up, result) " +
-            "VALUES (@id, @scheduledFor, @firedAt, @catchUp, @result) ON CONFLICT (schedule_id, scheduled_for) DO NOTHING; ";
-        var changed = await connection.ExecuteAsync(new CommandDefinition(run is null ? advance : record + advance,
-            new { id, due, next, scheduledFor = run?.ScheduledFor.ToUnixTimeMilliseconds(), firedAt, catchUp = run?.CatchUp == true ? 1 : 0, result },
-            transaction, cancellationToken: cancellationToken));
-        return changed == (run is null ? 1 : 2);
+        if (steps.Count == 0)
+        {
+            return true;
+        }
+        var sql = new System.Text.StringBuilder();
+        var parameters = new DynamicParameters();
+        parameters.Add("firedAt", firedAt);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            if (step.Run is { } run)
+            {
+                sql.Append(System.Globalization.CultureInfo.InvariantCulture,
+                    $"INSERT INTO schedule_runs (schedule_id, scheduled_for, fired_at, catch_up, result) VALUES (@id{i}, @for{i}, @firedAt, @catchUp{i}, @result{i}) ")
+                    .Append("ON CONFLICT (schedule_id, scheduled_for) DO NOTHING; ");
+                parameters.Add($"for{i}", run.ScheduledFor.ToUnixTimeMilliseconds());
+                parameters.Add($"catchUp{i}", run.CatchUp ? 1 : 0);
+                parameters.Add($"result{i}", step.Result);
+            }
+            sql.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"UPDATE schedules SET next_run_at = @next{i} WHERE id = @id{i} AND next_run_at = @due{i}; ");
+            parameters.Add($"id{i}", step.Id);
+            parameters.Add($"due{i}", step.Due);
+            parameters.Add($"next{i}", step.Next, System.Data.DbType.Int64);
+        }
+        var changed = await connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
+        return changed == steps.Count + steps.Count(s => s.Run is not null);
     }
 
     internal Task<int> PruneRunsAsync(long before, CancellationToken cancellationToken) =>

@@ -116,29 +116,30 @@ public sealed partial class Scheduler(
     {
         var now = time.GetUtcNow();
         var due = await store.LockDueAsync(connection, transaction, now.ToUnixTimeMilliseconds(), options.BatchSize, onlyId, cancellationToken);
-        var handled = 0;
-        foreach (var row in due)
+        var plans = due.Select(row => (Row: row, Plan: Plan(row, now))).ToList();
+        var results = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var kind in plans.Where(p => p.Plan.Run is not null).GroupBy(p => p.Row.Kind, StringComparer.Ordinal))
         {
-            var plan = Plan(row, now);
-            string? result = null;
-            if (plan.Run is { } run && byKind.TryGetValue(row.Kind, out var work))
+            if (byKind.TryGetValue(kind.Key, out var work))
             {
-                result = await work.StartAsync(connection, transaction, run, cancellationToken);
+                var runs = kind.Select(p => p.Plan.Run!).ToList();
+                var started = await work.StartAsync(connection, transaction, runs, cancellationToken);
+                for (var i = 0; i < runs.Count; i++)
+                {
+                    results[runs[i].ScheduleId] = started[i];
+                }
             }
-            // Another scheduler may have fired this run or moved the schedule on since this one read it (on SQLite
-            // nothing locks the row): then the whole transaction is undone rather than fire twice.
-            if (!await ScheduleStore.RecordAndAdvanceAsync(connection, transaction, row.Id, row.NextRunAt, plan.Next?.ToUnixTimeMilliseconds(),
-                plan.Run, result, now.ToUnixTimeMilliseconds(), cancellationToken))
-            {
-                throw new ScheduleRaceException(row.Id);
-            }
-            if (plan.Run is { } fire)
-            {
-                fired.Add(fire);
-            }
-            handled++;
         }
-        return handled;
+        // Another scheduler may have fired one of these runs or moved its schedule on since this one read it (on SQLite
+        // nothing locks the rows): then the whole transaction is undone rather than fire twice.
+        var steps = plans.Select(p => new ScheduleStore.Step(p.Row.Id, p.Row.NextRunAt, p.Plan.Next?.ToUnixTimeMilliseconds(), p.Plan.Run,
+            results.GetValueOrDefault(p.Row.Id))).ToList();
+        if (!await ScheduleStore.RecordAndAdvanceAsync(connection, transaction, steps, now.ToUnixTimeMilliseconds(), cancellationToken))
+        {
+            throw new ScheduleRaceException(string.Join(", ", due.Select(r => r.Id)));
+        }
+        fired.AddRange(plans.Where(p => p.Plan.Run is not null).Select(p => p.Plan.Run!));
+        return due.Count;
     }
 
     /// <summary>
@@ -184,7 +185,7 @@ public sealed partial class Scheduler(
         await store.PruneRunsAsync((now - options.RunHistory).ToUnixTimeMilliseconds(), cancellationToken);
     }
 
-    private sealed class ScheduleRaceException(string id) : Exception($"Schedule {id} was moved on by another scheduler.");
+    private sealed class ScheduleRaceException(string ids) : Exception($"A run of {ids} was fired by another scheduler first.");
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The scheduler's tick failed; retrying")]
     private static partial void LogTickFailed(ILogger logger, Exception exception);

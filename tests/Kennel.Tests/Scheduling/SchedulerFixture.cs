@@ -95,13 +95,17 @@ public sealed class SchedulerFixture : IAsyncDisposable
 
         public string Kind => KindName;
 
-        public async Task<string?> StartAsync(DbConnection connection, DbTransaction transaction, ScheduledRun run, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<string?>> StartAsync(
+            DbConnection connection, DbTransaction transaction, IReadOnlyList<ScheduledRun> runs, CancellationToken cancellationToken)
         {
-            if (during is not null)
+            foreach (var run in runs)
             {
-                await during(run, cancellationToken);
+                if (during is not null)
+                {
+                    await during(run, cancellationToken);
+                }
             }
-            return $"ran {run.ScheduleId}";
+            return [.. runs.Select(run => $"ran {run.ScheduleId}")];
         }
 
         public void Committed(IReadOnlyList<ScheduledRun> runs)
