@@ -6,6 +6,10 @@
 # `scripts/bench.sh mcp [--seconds N (10)] [--sessions N (200)]` benchmarks the MCP server instead: tools/call get-session
 # at 1, 16 and 64 clients and memory per open MCP session, Kennel against the official TypeScript SDK on Node 22
 # (bench/ts-reference/server.mjs), both loaded by the same C# SDK client in one run.
+#
+# `scripts/bench.sh schedules [--schedules N (10000)] [--idle-seconds N (30)] [--clients N (8)] [--database-url URL]` benchmarks
+# the scheduler: the control plane's idle CPU with no schedules and with N loaded, and the lateness (session createdAt minus
+# scheduledFor) of N runs all due at one minute boundary. No worker runs, so only the scheduler is measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v bwrap >/dev/null || { apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; }

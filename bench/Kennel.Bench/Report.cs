@@ -27,7 +27,7 @@ internal sealed record Report(BenchOptions Options, double IdleRssMb, double Bus
         return text.ToString();
     }
 
-    private static double Percentile(List<double> values, int percentile)
+    internal static double Percentile(List<double> values, int percentile)
     {
         var sorted = values.Order().ToList();
         var rank = (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1;

@@ -54,6 +54,18 @@ internal sealed partial class SandboxFiles
         {
             return null;
         }
+        try
+        {
+            return WriteAll(sharedDirectory, sessionId, files, hostUid, hostGid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SandboxException("sandbox_start_failed", $"Cannot write the files of session {sessionId}: {e.Message}");
+        }
+    }
+
+    private static SandboxFiles WriteAll(string sharedDirectory, string sessionId, IReadOnlyList<SandboxFile> files, int hostUid, int hostGid)
+    {
         // Searchable but not listable: other users cannot find the session directories, and each is private to the sandbox uid.
         var parent = Path.Join(sharedDirectory, "files");
         Directory.CreateDirectory(parent);

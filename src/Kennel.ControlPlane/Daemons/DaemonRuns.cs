@@ -12,6 +12,9 @@ namespace Kennel.ControlPlane.Daemons;
 /// <summary>What fired a daemon, with the payload its session sees as a file.</summary>
 public sealed record TriggerEvent(string Type, byte[] Payload, DateTimeOffset? ScheduledFor = null, bool CatchUp = false);
 
+/// <summary>One run to start: the daemon (by id, within its workspace) and what fired it.</summary>
+internal sealed record DaemonRunRequest(string WorkspaceId, string DaemonId, TriggerEvent Trigger);
+
 /// <summary>
 /// Starts a daemon's run, whatever fired it (a webhook, its schedule, a person): under a lock on the daemon, applies its
 /// concurrency policy against its live sessions and inserts the session, in one transaction.
@@ -20,9 +23,9 @@ public sealed class DaemonRuns(Database database, DaemonStore store, ChangeSigna
 {
     public async Task<DaemonTriggerResult> StartAsync(DaemonRow daemon, TriggerEvent trigger, CancellationToken cancellationToken)
     {
-        var result = await database.WriteAsync((connection, transaction) =>
-            StartAsync(connection, transaction, daemon.WorkspaceId, daemon.Id, trigger, cancellationToken), cancellationToken)
-            ?? throw Http.ApiProblem.NotFound("daemon", daemon.Name);
+        var results = await database.WriteAsync((connection, transaction) =>
+            StartAsync(connection, transaction, [new DaemonRunRequest(daemon.WorkspaceId, daemon.Id, trigger)], cancellationToken), cancellationToken);
+        var result = results[0] ?? throw Http.ApiProblem.NotFound("daemon", daemon.Name);
         if (result.SessionId is not null)
         {
             signal.PulseQueue();
@@ -30,26 +33,44 @@ public sealed class DaemonRuns(Database database, DaemonStore store, ChangeSigna
         return result;
     }
 
-    /// <summary>Inside a caller's transaction (the scheduler's). Null when the daemon no longer exists.</summary>
-    internal async Task<DaemonTriggerResult?> StartAsync(
-        DbConnection connection, DbTransaction transaction, string workspaceId, string daemonId, TriggerEvent trigger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inside a caller's transaction (the scheduler's, for a batch of runs). For each request in order: what it did, or
+    /// null when its daemon no longer exists in its workspace.
+    /// </summary>
+    internal async Task<IReadOnlyList<DaemonTriggerResult?>> StartAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<DaemonRunRequest> requests, CancellationToken cancellationToken)
     {
-        var daemon = await store.LockAsync(connection, transaction, workspaceId, daemonId, cancellationToken);
-        if (daemon is null)
+        var daemons = await store.LockAsync(connection, transaction, [.. requests.Select(r => r.WorkspaceId).Distinct()],
+            [.. requests.Select(r => r.DaemonId)], cancellationToken);
+        var guarded = daemons.Values.Where(d => d.Concurrency != DaemonValues.Allow).Select(d => d.Id).ToArray();
+        var live = guarded.Length == 0
+            ? new Dictionary<string, long>(StringComparer.Ordinal)
+            : (await connection.QueryAsync<(string DaemonId, long Count)>(new CommandDefinition(
+                $"SELECT daemon_id, COUNT(*) FROM sessions WHERE daemon_id {database.InList("guarded")} AND status IN {SessionStore.NonTerminal} GROUP BY daemon_id",
+                new { guarded }, transaction, cancellationToken: cancellationToken))).ToDictionary(l => l.DaemonId, l => l.Count, StringComparer.Ordinal);
+        var results = new List<DaemonTriggerResult?>(requests.Count);
+        var sessions = new List<SessionRow>(requests.Count);
+        foreach (var request in requests)
         {
-            return null;
+            if (!daemons.TryGetValue(request.DaemonId, out var daemon) || daemon.WorkspaceId != request.WorkspaceId)
+            {
+                results.Add(null);
+                continue;
+            }
+            var running = live.GetValueOrDefault(daemon.Id);
+            if (running > 0 && daemon.Concurrency == DaemonValues.Skip)
+            {
+                results.Add(new DaemonTriggerResult(daemon.Name, "skipped", null, "The daemon's previous run is still live and its concurrency is skip."));
+                continue;
+            }
+            var held = running > 0 && daemon.Concurrency == DaemonValues.Queue;
+            var row = SessionFor(daemon, request.Trigger, held);
+            sessions.Add(row);
+            live[daemon.Id] = running + 1;
+            results.Add(new DaemonTriggerResult(daemon.Name, held ? "queued" : "started", row.Id));
         }
-        var live = daemon.Concurrency == DaemonValues.Allow ? 0 : await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"SELECT COUNT(*) FROM sessions WHERE daemon_id = @daemonId AND status IN {SessionStore.NonTerminal}",
-            new { daemonId }, transaction, cancellationToken: cancellationToken));
-        if (live > 0 && daemon.Concurrency == DaemonValues.Skip)
-        {
-            return new DaemonTriggerResult(daemon.Name, "skipped", null, "The daemon's previous run is still live and its concurrency is skip.");
-        }
-        var held = live > 0 && daemon.Concurrency == DaemonValues.Queue;
-        var row = SessionFor(daemon, trigger, held);
-        await SessionStore.InsertAsync(connection, transaction, row, cancellationToken);
-        return new DaemonTriggerResult(daemon.Name, held ? "queued" : "started", row.Id);
+        await SessionStore.InsertAsync(connection, transaction, sessions, cancellationToken);
+        return results;
     }
 
     private SessionRow SessionFor(DaemonRow daemon, TriggerEvent trigger, bool held)

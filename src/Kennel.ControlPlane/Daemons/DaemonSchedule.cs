@@ -6,7 +6,7 @@ using Kennel.ControlPlane.Sessions;
 namespace Kennel.ControlPlane.Daemons;
 
 /// <summary>A daemon's schedule: the scheduler's runs of kind <c>daemon</c> start the daemon's sessions.</summary>
-public sealed class DaemonSchedule(DaemonRuns runs, ChangeSignal signal) : IScheduledWork
+public sealed class DaemonSchedule(DaemonRuns daemonRuns, ChangeSignal signal) : IScheduledWork
 {
     public const string KindName = "daemon";
 
@@ -16,12 +16,14 @@ public sealed class DaemonSchedule(DaemonRuns runs, ChangeSignal signal) : ISche
         ? new ScheduleDefinition(row.Id, KindName, row.WorkspaceId, row.Cron!, row.Timezone!, row.CatchUp!)
         : null;
 
-    public async Task<string?> StartAsync(DbConnection connection, DbTransaction transaction, ScheduledRun run, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string?>> StartAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<ScheduledRun> runs, CancellationToken cancellationToken)
     {
-        var payload = JsonSerializer.SerializeToUtf8Bytes(new ScheduledPayload(run.ScheduledFor, run.CatchUp), DaemonJson.Default.ScheduledPayload);
-        var trigger = new TriggerEvent(DaemonValues.Schedule, payload, run.ScheduledFor, run.CatchUp);
-        var result = await runs.StartAsync(connection, transaction, run.WorkspaceId, run.ScheduleId, trigger, cancellationToken);
-        return result?.SessionId;
+        var requests = runs.Select(run => new DaemonRunRequest(run.WorkspaceId, run.ScheduleId, new TriggerEvent(DaemonValues.Schedule,
+            JsonSerializer.SerializeToUtf8Bytes(new ScheduledPayload(run.ScheduledFor, run.CatchUp), DaemonJson.Default.ScheduledPayload),
+            run.ScheduledFor, run.CatchUp))).ToList();
+        var results = await daemonRuns.StartAsync(connection, transaction, requests, cancellationToken);
+        return [.. results.Select(r => r?.SessionId)];
     }
 
     public void Committed(IReadOnlyList<ScheduledRun> runs) => signal.PulseQueue();

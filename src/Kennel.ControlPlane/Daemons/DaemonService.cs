@@ -36,8 +36,10 @@ public sealed class DaemonService(DaemonStore store, DaemonRuns runs, SnapshotCa
     public async Task<Daemon> GetAsync(Caller caller, string name, CancellationToken cancellationToken)
     {
         var row = await FindAsync(caller, name, cancellationToken);
-        var next = await store.NextRunsAsync([row.Id], cancellationToken);
+        // History first: a run and its schedule's next time commit together, so a next time read after the history
+        // is never older than the newest run shown.
         var (recent, totals) = await store.HistoryAsync(caller.WorkspaceId, row.Id, cancellationToken);
+        var next = await store.NextRunsAsync([row.Id], cancellationToken);
         return ToContract(row, next.TryGetValue(row.Id, out var at) ? at : null) with { RecentSessions = recent, Totals = totals };
     }
 

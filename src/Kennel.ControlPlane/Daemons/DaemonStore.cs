@@ -98,11 +98,16 @@ public sealed class DaemonStore(Database database)
     public Task<Dictionary<string, DateTimeOffset>> NextRunsAsync(IReadOnlyList<string> daemonIds, CancellationToken cancellationToken) =>
         database.ReadAsync(connection => ScheduleStore.NextRunsAsync(connection, database, daemonIds, cancellationToken), cancellationToken);
 
-    /// <summary>Locks the daemon (by id, within its workspace) for a trigger's transaction; null when it is gone.</summary>
-    internal Task<DaemonRow?> LockAsync(DbConnection connection, DbTransaction transaction, string workspaceId, string id, CancellationToken cancellationToken) =>
-        connection.QuerySingleOrDefaultAsync<DaemonRow>(new CommandDefinition(
-            $"{SelectColumns} WHERE d.workspace_id = @workspaceId AND d.id = @id{ForUpdate}", new { workspaceId, id }, transaction,
-            cancellationToken: cancellationToken));
+    /// <summary>
+    /// Locks daemons (by id, within the given workspaces) for a trigger's transaction, in id order; a daemon that is gone
+    /// is absent. The scheduler's batches span workspaces, so the caller checks each daemon's workspace against its own.
+    /// </summary>
+    internal async Task<Dictionary<string, DaemonRow>> LockAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<string> workspaceIds, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        (await connection.QueryAsync<DaemonRow>(new CommandDefinition(
+            $"{SelectColumns} WHERE d.workspace_id {database.InList("workspaceIds")} AND d.id {database.InList("ids")} ORDER BY d.id{ForUpdate}",
+            new { workspaceIds = workspaceIds.ToArray(), ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken)))
+            .ToDictionary(d => d.Id, StringComparer.Ordinal);
 
     public Task<(IReadOnlyList<DaemonSessionSummary> Recent, DaemonTotals Totals)> HistoryAsync(
         string workspaceId, string daemonId, CancellationToken cancellationToken) =>

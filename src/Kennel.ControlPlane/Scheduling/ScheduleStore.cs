@@ -11,7 +11,11 @@ namespace Kennel.ControlPlane.Scheduling;
 /// </summary>
 public sealed class ScheduleStore(Database database)
 {
-    /// <summary>Creates or replaces a schedule. A paused one (<paramref name="active"/> false) keeps no next run.</summary>
+    /// <summary>
+    /// Creates or replaces a schedule. A paused one (<paramref name="active"/> false) keeps no next run. An active one
+    /// whose expression and zone are unchanged keeps the next run it had, so editing something else of its owner
+    /// never moves (or skips) a run that is due.
+    /// </summary>
     public static Task SaveAsync(
         DbConnection connection, DbTransaction transaction, ScheduleDefinition schedule, bool active, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -20,7 +24,8 @@ public sealed class ScheduleStore(Database database)
             "INSERT INTO schedules (id, kind, workspace_id, cron, timezone, catch_up, next_run_at) " +
             "VALUES (@Id, @Kind, @WorkspaceId, @Cron, @Timezone, @CatchUp, @next) " +
             "ON CONFLICT (id) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone, catch_up = excluded.catch_up, " +
-            "next_run_at = excluded.next_run_at",
+            "next_run_at = CASE WHEN schedules.cron = excluded.cron AND schedules.timezone = excluded.timezone " +
+            "AND schedules.next_run_at IS NOT NULL AND excluded.next_run_at IS NOT NULL THEN schedules.next_run_at ELSE excluded.next_run_at END",
             new { schedule.Id, schedule.Kind, schedule.WorkspaceId, schedule.Cron, schedule.Timezone, schedule.CatchUp, next },
             transaction, cancellationToken: cancellationToken));
     }
@@ -73,26 +78,44 @@ public sealed class ScheduleStore(Database database)
             " ORDER BY next_run_at LIMIT @limit" + database.SkipLocked,
             new { now, limit, onlyId }, transaction, cancellationToken: cancellationToken))];
 
-    /// <summary>Records a run. False when it was recorded before: someone fired it already.</summary>
-    internal static async Task<bool> RecordRunAsync(
-        DbConnection connection, DbTransaction transaction, ScheduledRun run, long firedAt, CancellationToken cancellationToken) =>
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO schedule_runs (schedule_id, scheduled_for, fired_at, catch_up) VALUES (@id, @scheduledFor, @firedAt, @catchUp) " +
-            "ON CONFLICT (schedule_id, scheduled_for) DO NOTHING",
-            new { id = run.ScheduleId, scheduledFor = run.ScheduledFor.ToUnixTimeMilliseconds(), firedAt, catchUp = run.CatchUp ? 1 : 0 },
-            transaction, cancellationToken: cancellationToken)) == 1;
+    /// <summary>One due schedule's outcome in a batch: the run it fired (if any) with what that started, and its next time.</summary>
+    internal sealed record Step(string Id, long Due, long? Next, ScheduledRun? Run, string? Result);
 
-    internal static Task SetResultAsync(DbConnection connection, DbTransaction transaction, ScheduledRun run, string? result, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE schedule_runs SET result = @result WHERE schedule_id = @id AND scheduled_for = @scheduledFor",
-            new { id = run.ScheduleId, scheduledFor = run.ScheduledFor.ToUnixTimeMilliseconds(), result }, transaction, cancellationToken: cancellationToken));
-
-    /// <summary>Moves a schedule on, only from the due time this transaction read: false when another scheduler moved it first.</summary>
-    internal static async Task<bool> AdvanceAsync(
-        DbConnection connection, DbTransaction transaction, string id, long due, long? next, CancellationToken cancellationToken) =>
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE schedules SET next_run_at = @next WHERE id = @id AND next_run_at = @due", new { id, due, next }, transaction,
-            cancellationToken: cancellationToken)) == 1;
+    /// <summary>
+    /// Records the batch's runs with what they started and moves each schedule on from the due time this transaction
+    /// read, in one round trip. False when a run's key was taken or a schedule had moved: another scheduler got there first.
+    /// </summary>
+    internal static async Task<bool> RecordAndAdvanceAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<Step> steps, long firedAt, CancellationToken cancellationToken)
+    {
+        if (steps.Count == 0)
+        {
+            return true;
+        }
+        var sql = new System.Text.StringBuilder();
+        var parameters = new DynamicParameters();
+        parameters.Add("firedAt", firedAt);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            if (step.Run is { } run)
+            {
+                sql.Append(System.Globalization.CultureInfo.InvariantCulture,
+                    $"INSERT INTO schedule_runs (schedule_id, scheduled_for, fired_at, catch_up, result) VALUES (@id{i}, @for{i}, @firedAt, @catchUp{i}, @result{i}) ")
+                    .Append("ON CONFLICT (schedule_id, scheduled_for) DO NOTHING; ");
+                parameters.Add($"for{i}", run.ScheduledFor.ToUnixTimeMilliseconds());
+                parameters.Add($"catchUp{i}", run.CatchUp ? 1 : 0);
+                parameters.Add($"result{i}", step.Result);
+            }
+            sql.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"UPDATE schedules SET next_run_at = @next{i} WHERE id = @id{i} AND next_run_at = @due{i}; ");
+            parameters.Add($"id{i}", step.Id);
+            parameters.Add($"due{i}", step.Due);
+            parameters.Add($"next{i}", step.Next, System.Data.DbType.Int64);
+        }
+        var changed = await connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
+        return changed == steps.Count + steps.Count(s => s.Run is not null);
+    }
 
     internal Task<int> PruneRunsAsync(long before, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(

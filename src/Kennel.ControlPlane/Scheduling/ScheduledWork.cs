@@ -20,10 +20,11 @@ public interface IScheduledWork
     string Kind { get; }
 
     /// <summary>
-    /// Starts the run in the scheduler's transaction, so the run and what it starts commit together or not at all.
-    /// Returns a reference to what it started (a session id), or null when it declined (the owner is busy or gone).
+    /// Starts a batch of runs in the scheduler's transaction, so the runs and what they start commit together or not at
+    /// all. Returns, for each run in order, a reference to what it started (a session id), or null when it declined (the
+    /// owner is busy or gone). A batch holds at most one run of a schedule.
     /// </summary>
-    Task<string?> StartAsync(DbConnection connection, DbTransaction transaction, ScheduledRun run, CancellationToken cancellationToken);
+    Task<IReadOnlyList<string?>> StartAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<ScheduledRun> runs, CancellationToken cancellationToken);
 
     /// <summary>Called after runs of this kind have committed: the place to wake whatever picks up what they started.</summary>
     void Committed(IReadOnlyList<ScheduledRun> runs);

@@ -31,7 +31,7 @@ public sealed partial class Scheduler(
             var sleep = options.PollInterval;
             try
             {
-                if (await RunDueAsync(stoppingToken) >= options.BatchSize)
+                if (await RunDueInLanesAsync(stoppingToken))
                 {
                     continue; // more are due
                 }
@@ -58,7 +58,18 @@ public sealed partial class Scheduler(
         }
     }
 
-    /// <summary>Fires every run due now, in batches. Returns how many schedules it moved on.</summary>
+    /// <summary>
+    /// Fires due batches in several transactions at once on PostgreSQL, where each claim skips the rows the others hold
+    /// and the store's round trips overlap; SQLite has one writer, so one. True when a batch came back full.
+    /// </summary>
+    private async Task<bool> RunDueInLanesAsync(CancellationToken cancellationToken)
+    {
+        var lanes = database.Provider == StoreProvider.Postgres ? options.PostgresLanes : 1;
+        var handled = await Task.WhenAll(Enumerable.Range(0, lanes).Select(_ => RunDueAsync(cancellationToken)));
+        return handled.Max() >= options.BatchSize;
+    }
+
+    /// <summary>Fires the runs due now, one batch. Returns how many schedules it moved on.</summary>
     public async Task<int> RunDueAsync(CancellationToken cancellationToken)
     {
         var fired = new List<ScheduledRun>();
@@ -105,26 +116,30 @@ public sealed partial class Scheduler(
     {
         var now = time.GetUtcNow();
         var due = await store.LockDueAsync(connection, transaction, now.ToUnixTimeMilliseconds(), options.BatchSize, onlyId, cancellationToken);
-        var handled = 0;
-        foreach (var row in due)
+        var plans = due.Select(row => (Row: row, Plan: Plan(row, now))).ToList();
+        var results = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var kind in plans.Where(p => p.Plan.Run is not null).GroupBy(p => p.Row.Kind, StringComparer.Ordinal))
         {
-            var plan = Plan(row, now);
-            if (plan.Run is { } run && await ScheduleStore.RecordRunAsync(connection, transaction, run, now.ToUnixTimeMilliseconds(), cancellationToken))
+            if (byKind.TryGetValue(kind.Key, out var work))
             {
-                var result = byKind.TryGetValue(row.Kind, out var work)
-                    ? await work.StartAsync(connection, transaction, run, cancellationToken)
-                    : null;
-                await ScheduleStore.SetResultAsync(connection, transaction, run, result, cancellationToken);
-                fired.Add(run);
+                var runs = kind.Select(p => p.Plan.Run!).ToList();
+                var started = await work.StartAsync(connection, transaction, runs, cancellationToken);
+                for (var i = 0; i < runs.Count; i++)
+                {
+                    results[runs[i].ScheduleId] = started[i];
+                }
             }
-            if (!await ScheduleStore.AdvanceAsync(connection, transaction, row.Id, row.NextRunAt, plan.Next?.ToUnixTimeMilliseconds(), cancellationToken))
-            {
-                // Another scheduler moved it on since this one read it: undo everything rather than fire twice.
-                throw new ScheduleRaceException(row.Id);
-            }
-            handled++;
         }
-        return handled;
+        // Another scheduler may have fired one of these runs or moved its schedule on since this one read it (on SQLite
+        // nothing locks the rows): then the whole transaction is undone rather than fire twice.
+        var steps = plans.Select(p => new ScheduleStore.Step(p.Row.Id, p.Row.NextRunAt, p.Plan.Next?.ToUnixTimeMilliseconds(), p.Plan.Run,
+            results.GetValueOrDefault(p.Row.Id))).ToList();
+        if (!await ScheduleStore.RecordAndAdvanceAsync(connection, transaction, steps, now.ToUnixTimeMilliseconds(), cancellationToken))
+        {
+            throw new ScheduleRaceException(string.Join(", ", due.Select(r => r.Id)));
+        }
+        fired.AddRange(plans.Where(p => p.Plan.Run is not null).Select(p => p.Plan.Run!));
+        return due.Count;
     }
 
     /// <summary>
@@ -170,7 +185,7 @@ public sealed partial class Scheduler(
         await store.PruneRunsAsync((now - options.RunHistory).ToUnixTimeMilliseconds(), cancellationToken);
     }
 
-    private sealed class ScheduleRaceException(string id) : Exception($"Schedule {id} was moved on by another scheduler.");
+    private sealed class ScheduleRaceException(string ids) : Exception($"A run of {ids} was fired by another scheduler first.");
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The scheduler's tick failed; retrying")]
     private static partial void LogTickFailed(ILogger logger, Exception exception);

@@ -15,6 +15,9 @@ public sealed record SchedulerOptions
     /// <summary>How many due schedules one transaction fires.</summary>
     public int BatchSize { get; init; } = 200;
 
+    /// <summary>How many such transactions run at once on PostgreSQL (SQLite has one writer).</summary>
+    public int PostgresLanes { get; init; } = 4;
+
     /// <summary>How long the history of fired runs is kept.</summary>
     public TimeSpan RunHistory { get; init; } = TimeSpan.FromDays(7);
 }

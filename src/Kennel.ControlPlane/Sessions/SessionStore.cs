@@ -23,13 +23,42 @@ public sealed class SessionStore(Database database)
     public Task InsertAsync(SessionRow row, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, transaction) => InsertAsync(connection, transaction, row, cancellationToken), cancellationToken);
 
-    /// <summary>Inserts a session inside a caller's transaction, such as the one that records a daemon's trigger.</summary>
-    internal static Task InsertAsync(DbConnection connection, DbTransaction transaction, SessionRow row, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO sessions (id, workspace_id, status, snapshot, spec, vcpus, memory_mb, timeout_ms, created_at, daemon_id, daemon, " +
-            "trigger_type, scheduled_for, catch_up, held) VALUES (@Id, @WorkspaceId, @Status, @Snapshot, @Spec, @Vcpus, @MemoryMb, @TimeoutMs, " +
-            "@CreatedAt, @DaemonId, @Daemon, @TriggerType, @ScheduledFor, @CatchUp, @Held)",
-            row, transaction, cancellationToken: cancellationToken));
+    private static readonly string[] InsertColumns =
+        ["id", "workspace_id", "status", "snapshot", "spec", "vcpus", "memory_mb", "timeout_ms", "created_at", "daemon_id", "daemon",
+         "trigger_type", "scheduled_for", "catch_up", "held"];
+
+    private static Task InsertAsync(DbConnection connection, DbTransaction transaction, SessionRow row, CancellationToken cancellationToken) =>
+        InsertAsync(connection, transaction, [row], cancellationToken);
+
+    /// <summary>
+    /// Inserts sessions inside a caller's transaction (such as the one that fires a batch of scheduled runs), all in one
+    /// round trip to the store.
+    /// </summary>
+    internal static Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SessionRow> rows, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+        var sql = new StringBuilder();
+        var parameters = new DynamicParameters();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            sql.Append("INSERT INTO sessions (").AppendJoin(", ", InsertColumns).Append(") VALUES (")
+                .AppendJoin(", ", InsertColumns.Select(c => $"@{c}{i}")).Append("); ");
+            object?[] values =
+            [
+                row.Id, row.WorkspaceId, row.Status, row.Snapshot, row.Spec, row.Vcpus, row.MemoryMb, row.TimeoutMs, row.CreatedAt, row.DaemonId,
+                row.Daemon, row.TriggerType, row.ScheduledFor, row.CatchUp, row.Held,
+            ];
+            for (var c = 0; c < InsertColumns.Length; c++)
+            {
+                parameters.Add($"{InsertColumns[c]}{i}", values[c], InsertColumns[c] is "scheduled_for" ? System.Data.DbType.Int64 : null);
+            }
+        }
+        return connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
+    }
 
     public async Task<Session?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken)
     {

@@ -54,11 +54,11 @@ public sealed class SchedulerFixture : IAsyncDisposable
             Clock, NullLogger<Scheduler>.Instance);
     }
 
-    public async Task AddAsync(string id, string cron, string timezone = "UTC", string catchUp = CatchUpPolicy.Once)
+    public async Task AddAsync(string id, string cron, string timezone = "UTC", string catchUp = CatchUpPolicy.Once, bool active = true)
     {
         var database = databases[0];
         await database.WriteAsync((connection, transaction) => ScheduleStore.SaveAsync(connection, transaction,
-            new ScheduleDefinition(id, RecordingWork.KindName, "ws_default", cron, timezone, catchUp), active: true, Clock.GetUtcNow(), CancellationToken.None),
+            new ScheduleDefinition(id, RecordingWork.KindName, "ws_default", cron, timezone, catchUp), active, Clock.GetUtcNow(), CancellationToken.None),
             CancellationToken.None);
     }
 
@@ -95,13 +95,17 @@ public sealed class SchedulerFixture : IAsyncDisposable
 
         public string Kind => KindName;
 
-        public async Task<string?> StartAsync(DbConnection connection, DbTransaction transaction, ScheduledRun run, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<string?>> StartAsync(
+            DbConnection connection, DbTransaction transaction, IReadOnlyList<ScheduledRun> runs, CancellationToken cancellationToken)
         {
-            if (during is not null)
+            foreach (var run in runs)
             {
-                await during(run, cancellationToken);
+                if (during is not null)
+                {
+                    await during(run, cancellationToken);
+                }
             }
-            return $"ran {run.ScheduleId}";
+            return [.. runs.Select(run => $"ran {run.ScheduleId}")];
         }
 
         public void Committed(IReadOnlyList<ScheduledRun> runs)

@@ -37,6 +37,20 @@ public sealed class SchedulerTests
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Saving_a_schedule_again_keeps_a_due_run_and_a_new_expression_moves_it(string store)
+    {
+        await using var fixture = await SchedulerFixture.CreateAsync(store, Utc("2026-11-21T10:02:00Z"));
+        await fixture.AddAsync("edited", "*/5 * * * *");
+        fixture.Clock.SetUtcNow(Utc("2026-11-21T10:05:00.500Z"));
+
+        await fixture.AddAsync("edited", "*/5 * * * *"); // its owner changed something else while the run was due
+        (await fixture.NextRunAsync("edited")).ShouldBe(Utc("2026-11-21T10:05:00Z"));
+        await fixture.AddAsync("edited", "0 * * * *");
+        (await fixture.NextRunAsync("edited")).ShouldBe(Utc("2026-11-21T11:00:00Z"));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
     public async Task The_running_scheduler_wakes_on_the_clock_and_fires(string store)
     {
         await using var fixture = await SchedulerFixture.CreateAsync(store, Utc("2026-11-21T10:00:30Z"));
@@ -201,8 +215,11 @@ public sealed class SchedulerTests
     private static async Task SkipToAsync(SchedulerFixture fixture, DateTimeOffset to)
     {
         fixture.Clock.SetUtcNow(to);
-        await fixture.AddAsync("nightly", "30 2 * * *", "Europe/Berlin");
-        await fixture.AddAsync("hourly", "0 * * * *", "Europe/Berlin");
+        foreach (var active in new[] { false, true })
+        {
+            await fixture.AddAsync("nightly", "30 2 * * *", "Europe/Berlin", active: active);
+            await fixture.AddAsync("hourly", "0 * * * *", "Europe/Berlin", active: active);
+        }
     }
 
     private static async Task Eventually(Func<bool> condition)
