@@ -14,12 +14,12 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// </summary>
 public static class Cli
 {
-    public static Task<CliResult> RunAsync(IReadOnlyDictionary<string, string?> env, params string[] args) => RunAsync(env, null, args);
+    public static Task<CliResult> RunAsync(IReadOnlyDictionary<string, string?> env, params string[] args) => RunWithInputAsync(env, null, args);
 
     /// <summary>Runs a command with <paramref name="stdin"/> piped to it, as <c>echo … | kennel …</c> would.</summary>
-    public static async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string?> env, string? stdin, params string[] args)
+    public static async Task<CliResult> RunWithInputAsync(IReadOnlyDictionary<string, string?> env, string? stdin, params string[] args)
     {
-        var (exitCode, stdout, stderr) = await KennelProcess.RunAsync(env, stdin, args);
+        var (exitCode, stdout, stderr) = await KennelProcess.RunWithInputAsync(env, stdin, args);
         var result = new CliResult(exitCode, stdout, stderr);
         ShouldHaveNoStackTrace(result, args);
         return result;

@@ -58,10 +58,10 @@ public sealed class KennelProcess : IAsyncDisposable
 
     /// <summary>Runs a command to completion and returns its exit code with everything it printed.</summary>
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IReadOnlyDictionary<string, string?> env, params string[] args) =>
-        RunAsync(env, null, args);
+        RunWithInputAsync(env, null, args);
 
     /// <summary>Runs a command with <paramref name="stdin"/> as its standard input.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IReadOnlyDictionary<string, string?> env, string? stdin, params string[] args)
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithInputAsync(IReadOnlyDictionary<string, string?> env, string? stdin, params string[] args)
     {
         await using var run = Start(env, args);
         if (stdin is not null)

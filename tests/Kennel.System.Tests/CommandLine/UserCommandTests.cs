@@ -12,7 +12,7 @@ public sealed class UserCommandTests(ServeFixture fixture) : IClassFixture<Serve
     public async Task A_user_is_created_from_stdin_listed_repassworded_and_deleted()
     {
         var email = $"cli-{Guid.NewGuid():N}"[..12] + "@example.com";
-        var created = await Cli.RunAsync(Serve.CliEnvironment(), "first password 1\n", "user", "create", email, "--password-stdin", "--workspace", "cli-team", "--role", "admin", "--json");
+        var created = await Cli.RunWithInputAsync(Serve.CliEnvironment(), "first password 1\n", "user", "create", email, "--password-stdin", "--workspace", "cli-team", "--role", "admin", "--json");
         created.ExitCode.ShouldBe(0, created.ToString());
         var user = JsonSerializer.Deserialize(created.Stdout, KennelJson.Default.User)!;
         user.Email.ShouldBe(email);
@@ -23,7 +23,7 @@ public sealed class UserCommandTests(ServeFixture fixture) : IClassFixture<Serve
         table.ShouldContain("cli-team:admin");
         table.ShouldNotContain("first password");
 
-        var passwd = await Cli.RunAsync(Serve.CliEnvironment(), "second password 2\n", "user", "passwd", email, "--password-stdin");
+        var passwd = await Cli.RunWithInputAsync(Serve.CliEnvironment(), "second password 2\n", "user", "passwd", email, "--password-stdin");
         passwd.ExitCode.ShouldBe(0, passwd.ToString());
         passwd.Stdout.ShouldContain($"Password changed for {email}");
 
@@ -41,7 +41,7 @@ public sealed class UserCommandTests(ServeFixture fixture) : IClassFixture<Serve
         missing.ExitCode.ShouldBe(2, missing.ToString());
         missing.Stderr.ShouldContain("--password-stdin");
 
-        var weak = await Cli.RunAsync(Serve.CliEnvironment(), "short\n", "user", "create", "weak@example.com", "--password-stdin");
+        var weak = await Cli.RunWithInputAsync(Serve.CliEnvironment(), "short\n", "user", "create", "weak@example.com", "--password-stdin");
         weak.ExitCode.ShouldBe(1, weak.ToString());
         weak.Stderr.ShouldContain("field: password");
 
