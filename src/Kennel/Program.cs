@@ -15,6 +15,7 @@ root.Subcommands.Add(WorkerCommands.Build());
 root.Subcommands.Add(SessionCommands.Build());
 root.Subcommands.Add(ApiKeyCommands.Build());
 root.Subcommands.Add(UserCommands.Build());
+root.Subcommands.Add(UserCommands.BuildOAuth());
 root.Subcommands.Add(McpCommand.Build());
 
 try
