@@ -143,7 +143,7 @@ public sealed class AuthorizeFlow(
             {
                 await consents.RememberAsync(userId, valid.Client.Id, membership.WorkspaceId, valid.Resource, scope, now, context.RequestAborted);
             }
-            var code = ClientRegistry.Base64Secret();
+            var code = OAuthSecrets.New();
             var grant = new GrantRow
             {
                 Id = SortableId.New("grt", time),
@@ -155,7 +155,7 @@ public sealed class AuthorizeFlow(
                 Scope = scope,
                 CreatedAt = now,
             };
-            await grants.CreateWithCodeAsync(grant, ClientRegistry.Hash(code), valid.RedirectUri, valid.CodeChallenge,
+            await grants.CreateWithCodeAsync(grant, OAuthSecrets.Hash(code), valid.RedirectUri, valid.CodeChallenge,
                 now + (long)options.CodeLifetime.TotalMilliseconds, context.RequestAborted);
             return Results.Redirect(validator.RedirectTo(valid.RedirectUri, valid.Request.State, ("code", code)), permanent: false, preserveMethod: false);
         }
