@@ -53,6 +53,10 @@ public sealed class AuthorizeFlow(
 
     public async Task<IResult> LoginAsync(HttpContext context)
     {
+        if (!context.Request.HasFormContentType)
+        {
+            return NotAForm();
+        }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var request = AuthorizationRequest.From(form);
         if (!sessions.IsGenuinePost(context, form))
@@ -88,6 +92,10 @@ public sealed class AuthorizeFlow(
 
     public async Task<IResult> ConsentAsync(HttpContext context)
     {
+        if (!context.Request.HasFormContentType)
+        {
+            return NotAForm();
+        }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         if (!sessions.IsGenuinePost(context, form))
         {
@@ -174,6 +182,9 @@ public sealed class AuthorizeFlow(
             ? Results.Redirect(validator.RedirectTo(redirectUri!, request.State, ("error", refusal.Error), ("error_description", refusal.Description)))
             : Pages.Error("This sign-in request is not valid", refusal.Description, StatusCodes.Status400BadRequest));
     }
+
+    private static IResult NotAForm() =>
+        Pages.Error("Request refused", "Submit the page's form (application/x-www-form-urlencoded).", StatusCodes.Status400BadRequest);
 
     private IResult RefuseTo(ValidAuthorization valid, string error, string description) =>
         Results.Redirect(validator.RedirectTo(valid.RedirectUri, valid.Request.State, ("error", error), ("error_description", description)));
