@@ -5,11 +5,14 @@
 #
 # `scripts/bench.sh mcp [--seconds N (10)] [--sessions N (200)]` benchmarks the MCP server instead: tools/call get-session
 # at 1, 16 and 64 clients and memory per open MCP session, Kennel against the official TypeScript SDK on Node 22
-# (bench/ts-reference/server.mjs), both loaded by the same C# SDK client in one run.
+# (bench/ts-reference/server.mjs), both loaded by the same thin HTTP client in one run, with each server's CPU per call.
 #
 # `scripts/bench.sh schedules [--schedules N (10000)] [--idle-seconds N (30)] [--clients N (8)] [--database-url URL]` benchmarks
 # the scheduler: the control plane's idle CPU with no schedules and with N loaded, and the lateness (session createdAt minus
 # scheduledFor) of N runs all due at one minute boundary. No worker runs, so only the scheduler is measured.
+#
+# `scripts/bench.sh oauth [--seconds N (10)] [--samples N (2000)] [--concurrency N (4)]` benchmarks the OAuth server:
+# access tokens issued per second (refresh_token grant) and tools/call get-session with a JWT beside an API key.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v bwrap >/dev/null || { apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; }

@@ -16,16 +16,20 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Node 22 and the MCP conformance suite, from npm into .tools/node (git-ignored); skipped when already there.
+# Node 22, the MCP conformance suite and mcp-remote (a real OAuth client), from npm into .tools/node (git-ignored);
+# skipped when already there.
 tools="$PWD/.tools/node"
 conformance_version=0.1.16
+mcp_remote_version=0.15.1
 export KENNEL_TEST_NODE22="$tools/node_modules/.bin/node"
 export KENNEL_TEST_CONFORMANCE="$tools/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+export KENNEL_TEST_MCP_REMOTE="$tools/node_modules/mcp-remote/dist/client.js"
 installed_conformance=$(sed -nE 's/^  "version": "([^"]+)".*/\1/p' "$tools/node_modules/@modelcontextprotocol/conformance/package.json" 2>/dev/null || true)
-if [[ "$("$KENNEL_TEST_NODE22" --version 2>/dev/null)" != v22.* || "$installed_conformance" != "$conformance_version" ]]; then
-    echo "Installing: node@22 @modelcontextprotocol/conformance@$conformance_version (into .tools/node)"
+installed_mcp_remote=$(sed -nE 's/^  "version": "([^"]+)".*/\1/p' "$tools/node_modules/mcp-remote/package.json" 2>/dev/null || true)
+if [[ "$("$KENNEL_TEST_NODE22" --version 2>/dev/null)" != v22.* || "$installed_conformance" != "$conformance_version" || "$installed_mcp_remote" != "$mcp_remote_version" ]]; then
+    echo "Installing: node@22 @modelcontextprotocol/conformance@$conformance_version mcp-remote@$mcp_remote_version (into .tools/node)"
     mkdir -p "$tools"
-    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error node@22 "@modelcontextprotocol/conformance@$conformance_version" >/dev/null
+    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error node@22 "@modelcontextprotocol/conformance@$conformance_version" "mcp-remote@$mcp_remote_version" >/dev/null
 fi
 
 state=$(mktemp -d /tmp/kennel-test.XXXXXX)

@@ -9,7 +9,8 @@ using Kennel.Contracts.Sessions;
 
 // Measures, in one run on one machine: raw bwrap start-to-exit of `echo hello`, Kennel's create-to-exit latency of the
 // same workload through the REST API, sustained sessions per second, and the control plane's idle RSS.
-// `mcp` as the first argument runs the MCP benchmark instead (McpBench); `schedules` the scheduler's (ScheduleBench).
+// `mcp` as the first argument runs the MCP benchmark instead (McpBench); `schedules` the scheduler's (ScheduleBench);
+// `oauth` the OAuth one (OAuthBench).
 if (args.Length > 0 && args[0] == "mcp")
 {
     return await McpBench.RunAsync(args[1..]);
@@ -17,6 +18,10 @@ if (args.Length > 0 && args[0] == "mcp")
 if (args.Length > 0 && args[0] == "schedules")
 {
     return await ScheduleBench.RunAsync(args[1..]);
+}
+if (args.Length > 0 && args[0] == "oauth")
+{
+    return await OAuthBench.RunAsync(args[1..]);
 }
 var options = BenchOptions.Parse(args);
 var dataDir = Directory.CreateTempSubdirectory("kennel-bench-").FullName;

@@ -42,6 +42,7 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(ChangePasswordRequest))]
 [JsonSerializable(typeof(User))]
 [JsonSerializable(typeof(IReadOnlyList<User>))]
+[JsonSerializable(typeof(SigningKeyRotation))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]

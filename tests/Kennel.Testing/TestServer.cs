@@ -42,6 +42,8 @@ public sealed class TestServer : IAsyncDisposable
             ControlPlane = new ControlPlaneOptions { LeaseTtl = TimeSpan.FromSeconds(5), ReaperInterval = TimeSpan.FromMilliseconds(200) },
             // Tests drive one admin key through /mcp far faster than a person would; the rate-limit tests set their own.
             Mcp = new Kennel.Mcp.McpHttpOptions { RateLimitPerMinute = 0 },
+            // Likewise for client registrations and sign-ins, all from 127.0.0.1; the limit tests set their own.
+            OAuth = new Kennel.ControlPlane.OAuth.OAuthOptions { RegistrationsPerMinute = 0, LoginsPerMinute = 0 },
         };
         settings = configure?.Invoke(settings) ?? settings;
         var server = await KennelServer.StartAsync(settings, logging => { });

@@ -43,3 +43,6 @@ public static class Roles
         _ => [],
     };
 }
+
+/// <summary>The answer to a signing key rotation: the id (<c>kid</c>) of the key that signs from now on.</summary>
+public sealed record SigningKeyRotation(string Kid);

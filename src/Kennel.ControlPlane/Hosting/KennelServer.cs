@@ -155,8 +155,8 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddFleetMcp(settings.Mcp);
         services.AddDaemons(settings.Daemons, settings.Scheduler);
         services.AddOAuth(settings.ExternalUrl, settings.OAuth);
-        // The authentication core without AddAuthentication's data protection: nothing here uses cookies, and its key
-        // ring would cost memory and write keys to disk for no use.
+        // The authentication core without AddAuthentication's data protection: no authentication scheme uses cookies (the
+        // OAuth sign-in pages keep their own store-backed session), and its key ring would cost memory and disk for no use.
         services.AddWebEncoders();
         services.AddAuthenticationCore(options => options.DefaultScheme = BearerAuthenticationHandler.SchemeName);
         new AuthenticationBuilder(services)

@@ -53,6 +53,10 @@ public sealed class AuthorizeFlow(
 
     public async Task<IResult> LoginAsync(HttpContext context)
     {
+        if (!context.Request.HasFormContentType)
+        {
+            return NotAForm();
+        }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var request = AuthorizationRequest.From(form);
         if (!sessions.IsGenuinePost(context, form))
@@ -88,6 +92,10 @@ public sealed class AuthorizeFlow(
 
     public async Task<IResult> ConsentAsync(HttpContext context)
     {
+        if (!context.Request.HasFormContentType)
+        {
+            return NotAForm();
+        }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         if (!sessions.IsGenuinePost(context, form))
         {
@@ -143,7 +151,7 @@ public sealed class AuthorizeFlow(
             {
                 await consents.RememberAsync(userId, valid.Client.Id, membership.WorkspaceId, valid.Resource, scope, now, context.RequestAborted);
             }
-            var code = ClientRegistry.Base64Secret();
+            var code = OAuthSecrets.New();
             var grant = new GrantRow
             {
                 Id = SortableId.New("grt", time),
@@ -155,7 +163,7 @@ public sealed class AuthorizeFlow(
                 Scope = scope,
                 CreatedAt = now,
             };
-            await grants.CreateWithCodeAsync(grant, ClientRegistry.Hash(code), valid.RedirectUri, valid.CodeChallenge,
+            await grants.CreateWithCodeAsync(grant, OAuthSecrets.Hash(code), valid.RedirectUri, valid.CodeChallenge,
                 now + (long)options.CodeLifetime.TotalMilliseconds, context.RequestAborted);
             return Results.Redirect(validator.RedirectTo(valid.RedirectUri, valid.Request.State, ("code", code)), permanent: false, preserveMethod: false);
         }
@@ -174,6 +182,9 @@ public sealed class AuthorizeFlow(
             ? Results.Redirect(validator.RedirectTo(redirectUri!, request.State, ("error", refusal.Error), ("error_description", refusal.Description)))
             : Pages.Error("This sign-in request is not valid", refusal.Description, StatusCodes.Status400BadRequest));
     }
+
+    private static IResult NotAForm() =>
+        Pages.Error("Request refused", "Submit the page's form (application/x-www-form-urlencoded).", StatusCodes.Status400BadRequest);
 
     private IResult RefuseTo(ValidAuthorization valid, string error, string description) =>
         Results.Redirect(validator.RedirectTo(valid.RedirectUri, valid.Request.State, ("error", error), ("error_description", description)));

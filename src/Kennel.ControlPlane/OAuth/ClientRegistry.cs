@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Dapper;
 using Kennel.Contracts.ApiKeys;
@@ -31,7 +29,7 @@ public sealed class ClientRegistry(Database database, ClientMetadataDocuments do
             throw new ClientMetadataException("invalid_client_metadata", $"token_endpoint_auth_method '{method}' is not supported; use 'none' or 'client_secret_post'.");
         }
         var (redirectUris, name, scopes, grantTypes) = Validate(metadata);
-        var secret = method == "none" ? null : Base64Secret();
+        var secret = method == "none" ? null : OAuthSecrets.New();
         var now = time.GetUtcNow();
         var id = IdPrefix + Guid.NewGuid().ToString("D");
         await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
@@ -40,7 +38,7 @@ public sealed class ClientRegistry(Database database, ClientMetadataDocuments do
             new
             {
                 id,
-                secretHash = secret is null ? null : Hash(secret),
+                secretHash = secret is null ? null : OAuthSecrets.Hash(secret),
                 name = name ?? "",
                 redirectUris = string.Join('\n', redirectUris),
                 method,
@@ -87,7 +85,7 @@ public sealed class ClientRegistry(Database database, ClientMetadataDocuments do
     /// <summary>Whether the presented secret authenticates the client: none for a public client, the right one otherwise.</summary>
     public static bool Authenticates(OAuthClient client, string? secret) => client.SecretHash is null
         ? string.IsNullOrEmpty(secret)
-        : secret is { Length: > 0 } && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(secret)), Encoding.ASCII.GetBytes(client.SecretHash));
+        : secret is { Length: > 0 } && OAuthSecrets.HashMatches(secret, client.SecretHash);
 
     /// <summary>The checks registration and metadata documents share: redirect URIs, name, scope and grant types.</summary>
     public static (IReadOnlyList<string> RedirectUris, string? Name, IReadOnlySet<string> Scopes, IReadOnlyList<string> GrantTypes) Validate(ClientMetadata metadata)
@@ -124,11 +122,6 @@ public sealed class ClientRegistry(Database database, ClientMetadataDocuments do
         }
         return ([.. redirectUris], string.IsNullOrEmpty(name) ? null : name, scopes, [.. grantTypes.Distinct(StringComparer.Ordinal)]);
     }
-
-    public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
-
-    /// <summary>256 random bits, base64url: client secrets, codes and refresh tokens.</summary>
-    public static string Base64Secret() => System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     public static ClientMetadata? ParseMetadata(ReadOnlySpan<byte> json)
     {

@@ -25,17 +25,17 @@ public sealed class LoginSessions(Database database, OAuthIssuer issuer, TimePro
         }
         return await database.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
             "SELECT user_id FROM login_sessions WHERE id_hash = @hash AND expires_at > @now",
-            new { hash = ClientRegistry.Hash(value), now = time.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: context.RequestAborted)),
+            new { hash = OAuthSecrets.Hash(value), now = time.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: context.RequestAborted)),
             context.RequestAborted);
     }
 
     public async Task StartAsync(HttpContext context, string userId)
     {
-        var value = ClientRegistry.Base64Secret();
+        var value = OAuthSecrets.New();
         var now = time.GetUtcNow();
         await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO login_sessions (id_hash, user_id, created_at, expires_at) VALUES (@hash, @userId, @now, @expires)",
-            new { hash = ClientRegistry.Hash(value), userId, now = now.ToUnixTimeMilliseconds(), expires = (now + Lifetime).ToUnixTimeMilliseconds() },
+            new { hash = OAuthSecrets.Hash(value), userId, now = now.ToUnixTimeMilliseconds(), expires = (now + Lifetime).ToUnixTimeMilliseconds() },
             transaction, cancellationToken: context.RequestAborted)), context.RequestAborted);
         context.Response.Cookies.Append(SessionCookie, value, new CookieOptions
         {
@@ -54,7 +54,7 @@ public sealed class LoginSessions(Database database, OAuthIssuer issuer, TimePro
         {
             return existing;
         }
-        var token = ClientRegistry.Base64Secret();
+        var token = OAuthSecrets.New();
         context.Response.Cookies.Append(CsrfCookie, token, new CookieOptions
         {
             HttpOnly = true,

@@ -1,5 +1,8 @@
 using Kennel.Contracts.ApiKeys;
 using Kennel.Contracts.OAuth;
+using Kennel.Contracts.Users;
+using Kennel.ControlPlane.Auth;
+using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Workspaces;
 
 namespace Kennel.ControlPlane.OAuth;
@@ -22,6 +25,16 @@ public static class MetadataEndpoints
                 : TokenEndpoints.Error("not_found", $"There is no workspace '{workspace}'.", StatusCodes.Status404NotFound));
         app.MapGet("/.well-known/jwks.json", async (SigningKeys keys, CancellationToken cancellationToken) =>
             Results.Json(await keys.JwksAsync(cancellationToken), OAuthJson.Default.JsonWebKeySet));
+
+        // Rotation is the installation's: an admin key of the default workspace.
+        app.MapPost("/v1/oauth/signing-keys/rotate", async (HttpContext context, SigningKeys keys) =>
+        {
+            if (!Caller.From(context.User).IsInstallationAdmin)
+            {
+                throw ApiProblem.Forbidden(ErrorCodes.WorkspaceMismatch, "Signing keys are rotated with an admin key of the 'default' workspace.");
+            }
+            return TypedResults.Ok(new SigningKeyRotation(await keys.RotateAsync(context.RequestAborted)));
+        }).RequireAuthorization(ScopePolicies.For(Scopes.Admin));
     }
 
     private static IResult ServerMetadata(OAuthIssuer issuer) => Results.Json(new AuthorizationServerMetadata

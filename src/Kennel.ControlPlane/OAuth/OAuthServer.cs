@@ -25,6 +25,8 @@ public static class OAuthServer
         services.AddSingleton<AuthorizeFlow>();
         services.AddSingleton<RegistrationLimiter>();
         services.AddSingleton<TokenIssuer>();
+        services.AddSingleton<ExpiredSecretsSweeper>();
+        services.AddHostedService(provider => provider.GetRequiredService<ExpiredSecretsSweeper>());
         return services;
     }
 

@@ -115,7 +115,7 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
         string? grantId = null;
         if (token.StartsWith(RefreshTokenPrefix, StringComparison.Ordinal))
         {
-            grantId = (await grants.FindByRefreshTokenAsync(ClientRegistry.Hash(token), context.RequestAborted)) is { } grant && grant.ClientId == client.Id ? grant.Id : null;
+            grantId = (await grants.FindByRefreshTokenAsync(OAuthSecrets.Hash(token), context.RequestAborted)) is { } grant && grant.ClientId == client.Id ? grant.Id : null;
         }
         else if (AccessTokens.LooksLikeJwt(token) && (await accessTokens.ValidateAsync(token, null, context.RequestAborted)).Claims is { } claims && claims.ClientId == client.Id)
         {
@@ -136,7 +136,7 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
             return TokenEndpoints.Error("invalid_request", "code is required.");
         }
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var (outcome, redeemed, redirectUri, challenge) = await grants.RedeemCodeAsync(ClientRegistry.Hash(code), client.Id, now, cancellationToken);
+        var (outcome, redeemed, redirectUri, challenge) = await grants.RedeemCodeAsync(OAuthSecrets.Hash(code), client.Id, now, cancellationToken);
         switch (outcome)
         {
             case Redemption.Unknown:
@@ -175,7 +175,7 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
             return TokenEndpoints.Error("invalid_grant", "The refresh token is not valid.");
         }
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var (outcome, grant) = await grants.RedeemRefreshTokenAsync(ClientRegistry.Hash(token), client.Id, now, cancellationToken);
+        var (outcome, grant) = await grants.RedeemRefreshTokenAsync(OAuthSecrets.Hash(token), client.Id, now, cancellationToken);
         var refusal = outcome switch
         {
             Redemption.Unknown => "The refresh token is not valid.",
@@ -204,8 +204,8 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
 
     private async Task<IResult> IssueAsync(GrantRow grant, long now, CancellationToken cancellationToken)
     {
-        var refresh = RefreshTokenPrefix + ClientRegistry.Base64Secret();
-        await grants.AddRefreshTokenAsync(grant.Id, ClientRegistry.Hash(refresh), now, now + (long)options.RefreshTokenLifetime.TotalMilliseconds, cancellationToken);
+        var refresh = RefreshTokenPrefix + OAuthSecrets.New();
+        await grants.AddRefreshTokenAsync(grant.Id, OAuthSecrets.Hash(refresh), now, now + (long)options.RefreshTokenLifetime.TotalMilliseconds, cancellationToken);
         var access = await accessTokens.IssueAsync(grant, cancellationToken);
         return TokenEndpoints.Json(new TokenResponse
         {
@@ -219,7 +219,8 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
 
     private static bool PkceMatches(string verifier, string challenge)
     {
-        if (verifier.Length is < 43 or > 128)
+        // RFC 7636: 43-128 characters of [A-Za-z0-9-._~].
+        if (verifier.Length is < 43 or > 128 || verifier.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('-' or '.' or '_' or '~')))
         {
             return false;
         }

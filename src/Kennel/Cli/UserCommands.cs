@@ -21,6 +21,31 @@ public static class UserCommands
         return user;
     }
 
+    /// <summary><c>kennel oauth rotate-signing-key</c>: the OAuth server's one operator verb.</summary>
+    public static Command BuildOAuth()
+    {
+        var oauth = new Command("oauth", "Operate the OAuth authorization server (needs an installation admin key).");
+        var json = CliOptions.Json();
+        var rotate = new Command("rotate-signing-key",
+            "Start signing access tokens with a new ES256 key. Tokens signed by the old key stay valid until they expire.") { json };
+        rotate.SetAction(async (parse, cancellationToken) =>
+        {
+            using var client = KennelClient.FromEnvironment();
+            var rotated = await client.PostAsync("v1/oauth/signing-keys/rotate", null, KennelJson.Default.SigningKeyRotation, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                CliOptions.PrintJson(rotated, KennelJson.Default.SigningKeyRotation);
+            }
+            else
+            {
+                Console.Out.WriteLine($"Access tokens are now signed by {rotated.Kid}");
+            }
+            return ExitCodes.Ok;
+        });
+        oauth.Subcommands.Add(rotate);
+        return oauth;
+    }
+
     private static Command Create()
     {
         var email = new Argument<string>("email") { Description = "The user's email, which is their login." };

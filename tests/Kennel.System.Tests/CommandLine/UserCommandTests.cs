@@ -49,4 +49,13 @@ public sealed class UserCommandTests(ServeFixture fixture) : IClassFixture<Serve
         help.Stdout.ShouldContain("--password-stdin");
         help.Stdout.ShouldContain("--role");
     }
+
+    [Fact]
+    public async Task The_signing_key_is_rotated_from_the_cli()
+    {
+        var first = (await Serve.CliSucceedsAsync("oauth", "rotate-signing-key")).Stdout;
+        first.ShouldStartWith("Access tokens are now signed by key_");
+        var second = JsonSerializer.Deserialize((await Serve.CliSucceedsAsync("oauth", "rotate-signing-key", "--json")).Stdout, KennelJson.Default.SigningKeyRotation)!;
+        first.ShouldNotContain(second.Kid);
+    }
 }

@@ -42,6 +42,35 @@ public sealed class ConsentAndRevocationTests(ServersWithoutWorkers servers) : I
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task The_consent_page_names_the_client_the_redirect_host_the_scopes_and_the_workspace(string store)
+    {
+        var server = await servers.GetAsync(store);
+        var workspace = $"p-{Guid.NewGuid():N}"[..16];
+        var email = await server.CreateUserAsync(workspace);
+        var client = await server.RegisterAsync("https://app.example.net/callback");
+        using var browser = new OAuthBrowser(server.Url);
+        using var page = await browser.Http.GetAsync(server.AuthorizationUrl(client.ClientId, client.RedirectUris[0], OAuthClientSteps.Pkce().Challenge,
+            $"/w/{workspace}/mcp", "mcp:read mcp:write mcp:admin"));
+        var fields = OAuthBrowser.Fields(await page.Content.ReadAsStringAsync());
+        fields["email"] = email;
+        fields["password"] = OAuthClientSteps.Password;
+        using var login = await browser.Http.PostAsync("/oauth/login", new FormUrlEncodedContent(fields));
+        var session = login.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("kennel_session=", StringComparison.Ordinal));
+        session.ShouldContain("httponly", Case.Insensitive);
+        session.ShouldContain("samesite=lax", Case.Insensitive);
+        session.ShouldNotContain("secure", Case.Insensitive, "the issuer is loopback http");
+
+        var consent = await (await browser.Http.GetAsync(login.Headers.Location)).Content.ReadAsStringAsync();
+        consent.ShouldContain("Test client");
+        consent.ShouldContain("app.example.net");
+        consent.ShouldContain(workspace);
+        consent.ShouldContain("<code>mcp:read</code>");
+        consent.ShouldContain("<code>mcp:write</code>");
+        consent.ShouldContain("Not granted, because your role does not allow it: mcp:admin");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
     public async Task Denying_consent_redirects_with_access_denied_and_state(string store)
     {
         var server = await servers.GetAsync(store);

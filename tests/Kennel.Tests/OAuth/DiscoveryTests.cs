@@ -128,8 +128,13 @@ public sealed class DiscoveryTests(ServersWithoutWorkers servers) : IClassFixtur
     {
         var server = await servers.GetAsync(store);
         var (before, _) = await TokenFlowTests.FlowAsync(server);
-        var keys = (Kennel.ControlPlane.OAuth.SigningKeys)server.Server.Services.GetService(typeof(Kennel.ControlPlane.OAuth.SigningKeys))!;
-        var rotated = await keys.RotateAsync(CancellationToken.None);
+        using var admin = server.Client();
+        using var rotation = await admin.PostAsync("/v1/oauth/signing-keys/rotate", null);
+        rotation.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var rotated = (await rotation.Content.ReadFromJsonAsync(Kennel.Contracts.KennelJson.Default.SigningKeyRotation))!.Kid;
+        using var notAdmin = server.Client((await admin.CreateApiKeyAsync($"k-{Guid.NewGuid():N}"[..16], Contracts.ApiKeys.Scopes.Admin)).Key);
+        using var refused = await notAdmin.PostAsync("/v1/oauth/signing-keys/rotate", null);
+        refused.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
 
         using var http = server.Client(null);
         var jwks = (await http.GetFromJsonAsync("/.well-known/jwks.json", OAuthJson.Default.JsonWebKeySet))!;

@@ -28,6 +28,19 @@ public sealed class ExpiryTests(ServersWithInstantExpiry servers) : IClassFixtur
         refused.Headers.WwwAuthenticate.ToString().ShouldContain("invalid_token");
     }
 
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Expired_codes_are_swept_from_the_store(string store)
+    {
+        var server = await servers.GetAsync(store);
+        await NegativeBatteryTests.CodeAsync(server);
+        (await server.ReadAllValuesAsync()).ShouldContain(v => v.Table == "oauth_codes");
+        var sweeper = (Kennel.ControlPlane.OAuth.ExpiredSecretsSweeper)server.Server.Services.GetService(typeof(Kennel.ControlPlane.OAuth.ExpiredSecretsSweeper))!;
+
+        (await sweeper.SweepAsync(CancellationToken.None)).ShouldBeGreaterThan(0);
+        (await server.ReadAllValuesAsync()).ShouldNotContain(v => v.Table == "oauth_codes");
+    }
+
     private static async Task<string> TokenIssuedNowAsync(TestServer server)
     {
         var issuer = (Kennel.ControlPlane.OAuth.AccessTokens)server.Server.Services.GetService(typeof(Kennel.ControlPlane.OAuth.AccessTokens))!;

@@ -225,6 +225,25 @@ public sealed class NegativeBatteryTests(ServersWithoutWorkers servers) : IClass
         }
     }
 
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Malformed_posts_are_clear_400s(string store)
+    {
+        var server = await servers.GetAsync(store);
+        using var http = server.Client(null);
+        foreach (var path in new[] { "/oauth/login", "/oauth/consent" })
+        {
+            using var json = await http.PostRawAsync(path, "{}");
+            json.StatusCode.ShouldBe(HttpStatusCode.BadRequest, path);
+        }
+        using var token = await http.PostRawAsync("/oauth/token", "{}");
+        await ShouldBeOAuthErrorAsync(token, "invalid_request", "x-www-form-urlencoded");
+        using var grant = await server.TokenAsync(new() { ["grant_type"] = "password", ["client_id"] = (await server.RegisterAsync()).ClientId });
+        await ShouldBeOAuthErrorAsync(grant, "unsupported_grant_type", "password");
+        using var register = await http.PostRawAsync("/oauth/register", "[1, 2]");
+        await ShouldBeOAuthErrorAsync(register, "invalid_client_metadata", "JSON object");
+    }
+
     private static async Task<Uri> AuthorizeAsync(TestServer server, string clientId, string? challenge, string method = "S256")
     {
         using var browser = new OAuthBrowser(server.Url);
