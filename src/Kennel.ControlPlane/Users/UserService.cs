@@ -78,7 +78,9 @@ public sealed class UserService(UserStore store, WorkspaceStore workspaces, Gran
         RequireInstallationAdmin(caller);
         var password = ValidPassword(request.Password);
         var user = await store.FindByEmailAsync(email.Trim().ToLowerInvariant(), cancellationToken) ?? throw NoSuchUser(email);
+        // A new password locks out whoever knew the old one: their browser sign-ins end and their tokens are revoked.
         await store.SetPasswordAsync(user.Id, PasswordHasher.Hash(password), cancellationToken);
+        await grants.RevokeForUserAsync(user.Id, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         return ToContract(user, await store.MembershipsAsync(user.Id, cancellationToken));
     }
 
@@ -92,14 +94,15 @@ public sealed class UserService(UserStore store, WorkspaceStore workspaces, Gran
     }
 
     /// <summary>
-    /// Forgets every consent the user gave and revokes the tokens issued under them: each client must ask again, on the
-    /// consent page, before it gets a new token.
+    /// Forgets every consent the user gave, revokes the tokens issued under them and ends the user's browser sign-ins:
+    /// each client must ask again, after the user signs in again, before it gets a new token.
     /// </summary>
     public async Task<int> RevokeConsentsAsync(Caller caller, string email, CancellationToken cancellationToken)
     {
         RequireInstallationAdmin(caller);
         var user = await store.FindByEmailAsync(email.Trim().ToLowerInvariant(), cancellationToken) ?? throw NoSuchUser(email);
         await grants.RevokeForUserAsync(user.Id, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        await store.EndLoginSessionsAsync(user.Id, cancellationToken);
         return await consents.RevokeAsync(user.Id, cancellationToken);
     }
 
