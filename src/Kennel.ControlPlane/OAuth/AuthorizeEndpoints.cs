@@ -48,7 +48,7 @@ public sealed class AuthorizeFlow(
         {
             return Pages.Login(request, sessions.CsrfToken(context), valid.Client.Name, null);
         }
-        return await ContinueAsync(context, valid, userId, chosenWorkspace: null, decided: false);
+        return await ContinueAsync(context, valid, userId, chosenWorkspace: null, consentedScope: null);
     }
 
     public async Task<IResult> LoginAsync(HttpContext context)
@@ -108,7 +108,7 @@ public sealed class AuthorizeFlow(
         {
             return RefuseTo(valid, "access_denied", "The user denied the request.");
         }
-        return await ContinueAsync(context, valid, userId, form["workspace"].ToString(), decided: true);
+        return await ContinueAsync(context, valid, userId, form["workspace"].ToString(), form[Pages.ShownScopeField].ToString());
     }
 
     public void Dispose() => loginLimiter.Dispose();
@@ -116,9 +116,12 @@ public sealed class AuthorizeFlow(
     /// <summary>
     /// With a signed-in user: picks the workspace (the resource's, or one the user chooses), grants the asked scopes the
     /// user's role allows, and either asks for consent or (consented before, or just now) redirects with a code.
+    /// <paramref name="consentedScope"/> is what the consent page the user answered showed (null before they answered):
+    /// when the chosen workspace's role grants something else, the page is shown again for that workspace.
     /// </summary>
-    private async Task<IResult> ContinueAsync(HttpContext context, ValidAuthorization valid, string userId, string? chosenWorkspace, bool decided)
+    private async Task<IResult> ContinueAsync(HttpContext context, ValidAuthorization valid, string userId, string? chosenWorkspace, string? consentedScope)
     {
+        var decided = consentedScope is not null;
         var memberships = await users.MembershipsAsync(userId, context.RequestAborted);
         var eligible = valid.Workspace is { } fixedWorkspace
             ? [.. memberships.Where(m => m.WorkspaceName == fixedWorkspace)]
@@ -136,6 +139,11 @@ public sealed class AuthorizeFlow(
             return RefuseTo(valid, "access_denied", $"The user's role in '{membership.WorkspaceName}' allows none of the scopes asked for.");
         }
         var scope = OAuthScopes.Format(granted);
+        var refused = valid.Scopes.Except(granted).ToHashSet(StringComparer.Ordinal);
+        if (membership is not null && decided && consentedScope != scope)
+        {
+            return Pages.Consent(valid, sessions.CsrfToken(context), [membership.WorkspaceName], granted, refused);
+        }
         if (membership is not null && (decided || await consents.ExistsAsync(userId, valid.Client.Id, membership.WorkspaceId, valid.Resource, scope, context.RequestAborted)))
         {
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -159,7 +167,6 @@ public sealed class AuthorizeFlow(
                 now + (long)options.CodeLifetime.TotalMilliseconds, context.RequestAborted);
             return Results.Redirect(validator.RedirectTo(valid.RedirectUri, valid.Request.State, ("code", code)), permanent: false, preserveMethod: false);
         }
-        var refused = valid.Scopes.Except(granted).ToHashSet(StringComparer.Ordinal);
         return Pages.Consent(valid, sessions.CsrfToken(context), [.. eligible.Select(m => m.WorkspaceName)], granted, refused);
     }
 
