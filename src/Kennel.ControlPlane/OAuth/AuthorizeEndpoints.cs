@@ -144,7 +144,9 @@ public sealed class AuthorizeFlow(
         {
             return Pages.Consent(valid, sessions.CsrfToken(context), [membership.WorkspaceName], granted, refused);
         }
-        if (membership is not null && (decided || await consents.ExistsAsync(userId, valid.Client.Id, membership.WorkspaceId, valid.Resource, scope, context.RequestAborted)))
+        // A public or loopback-redirect client can be impersonated by any app that claims its id (RFC 8252 section 8.6):
+        // its remembered consent does not skip the page, the user clicks Allow each time.
+        if (membership is not null && (decided || (!valid.Client.RequiresPkce(valid.RedirectUri) && await consents.ExistsAsync(userId, valid.Client.Id, membership.WorkspaceId, valid.Resource, scope, context.RequestAborted))))
         {
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             if (decided)

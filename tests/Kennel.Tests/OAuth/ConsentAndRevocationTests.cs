@@ -16,7 +16,7 @@ public sealed class ConsentAndRevocationTests(ServersWithoutWorkers servers) : I
     {
         var server = await servers.GetAsync(store);
         var email = await server.CreateUserAsync($"c-{Guid.NewGuid():N}"[..16]);
-        var client = await server.RegisterAsync();
+        var client = await server.RegisterAsync("https://app.example.com/callback", "client_secret_post");
         using var browser = new OAuthBrowser(server.Url);
         var url = server.AuthorizationUrl(client.ClientId, client.RedirectUris[0], OAuthClientSteps.Pkce().Challenge);
         OAuthBrowser.Query(await browser.AuthorizeAsync(url, email, OAuthClientSteps.Password), "code").ShouldNotBeNull();

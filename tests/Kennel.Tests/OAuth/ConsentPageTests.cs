@@ -58,4 +58,26 @@ public sealed class ConsentPageTests(ServersWithoutWorkers servers) : IClassFixt
         });
         (await token.Content.ReadFromJsonAsync(OAuthJson.Default.TokenResponse))!.Scope.ShouldBe("mcp:read mcp:admin");
     }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_public_client_gets_the_consent_page_every_time_even_when_consent_is_remembered(string store)
+    {
+        var server = await servers.GetAsync(store);
+        var email = await server.CreateUserAsync($"m-{Guid.NewGuid():N}"[..16]);
+        var client = await server.RegisterAsync();
+        using var browser = new OAuthBrowser(server.Url);
+        var url = server.AuthorizationUrl(client.ClientId, client.RedirectUris[0], OAuthClientSteps.Pkce().Challenge);
+        OAuthBrowser.Query(await browser.AuthorizeAsync(url, email, OAuthClientSteps.Password), "code").ShouldNotBeNull();
+
+        using var again = await browser.Http.GetAsync(url);
+        again.StatusCode.ShouldBe(HttpStatusCode.OK, "a public client never skips the consent page");
+        var html = await again.Content.ReadAsStringAsync();
+        html.ShouldContain("Allow access?");
+        var answer = OAuthBrowser.Fields(html);
+        answer["decision"] = "allow";
+        using var back = await browser.Http.PostAsync("/oauth/consent", new FormUrlEncodedContent(answer));
+        back.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        OAuthBrowser.Query(back.Headers.Location!, "code").ShouldNotBeNull("one click");
+    }
 }
