@@ -31,6 +31,32 @@ public sealed class AuthorizeFlow(
 {
     private readonly PartitionedRateLimiter<string> loginLimiter = PerAddress(options.LoginsPerMinute);
 
+    public const string SignInFailed =
+        "The email or password is wrong, or this account is locked for a while after repeated failed sign-ins. Check them, wait a minute, and try again.";
+
+    /// <summary>
+    /// The rate-limit bucket of a remote address: an IPv4 address itself, an IPv6 address by its /64 (what one host or
+    /// site is usually given, so rotating through its addresses gains nothing).
+    /// </summary>
+    public static string PartitionKey(System.Net.IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "";
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new System.Net.IPAddress(bytes) + "/64";
+    }
+
     public static PartitionedRateLimiter<string> PerAddress(int perMinute) => PartitionedRateLimiter.Create<string, string>(address =>
         perMinute <= 0
             ? RateLimitPartition.GetNoLimiter(address)
@@ -65,21 +91,16 @@ public sealed class AuthorizeFlow(
             return refusal!;
         }
         var csrf = sessions.CsrfToken(context);
-        using var lease = loginLimiter.AttemptAcquire(context.Connection.RemoteIpAddress?.ToString() ?? "");
+        using var lease = loginLimiter.AttemptAcquire(PartitionKey(context.Connection.RemoteIpAddress));
         if (!lease.IsAcquired)
         {
             return Pages.Login(request, csrf, valid.Client.Name, "Too many sign-in attempts from this address. Wait a minute and try again.", StatusCodes.Status429TooManyRequests);
         }
         var signIn = await users.SignInAsync(form["email"].ToString(), form["password"].ToString(), context.RequestAborted);
-        if (signIn.RetryAfter is { } wait)
-        {
-            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Pages.Login(request, csrf, valid.Client.Name,
-                $"Too many failed sign-ins for this account. Try again in {Math.Ceiling(wait.TotalSeconds)} seconds.", StatusCodes.Status429TooManyRequests);
-        }
         if (!signIn.Succeeded)
         {
-            return Pages.Login(request, csrf, valid.Client.Name, "The email or password is wrong.", StatusCodes.Status401Unauthorized);
+            // One answer for an unknown email, a wrong password and an account locked after repeated failures.
+            return Pages.Login(request, csrf, valid.Client.Name, SignInFailed, StatusCodes.Status401Unauthorized);
         }
         await sessions.StartAsync(context, signIn.User!.Id);
         // Back to /oauth/authorize on this server: the path is fixed and the query is the checked request.

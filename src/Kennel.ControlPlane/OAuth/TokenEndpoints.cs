@@ -27,7 +27,7 @@ public static class TokenEndpoints
 
     private static async Task<IResult> RegisterAsync(HttpContext context, ClientRegistry clients, RegistrationLimiter limiter)
     {
-        using var lease = limiter.Limiter.AttemptAcquire(context.Connection.RemoteIpAddress?.ToString() ?? "");
+        using var lease = limiter.Limiter.AttemptAcquire(AuthorizeFlow.PartitionKey(context.Connection.RemoteIpAddress));
         if (!lease.IsAcquired)
         {
             return Error("too_many_requests", "Too many client registrations from this address; retry in a minute.", StatusCodes.Status429TooManyRequests);

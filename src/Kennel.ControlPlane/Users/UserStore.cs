@@ -94,10 +94,15 @@ public sealed class UserStore(Database database)
                 cancellationToken: cancellationToken)) == 1;
         }, cancellationToken);
 
-    public Task RecordFailedLoginAsync(string id, long now, CancellationToken cancellationToken) =>
-        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE users SET failed_logins = failed_logins + 1, last_failed_login_at = @now WHERE id = @id",
-            new { id, now }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+    /// <summary>
+    /// Counts a sign-in attempt as failed before its password is checked (success clears the count), if the count is
+    /// still <paramref name="seen"/>: one UPDATE, so of concurrent attempts each takes its own place. False when another
+    /// attempt moved the count first.
+    /// </summary>
+    public async Task<bool> ReserveLoginAttemptAsync(string id, int seen, long now, CancellationToken cancellationToken) =>
+        await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET failed_logins = failed_logins + 1, last_failed_login_at = @now WHERE id = @id AND failed_logins = @seen",
+            new { id, seen, now }, transaction, cancellationToken: cancellationToken)), cancellationToken) == 1;
 
     public Task ClearFailedLoginsAsync(string id, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
