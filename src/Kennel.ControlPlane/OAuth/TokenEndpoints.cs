@@ -136,9 +136,18 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
             return TokenEndpoints.Error("invalid_request", "code is required.");
         }
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var (outcome, redeemed, redirectUri, challenge) = await grants.RedeemCodeAsync(ClientRegistry.Hash(code), client.Id, now, cancellationToken);
+        var verifier = form["code_verifier"].ToString();
+        var presentedRedirectUri = form["redirect_uri"].ToString();
+        // Checked before the code is used up: a leaked code presented without its verifier does not burn the grant.
+        string? Check(string redirectUri, string? challenge) =>
+            presentedRedirectUri != redirectUri ? "redirect_uri does not match the one the code was issued for."
+            : (challenge is null ? verifier.Length > 0 : !PkceMatches(verifier, challenge)) ? "code_verifier does not match the code_challenge."
+            : null;
+        var (outcome, redeemed, refusal) = await grants.RedeemCodeAsync(ClientRegistry.Hash(code), client.Id, now, Check, cancellationToken);
         switch (outcome)
         {
+            case Redemption.Refused:
+                return TokenEndpoints.Error("invalid_grant", refusal!);
             case Redemption.Unknown:
                 return TokenEndpoints.Error("invalid_grant", "The code is not valid.");
             case Redemption.Reused:
@@ -151,15 +160,6 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
                 return TokenEndpoints.Error("invalid_grant", "The code was issued to another client.");
         }
         var grant = redeemed!;
-        if (form["redirect_uri"].ToString() != redirectUri)
-        {
-            return TokenEndpoints.Error("invalid_grant", "redirect_uri does not match the one the code was issued for.");
-        }
-        var verifier = form["code_verifier"].ToString();
-        if (challenge is null ? verifier.Length > 0 : !PkceMatches(verifier, challenge))
-        {
-            return TokenEndpoints.Error("invalid_grant", "code_verifier does not match the code_challenge.");
-        }
         if (form["resource"].ToString() is { Length: > 0 } resource && resource != grant.Resource)
         {
             return TokenEndpoints.Error("invalid_target", "resource does not match the one the code was issued for.");
