@@ -164,11 +164,15 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
         {
             return TokenEndpoints.Error("invalid_target", "resource does not match the one the code was issued for.");
         }
-        return await IssueAsync(grant, now, cancellationToken);
+        return await IssueAsync(client, grant, now, cancellationToken);
     }
 
     private async Task<IResult> RefreshAsync(OAuthClient client, IFormCollection form, CancellationToken cancellationToken)
     {
+        if (!client.MayRefresh)
+        {
+            return TokenEndpoints.Error("unauthorized_client", "This client did not register the refresh_token grant type.");
+        }
         var token = form["refresh_token"].ToString();
         if (!token.StartsWith(RefreshTokenPrefix, StringComparison.Ordinal))
         {
@@ -199,13 +203,18 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
             }
             grant.Scope = OAuthScopes.Format(narrowed);
         }
-        return await IssueAsync(grant!, now, cancellationToken);
+        return await IssueAsync(client, grant!, now, cancellationToken);
     }
 
-    private async Task<IResult> IssueAsync(GrantRow grant, long now, CancellationToken cancellationToken)
+    /// <summary>An access token, and a refresh token when the client registered that grant type.</summary>
+    private async Task<IResult> IssueAsync(OAuthClient client, GrantRow grant, long now, CancellationToken cancellationToken)
     {
-        var refresh = RefreshTokenPrefix + ClientRegistry.Base64Secret();
-        await grants.AddRefreshTokenAsync(grant.Id, ClientRegistry.Hash(refresh), now, now + (long)options.RefreshTokenLifetime.TotalMilliseconds, cancellationToken);
+        string? refresh = null;
+        if (client.MayRefresh)
+        {
+            refresh = RefreshTokenPrefix + ClientRegistry.Base64Secret();
+            await grants.AddRefreshTokenAsync(grant.Id, ClientRegistry.Hash(refresh), now, now + (long)options.RefreshTokenLifetime.TotalMilliseconds, cancellationToken);
+        }
         var access = await accessTokens.IssueAsync(grant, cancellationToken);
         return TokenEndpoints.Json(new TokenResponse
         {

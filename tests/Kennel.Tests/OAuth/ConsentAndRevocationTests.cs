@@ -68,13 +68,13 @@ public sealed class ConsentAndRevocationTests(ServersWithoutWorkers servers) : I
             using var http = server.Client(null);
             using var revoke = await http.PostAsync("/oauth/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
             {
-                ["token"] = byRefresh ? tokens.RefreshToken : tokens.AccessToken,
+                ["token"] = byRefresh ? tokens.RefreshToken! : tokens.AccessToken,
                 ["client_id"] = clientId,
             }));
             revoke.StatusCode.ShouldBe(HttpStatusCode.OK);
             using var access = await server.InitializeAsync("/mcp", tokens.AccessToken);
             access.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-            using var refresh = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = clientId });
+            using var refresh = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken!, ["client_id"] = clientId });
             await NegativeBatteryTests.ShouldBeOAuthErrorAsync(refresh, "invalid_grant", "revoked");
         }
     }
@@ -89,15 +89,15 @@ public sealed class ConsentAndRevocationTests(ServersWithoutWorkers servers) : I
         using var http = server.Client(null);
         using var revoke = await http.PostAsync("/oauth/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["token"] = tokens.RefreshToken,
+            ["token"] = tokens.RefreshToken!,
             ["client_id"] = intruder.ClientId,
         }));
         revoke.StatusCode.ShouldBe(HttpStatusCode.OK);
         using var stillValid = await server.InitializeAsync("/mcp", tokens.AccessToken);
         stillValid.StatusCode.ShouldBe(HttpStatusCode.OK);
-        using var stolen = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = intruder.ClientId });
+        using var stolen = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken!, ["client_id"] = intruder.ClientId });
         await NegativeBatteryTests.ShouldBeOAuthErrorAsync(stolen, "invalid_grant", "another client");
-        using var own = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = owner });
+        using var own = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken!, ["client_id"] = owner });
         own.StatusCode.ShouldBe(HttpStatusCode.OK, "the intruder's attempt did not use up the owner's token");
     }
 
@@ -143,7 +143,7 @@ public sealed class ConsentAndRevocationTests(ServersWithoutWorkers servers) : I
             (await page.Content.ReadAsStringAsync()).ShouldContain("action=\"/oauth/login\"", customMessage: $"{action}: the browser must sign in again");
             using var access = await server.InitializeAsync("/mcp", tokens.AccessToken);
             access.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, action);
-            using var refresh = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = client.ClientId });
+            using var refresh = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken!, ["client_id"] = client.ClientId });
             await NegativeBatteryTests.ShouldBeOAuthErrorAsync(refresh, "invalid_grant", "revoked");
         }
     }
