@@ -60,7 +60,7 @@ internal static class OAuthBench
             {
                 grants.Add(await AuthorizeAsync(admin, browser, url, clientId));
             }
-            var issued = await IssuanceAsync(url, clientId, grants.Skip(1).Select(g => g.RefreshToken).ToList(), TimeSpan.FromSeconds(seconds));
+            var issued = await IssuanceAsync(url, clientId, grants.Skip(1).Select(g => g.RefreshToken ?? throw new InvalidOperationException("the client got no refresh token")).ToList(), TimeSpan.FromSeconds(seconds));
 
             using var load = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) });
             await using var byToken = await ConnectAsync(load, url, grants[0].AccessToken);
@@ -139,7 +139,8 @@ internal static class OAuthBench
                     ["client_id"] = clientId,
                 }));
                 response.EnsureSuccessStatusCode();
-                refresh = (await response.Content.ReadFromJsonAsync(OAuthJson.Default.TokenResponse))!.RefreshToken;
+                refresh = (await response.Content.ReadFromJsonAsync(OAuthJson.Default.TokenResponse))!.RefreshToken
+                    ?? throw new InvalidOperationException("a refresh answered without a new refresh token");
                 lock (latencies)
                 {
                     latencies.Add(Stopwatch.GetElapsedTime(begin).TotalMilliseconds);

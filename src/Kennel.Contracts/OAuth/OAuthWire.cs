@@ -61,7 +61,8 @@ public sealed record TokenResponse
     public required string AccessToken { get; init; }
     public required string TokenType { get; init; }
     public required int ExpiresIn { get; init; }
-    public required string RefreshToken { get; init; }
+    /// <summary>Absent when the client did not register the refresh_token grant type.</summary>
+    public string? RefreshToken { get; init; }
     public required string Scope { get; init; }
 }
 

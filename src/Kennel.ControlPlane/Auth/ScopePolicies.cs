@@ -79,8 +79,19 @@ public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddleware
         {
             return null;
         }
-        var issuer = context.RequestServices.GetRequiredService<OAuthIssuer>();
         var error = presented ? "error=\"invalid_token\", " : "";
-        return $"Bearer {error}resource_metadata=\"{issuer.MetadataUrlFor(context.Request.Path.Value ?? "")}\", scope=\"{OAuthScopes.Default}\"";
+        return $"Bearer {error}resource_metadata=\"{ResourceMetadataUrl(context)}\", scope=\"{OAuthScopes.Default}\"";
+    }
+
+    /// <summary>
+    /// The metadata URL of the MCP endpoint asked for, built from a validated workspace name only (the decoded path may
+    /// hold quotes and commas that would add parameters to the header); anything else gets the fleet endpoint's.
+    /// </summary>
+    public static string ResourceMetadataUrl(HttpContext context)
+    {
+        var issuer = context.RequestServices.GetRequiredService<OAuthIssuer>();
+        var path = context.Request.Path.Value ?? "";
+        var endpoint = path.Length <= 200 && issuer.ParseResource(issuer.ResourceFor(path)) is { } parsed ? parsed.Path : OAuthIssuer.FleetPath;
+        return issuer.MetadataUrlFor(endpoint);
     }
 }

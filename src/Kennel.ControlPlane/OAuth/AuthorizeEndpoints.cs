@@ -31,6 +31,32 @@ public sealed class AuthorizeFlow(
 {
     private readonly PartitionedRateLimiter<string> loginLimiter = PerAddress(options.LoginsPerMinute);
 
+    public const string SignInFailed =
+        "The email or password is wrong, or this account is locked for a while after repeated failed sign-ins. Check them, wait a minute, and try again.";
+
+    /// <summary>
+    /// The rate-limit bucket of a remote address: an IPv4 address itself, an IPv6 address by its /64 (what one host or
+    /// site is usually given, so rotating through its addresses gains nothing).
+    /// </summary>
+    public static string PartitionKey(System.Net.IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "";
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new System.Net.IPAddress(bytes) + "/64";
+    }
+
     public static PartitionedRateLimiter<string> PerAddress(int perMinute) => PartitionedRateLimiter.Create<string, string>(address =>
         perMinute <= 0
             ? RateLimitPartition.GetNoLimiter(address)
@@ -48,7 +74,7 @@ public sealed class AuthorizeFlow(
         {
             return Pages.Login(request, sessions.CsrfToken(context), valid.Client.Name, null);
         }
-        return await ContinueAsync(context, valid, userId, chosenWorkspace: null, decided: false);
+        return await ContinueAsync(context, valid, userId, chosenWorkspace: null, consentedScope: null);
     }
 
     public async Task<IResult> LoginAsync(HttpContext context)
@@ -69,21 +95,16 @@ public sealed class AuthorizeFlow(
             return refusal!;
         }
         var csrf = sessions.CsrfToken(context);
-        using var lease = loginLimiter.AttemptAcquire(context.Connection.RemoteIpAddress?.ToString() ?? "");
+        using var lease = loginLimiter.AttemptAcquire(PartitionKey(context.Connection.RemoteIpAddress));
         if (!lease.IsAcquired)
         {
             return Pages.Login(request, csrf, valid.Client.Name, "Too many sign-in attempts from this address. Wait a minute and try again.", StatusCodes.Status429TooManyRequests);
         }
         var signIn = await users.SignInAsync(form["email"].ToString(), form["password"].ToString(), context.RequestAborted);
-        if (signIn.RetryAfter is { } wait)
-        {
-            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Pages.Login(request, csrf, valid.Client.Name,
-                $"Too many failed sign-ins for this account. Try again in {Math.Ceiling(wait.TotalSeconds)} seconds.", StatusCodes.Status429TooManyRequests);
-        }
         if (!signIn.Succeeded)
         {
-            return Pages.Login(request, csrf, valid.Client.Name, "The email or password is wrong.", StatusCodes.Status401Unauthorized);
+            // One answer for an unknown email, a wrong password and an account locked after repeated failures.
+            return Pages.Login(request, csrf, valid.Client.Name, SignInFailed, StatusCodes.Status401Unauthorized);
         }
         await sessions.StartAsync(context, signIn.User!.Id);
         // Back to /oauth/authorize on this server: the path is fixed and the query is the checked request.
@@ -116,7 +137,7 @@ public sealed class AuthorizeFlow(
         {
             return RefuseTo(valid, "access_denied", "The user denied the request.");
         }
-        return await ContinueAsync(context, valid, userId, form["workspace"].ToString(), decided: true);
+        return await ContinueAsync(context, valid, userId, form["workspace"].ToString(), form[Pages.ShownScopeField].ToString());
     }
 
     public void Dispose() => loginLimiter.Dispose();
@@ -124,9 +145,12 @@ public sealed class AuthorizeFlow(
     /// <summary>
     /// With a signed-in user: picks the workspace (the resource's, or one the user chooses), grants the asked scopes the
     /// user's role allows, and either asks for consent or (consented before, or just now) redirects with a code.
+    /// <paramref name="consentedScope"/> is what the consent page the user answered showed (null before they answered):
+    /// when the chosen workspace's role grants something else, the page is shown again for that workspace.
     /// </summary>
-    private async Task<IResult> ContinueAsync(HttpContext context, ValidAuthorization valid, string userId, string? chosenWorkspace, bool decided)
+    private async Task<IResult> ContinueAsync(HttpContext context, ValidAuthorization valid, string userId, string? chosenWorkspace, string? consentedScope)
     {
+        var decided = consentedScope is not null;
         var memberships = await users.MembershipsAsync(userId, context.RequestAborted);
         var eligible = valid.Workspace is { } fixedWorkspace
             ? [.. memberships.Where(m => m.WorkspaceName == fixedWorkspace)]
@@ -144,7 +168,14 @@ public sealed class AuthorizeFlow(
             return RefuseTo(valid, "access_denied", $"The user's role in '{membership.WorkspaceName}' allows none of the scopes asked for.");
         }
         var scope = OAuthScopes.Format(granted);
-        if (membership is not null && (decided || await consents.ExistsAsync(userId, valid.Client.Id, membership.WorkspaceId, valid.Resource, scope, context.RequestAborted)))
+        var refused = valid.Scopes.Except(granted).ToHashSet(StringComparer.Ordinal);
+        if (membership is not null && decided && consentedScope != scope)
+        {
+            return Pages.Consent(valid, sessions.CsrfToken(context), [membership.WorkspaceName], granted, refused);
+        }
+        // A public or loopback-redirect client can be impersonated by any app that claims its id (RFC 8252 section 8.6):
+        // its remembered consent does not skip the page, the user clicks Allow each time.
+        if (membership is not null && (decided || (!valid.Client.RequiresPkce(valid.RedirectUri) && await consents.ExistsAsync(userId, valid.Client.Id, membership.WorkspaceId, valid.Resource, scope, context.RequestAborted))))
         {
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             if (decided)
@@ -167,7 +198,6 @@ public sealed class AuthorizeFlow(
                 now + (long)options.CodeLifetime.TotalMilliseconds, context.RequestAborted);
             return Results.Redirect(validator.RedirectTo(valid.RedirectUri, valid.Request.State, ("code", code)), permanent: false, preserveMethod: false);
         }
-        var refused = valid.Scopes.Except(granted).ToHashSet(StringComparer.Ordinal);
         return Pages.Consent(valid, sessions.CsrfToken(context), [.. eligible.Select(m => m.WorkspaceName)], granted, refused);
     }
 

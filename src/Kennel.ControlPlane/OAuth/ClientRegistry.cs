@@ -76,10 +76,10 @@ public sealed class ClientRegistry(Database database, ClientMetadataDocuments do
             return null;
         }
         var row = await database.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<ClientRow>(new CommandDefinition(
-            "SELECT id, secret_hash, name, redirect_uris, scope FROM oauth_clients WHERE id = @clientId", new { clientId },
+            "SELECT id, secret_hash, name, redirect_uris, scope, grant_types FROM oauth_clients WHERE id = @clientId", new { clientId },
             cancellationToken: cancellationToken)), cancellationToken);
         return row is null ? null : new OAuthClient(row.Id, row.Name.Length > 0 ? row.Name : row.Id, row.RedirectUris.Split('\n'),
-            OAuthScopes.Parse(row.Scope, out _), row.SecretHash);
+            OAuthScopes.Parse(row.Scope, out _), row.SecretHash, row.GrantTypes.Split(' ', StringSplitOptions.RemoveEmptyEntries));
     }
 
     /// <summary>Whether the presented secret authenticates the client: none for a public client, the right one otherwise.</summary>
@@ -142,5 +142,6 @@ public sealed class ClientRegistry(Database database, ClientMetadataDocuments do
         public string Name { get; set; } = "";
         public string RedirectUris { get; set; } = "";
         public string Scope { get; set; } = "";
+        public string GrantTypes { get; set; } = "";
     }
 }

@@ -27,6 +27,8 @@ public enum Redemption
     Revoked,
     /// <summary>Issued to another client: refused, and left unused for its own.</summary>
     WrongClient,
+    /// <summary>Presented without what the code is bound to (redirect URI, PKCE verifier): refused, and left unused.</summary>
+    Refused,
 }
 
 /// <summary>
@@ -50,8 +52,13 @@ public sealed class GrantStore(Database database, RevokedGrants revoked)
                 new { codeHash, grantId = grant.Id, redirectUri, codeChallenge, expiresAt }, transaction, cancellationToken: cancellationToken));
         }, cancellationToken);
 
-    /// <summary>Uses a code once. A second use revokes the grant, and with it every token issued from the first.</summary>
-    public async Task<(Redemption Outcome, GrantRow? Grant, string? RedirectUri, string? CodeChallenge)> RedeemCodeAsync(string codeHash, string clientId, long now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Uses a code once, if <paramref name="check"/> (given the code's redirect URI and PKCE challenge) finds no reason
+    /// to refuse it: a refused presentation leaves the code for its rightful holder. A second use revokes the grant,
+    /// and with it every token issued from the first.
+    /// </summary>
+    public async Task<(Redemption Outcome, GrantRow? Grant, string? Refusal)> RedeemCodeAsync(string codeHash, string clientId, long now,
+        Func<string, string?, string?> check, CancellationToken cancellationToken)
     {
         var result = await database.WriteAsync(async (connection, transaction) =>
         {
@@ -60,7 +67,7 @@ public sealed class GrantStore(Database database, RevokedGrants revoked)
                 new { codeHash }, transaction, cancellationToken: cancellationToken));
             if (code is null)
             {
-                return (Redemption.Unknown, (GrantRow?)null, (CodeRow?)null);
+                return (Redemption.Unknown, (GrantRow?)null, (string?)null);
             }
             var grant = await connection.QuerySingleAsync<GrantRow>(new CommandDefinition($"{GrantColumns} WHERE g.id = @grantId",
                 new { grantId = code.GrantId }, transaction, cancellationToken: cancellationToken));
@@ -68,22 +75,26 @@ public sealed class GrantStore(Database database, RevokedGrants revoked)
             {
                 return (Redemption.WrongClient, null, null);
             }
+            if (code.UsedAt is null && check(code.RedirectUri, code.CodeChallenge) is { } refusal)
+            {
+                return (Redemption.Refused, null, refusal);
+            }
             var used = await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE oauth_codes SET used_at = @now WHERE code_hash = @codeHash AND used_at IS NULL", new { codeHash, now }, transaction,
                 cancellationToken: cancellationToken));
             if (used == 0)
             {
                 await RevokeAsync(connection, transaction, "id = @grantId", new { grantId = code.GrantId, now }, cancellationToken);
-                return (Redemption.Reused, null, code);
+                return (Redemption.Reused, grant, null);
             }
             var outcome = code.ExpiresAt <= now ? Redemption.Expired : grant.RevokedAt is not null ? Redemption.Revoked : Redemption.Redeemed;
-            return (outcome, grant, code);
+            return (outcome, grant, null);
         }, cancellationToken);
         if (result.Item1 == Redemption.Reused)
         {
-            revoked.Add(result.Item3!.GrantId);
+            revoked.Add(result.Item2!.Id);
         }
-        return (result.Item1, result.Item2, result.Item3?.RedirectUri, result.Item3?.CodeChallenge);
+        return result;
     }
 
     public Task AddRefreshTokenAsync(string grantId, string tokenHash, long now, long expiresAt, CancellationToken cancellationToken) =>

@@ -7,9 +7,13 @@ namespace Kennel.ControlPlane.OAuth;
 /// A client as the authorize and token endpoints see it, whether registered (<c>mcp_…</c>) or described by a client ID
 /// metadata document (an https URL). Public clients have no secret and must use PKCE.
 /// </summary>
-public sealed record OAuthClient(string Id, string Name, IReadOnlyList<string> RedirectUris, IReadOnlySet<string> Scopes, string? SecretHash)
+public sealed record OAuthClient(string Id, string Name, IReadOnlyList<string> RedirectUris, IReadOnlySet<string> Scopes, string? SecretHash,
+    IReadOnlyList<string>? GrantTypes = null)
 {
     public bool IsPublic => SecretHash is null;
+
+    /// <summary>Whether the client registered the refresh_token grant (both grants when it named none).</summary>
+    public bool MayRefresh => GrantTypes is null || GrantTypes.Contains("refresh_token");
 
     /// <summary>PKCE is required of public clients and of any client redirecting to loopback (a native app on this machine).</summary>
     public bool RequiresPkce(string redirectUri) => IsPublic || RedirectUriRules.IsLoopback(new Uri(redirectUri));

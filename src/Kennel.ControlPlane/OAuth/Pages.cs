@@ -17,6 +17,9 @@ public static class Pages
         ["mcp:admin"] = "Admin: servers, workers and the fleet",
     };
 
+    /// <summary>The consent form's record of the scopes it showed: consent counts only for exactly those.</summary>
+    public const string ShownScopeField = "shown_scope";
+
     public static IResult Login(AuthorizationRequest request, string csrf, string clientName, string? error, int status = StatusCodes.Status200OK)
     {
         var body = new StringBuilder()
@@ -42,7 +45,8 @@ public static class Pages
             .Append("</code>) asks to use <code>").Append(E(authorization.Resource)).Append("</code> on your behalf.</p>")
             .Append("<p>After you answer, your browser goes to <strong>").Append(E(new Uri(authorization.RedirectUri).Authority)).Append("</strong>.</p>")
             .Append("<form method=\"post\" action=\"/oauth/consent\">")
-            .Append(Hidden(authorization.Request, csrf));
+            .Append(Hidden(authorization.Request, csrf))
+            .Append("<input type=\"hidden\" name=\"").Append(ShownScopeField).Append("\" value=\"").Append(E(OAuthScopes.Format(granted))).Append("\">");
         if (workspaces.Count == 1)
         {
             body.Append("<p>Workspace: <strong>").Append(E(workspaces[0])).Append("</strong></p>")
@@ -55,7 +59,8 @@ public static class Pages
             {
                 body.Append("<option>").Append(E(workspace)).Append("</option>");
             }
-            body.Append("</select></p>");
+            body.Append("</select></p><p>The list below is what your role in <strong>").Append(E(workspaces[0]))
+                .Append("</strong> allows. If you choose a workspace where your role allows something else, you are asked again, with that list.</p>");
         }
         body.Append("<h2>It will be able to</h2><ul>");
         foreach (var scope in granted)

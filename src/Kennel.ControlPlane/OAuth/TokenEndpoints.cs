@@ -27,7 +27,7 @@ public static class TokenEndpoints
 
     private static async Task<IResult> RegisterAsync(HttpContext context, ClientRegistry clients, RegistrationLimiter limiter)
     {
-        using var lease = limiter.Limiter.AttemptAcquire(context.Connection.RemoteIpAddress?.ToString() ?? "");
+        using var lease = limiter.Limiter.AttemptAcquire(AuthorizeFlow.PartitionKey(context.Connection.RemoteIpAddress));
         if (!lease.IsAcquired)
         {
             return Error("too_many_requests", "Too many client registrations from this address; retry in a minute.", StatusCodes.Status429TooManyRequests);
@@ -136,9 +136,18 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
             return TokenEndpoints.Error("invalid_request", "code is required.");
         }
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var (outcome, redeemed, redirectUri, challenge) = await grants.RedeemCodeAsync(OAuthSecrets.Hash(code), client.Id, now, cancellationToken);
+        var verifier = form["code_verifier"].ToString();
+        var presentedRedirectUri = form["redirect_uri"].ToString();
+        // Checked before the code is used up: a leaked code presented without its verifier does not burn the grant.
+        string? Check(string redirectUri, string? challenge) =>
+            presentedRedirectUri != redirectUri ? "redirect_uri does not match the one the code was issued for."
+            : (challenge is null ? verifier.Length > 0 : !PkceMatches(verifier, challenge)) ? "code_verifier does not match the code_challenge."
+            : null;
+        var (outcome, redeemed, refusal) = await grants.RedeemCodeAsync(OAuthSecrets.Hash(code), client.Id, now, Check, cancellationToken);
         switch (outcome)
         {
+            case Redemption.Refused:
+                return TokenEndpoints.Error("invalid_grant", refusal!);
             case Redemption.Unknown:
                 return TokenEndpoints.Error("invalid_grant", "The code is not valid.");
             case Redemption.Reused:
@@ -151,24 +160,19 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
                 return TokenEndpoints.Error("invalid_grant", "The code was issued to another client.");
         }
         var grant = redeemed!;
-        if (form["redirect_uri"].ToString() != redirectUri)
-        {
-            return TokenEndpoints.Error("invalid_grant", "redirect_uri does not match the one the code was issued for.");
-        }
-        var verifier = form["code_verifier"].ToString();
-        if (challenge is null ? verifier.Length > 0 : !PkceMatches(verifier, challenge))
-        {
-            return TokenEndpoints.Error("invalid_grant", "code_verifier does not match the code_challenge.");
-        }
         if (form["resource"].ToString() is { Length: > 0 } resource && resource != grant.Resource)
         {
             return TokenEndpoints.Error("invalid_target", "resource does not match the one the code was issued for.");
         }
-        return await IssueAsync(grant, now, cancellationToken);
+        return await IssueAsync(client, grant, now, cancellationToken);
     }
 
     private async Task<IResult> RefreshAsync(OAuthClient client, IFormCollection form, CancellationToken cancellationToken)
     {
+        if (!client.MayRefresh)
+        {
+            return TokenEndpoints.Error("unauthorized_client", "This client did not register the refresh_token grant type.");
+        }
         var token = form["refresh_token"].ToString();
         if (!token.StartsWith(RefreshTokenPrefix, StringComparison.Ordinal))
         {
@@ -199,13 +203,18 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
             }
             grant.Scope = OAuthScopes.Format(narrowed);
         }
-        return await IssueAsync(grant!, now, cancellationToken);
+        return await IssueAsync(client, grant!, now, cancellationToken);
     }
 
-    private async Task<IResult> IssueAsync(GrantRow grant, long now, CancellationToken cancellationToken)
+    /// <summary>An access token, and a refresh token when the client registered that grant type.</summary>
+    private async Task<IResult> IssueAsync(OAuthClient client, GrantRow grant, long now, CancellationToken cancellationToken)
     {
-        var refresh = RefreshTokenPrefix + OAuthSecrets.New();
-        await grants.AddRefreshTokenAsync(grant.Id, OAuthSecrets.Hash(refresh), now, now + (long)options.RefreshTokenLifetime.TotalMilliseconds, cancellationToken);
+        string? refresh = null;
+        if (client.MayRefresh)
+        {
+            refresh = RefreshTokenPrefix + OAuthSecrets.New();
+            await grants.AddRefreshTokenAsync(grant.Id, OAuthSecrets.Hash(refresh), now, now + (long)options.RefreshTokenLifetime.TotalMilliseconds, cancellationToken);
+        }
         var access = await accessTokens.IssueAsync(grant, cancellationToken);
         return TokenEndpoints.Json(new TokenResponse
         {

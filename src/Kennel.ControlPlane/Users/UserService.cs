@@ -8,15 +8,19 @@ using Kennel.Store;
 
 namespace Kennel.ControlPlane.Users;
 
-/// <summary>The outcome of a sign-in: the user, or why not (a wrong email and a wrong password look the same).</summary>
-public sealed record SignIn(UserRow? User, TimeSpan? RetryAfter)
+/// <summary>
+/// The outcome of a sign-in: the user, or null. An unknown email, a wrong password and a locked account look the same
+/// and cost the same (one password hash check), so the answer does not tell which accounts exist.
+/// </summary>
+public sealed record SignIn(UserRow? User)
 {
     public bool Succeeded => User is not null;
 }
 
 /// <summary>
 /// Local accounts: created, listed, re-passworded and deleted by an installation admin; signed in with email and
-/// password on the OAuth login page. Repeated failures for one account are throttled with a growing delay.
+/// password on the OAuth login page. Repeated failures for one account are throttled with a growing delay; each
+/// attempt takes its place in the count before the password is checked, so parallel guesses cannot slip past it.
 /// </summary>
 public sealed class UserService(UserStore store, WorkspaceStore workspaces, GrantStore grants, ConsentStore consents, TimeProvider time)
 {
@@ -78,7 +82,9 @@ public sealed class UserService(UserStore store, WorkspaceStore workspaces, Gran
         RequireInstallationAdmin(caller);
         var password = ValidPassword(request.Password);
         var user = await store.FindByEmailAsync(email.Trim().ToLowerInvariant(), cancellationToken) ?? throw NoSuchUser(email);
+        // A new password locks out whoever knew the old one: their browser sign-ins end and their tokens are revoked.
         await store.SetPasswordAsync(user.Id, PasswordHasher.Hash(password), cancellationToken);
+        await grants.RevokeForUserAsync(user.Id, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         return ToContract(user, await store.MembershipsAsync(user.Id, cancellationToken));
     }
 
@@ -92,37 +98,43 @@ public sealed class UserService(UserStore store, WorkspaceStore workspaces, Gran
     }
 
     /// <summary>
-    /// Forgets every consent the user gave and revokes the tokens issued under them: each client must ask again, on the
-    /// consent page, before it gets a new token.
+    /// Forgets every consent the user gave, revokes the tokens issued under them and ends the user's browser sign-ins:
+    /// each client must ask again, after the user signs in again, before it gets a new token.
     /// </summary>
     public async Task<int> RevokeConsentsAsync(Caller caller, string email, CancellationToken cancellationToken)
     {
         RequireInstallationAdmin(caller);
         var user = await store.FindByEmailAsync(email.Trim().ToLowerInvariant(), cancellationToken) ?? throw NoSuchUser(email);
         await grants.RevokeForUserAsync(user.Id, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        await store.EndLoginSessionsAsync(user.Id, cancellationToken);
         return await consents.RevokeAsync(user.Id, cancellationToken);
     }
 
     public async Task<SignIn> SignInAsync(string? email, string? password, CancellationToken cancellationToken)
     {
-        var user = string.IsNullOrWhiteSpace(email) ? null : await store.FindByEmailAsync(email.Trim().ToLowerInvariant(), cancellationToken);
-        if (user is null)
+        var address = string.IsNullOrWhiteSpace(email) ? null : email.Trim().ToLowerInvariant();
+        // A reservation lost to a concurrent attempt is retried on the count that attempt left.
+        for (var tries = 0; address is not null && tries < 10; tries++)
         {
-            PasswordHasher.Verify(password ?? "", PasswordHasher.Decoy);
-            return new SignIn(null, null);
+            var user = await store.FindByEmailAsync(address, cancellationToken);
+            var now = time.GetUtcNow();
+            if (user is null || IsLocked(user, now))
+            {
+                break;
+            }
+            if (!await store.ReserveLoginAttemptAsync(user.Id, user.FailedLogins, now.ToUnixTimeMilliseconds(), cancellationToken))
+            {
+                continue;
+            }
+            if (!PasswordHasher.Verify(password ?? "", user.PasswordHash))
+            {
+                return new SignIn(null);
+            }
+            await store.ClearFailedLoginsAsync(user.Id, cancellationToken);
+            return new SignIn(user);
         }
-        var now = time.GetUtcNow();
-        if (RetryAfter(user, now) is { } wait)
-        {
-            return new SignIn(null, wait);
-        }
-        if (!PasswordHasher.Verify(password ?? "", user.PasswordHash))
-        {
-            await store.RecordFailedLoginAsync(user.Id, now.ToUnixTimeMilliseconds(), cancellationToken);
-            return new SignIn(null, null);
-        }
-        await store.ClearFailedLoginsAsync(user.Id, cancellationToken);
-        return new SignIn(user, null);
+        PasswordHasher.Verify(password ?? "", PasswordHasher.Decoy);
+        return new SignIn(null);
     }
 
     public Task<IReadOnlyList<MembershipRow>> MembershipsAsync(string userId, CancellationToken cancellationToken) =>
@@ -130,15 +142,14 @@ public sealed class UserService(UserStore store, WorkspaceStore workspaces, Gran
 
     public Task<UserRow?> FindAsync(string userId, CancellationToken cancellationToken) => store.FindAsync(userId, cancellationToken);
 
-    private static TimeSpan? RetryAfter(UserRow user, DateTimeOffset now)
+    private static bool IsLocked(UserRow user, DateTimeOffset now)
     {
         if (user.FailedLogins < FreeFailures || user.LastFailedLoginAt is not { } last)
         {
-            return null;
+            return false;
         }
         var delay = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, user.FailedLogins - FreeFailures + 1), MaxDelay.TotalSeconds));
-        var remaining = DateTimeOffset.FromUnixTimeMilliseconds(last) + delay - now;
-        return remaining > TimeSpan.Zero ? remaining : null;
+        return DateTimeOffset.FromUnixTimeMilliseconds(last) + delay > now;
     }
 
     private static void RequireInstallationAdmin(Caller caller)

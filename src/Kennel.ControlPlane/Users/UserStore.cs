@@ -62,10 +62,24 @@ public sealed class UserStore(Database database)
             return inserted == 1;
         }, cancellationToken);
 
+    /// <summary>Sets the password and, in the same transaction, ends the user's sign-in sessions.</summary>
     public Task<bool> SetPasswordAsync(string id, string passwordHash, CancellationToken cancellationToken) =>
-        database.WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE users SET password_hash = @passwordHash, failed_logins = 0, last_failed_login_at = NULL WHERE id = @id",
-            new { id, passwordHash }, transaction, cancellationToken: cancellationToken)) == 1, cancellationToken);
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            await EndLoginSessionsAsync(connection, transaction, id, cancellationToken);
+            return await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE users SET password_hash = @passwordHash, failed_logins = 0, last_failed_login_at = NULL WHERE id = @id",
+                new { id, passwordHash }, transaction, cancellationToken: cancellationToken)) == 1;
+        }, cancellationToken);
+
+    /// <summary>Signs the user out of every browser: the login and consent pages ask for the password again.</summary>
+    public Task EndLoginSessionsAsync(string id, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => EndLoginSessionsAsync(connection, transaction, id, cancellationToken), cancellationToken);
+
+    private static Task<int> EndLoginSessionsAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, string id,
+        CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("DELETE FROM login_sessions WHERE user_id = @id", new { id }, transaction,
+            cancellationToken: cancellationToken));
 
     /// <summary>Deletes the user with their memberships, consents and sign-in sessions; the caller revokes their grants.</summary>
     public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken) =>
@@ -80,10 +94,15 @@ public sealed class UserStore(Database database)
                 cancellationToken: cancellationToken)) == 1;
         }, cancellationToken);
 
-    public Task RecordFailedLoginAsync(string id, long now, CancellationToken cancellationToken) =>
-        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE users SET failed_logins = failed_logins + 1, last_failed_login_at = @now WHERE id = @id",
-            new { id, now }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+    /// <summary>
+    /// Counts a sign-in attempt as failed before its password is checked (success clears the count), if the count is
+    /// still <paramref name="seen"/>: one UPDATE, so of concurrent attempts each takes its own place. False when another
+    /// attempt moved the count first.
+    /// </summary>
+    public async Task<bool> ReserveLoginAttemptAsync(string id, int seen, long now, CancellationToken cancellationToken) =>
+        await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET failed_logins = failed_logins + 1, last_failed_login_at = @now WHERE id = @id AND failed_logins = @seen",
+            new { id, seen, now }, transaction, cancellationToken: cancellationToken)), cancellationToken) == 1;
 
     public Task ClearFailedLoginsAsync(string id, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Kennel.Contracts;
 using Kennel.Contracts.OAuth;
+using Kennel.Contracts.Users;
 using Kennel.Testing;
 
 namespace Kennel.Tests.OAuth;
@@ -14,7 +16,7 @@ public sealed class ConsentAndRevocationTests(ServersWithoutWorkers servers) : I
     {
         var server = await servers.GetAsync(store);
         var email = await server.CreateUserAsync($"c-{Guid.NewGuid():N}"[..16]);
-        var client = await server.RegisterAsync();
+        var client = await server.RegisterAsync("https://app.example.com/callback", "client_secret_post");
         using var browser = new OAuthBrowser(server.Url);
         var url = server.AuthorizationUrl(client.ClientId, client.RedirectUris[0], OAuthClientSteps.Pkce().Challenge);
         OAuthBrowser.Query(await browser.AuthorizeAsync(url, email, OAuthClientSteps.Password), "code").ShouldNotBeNull();
@@ -95,13 +97,13 @@ public sealed class ConsentAndRevocationTests(ServersWithoutWorkers servers) : I
             using var http = server.Client(null);
             using var revoke = await http.PostAsync("/oauth/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
             {
-                ["token"] = byRefresh ? tokens.RefreshToken : tokens.AccessToken,
+                ["token"] = byRefresh ? tokens.RefreshToken! : tokens.AccessToken,
                 ["client_id"] = clientId,
             }));
             revoke.StatusCode.ShouldBe(HttpStatusCode.OK);
             using var access = await server.InitializeAsync("/mcp", tokens.AccessToken);
             access.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-            using var refresh = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = clientId });
+            using var refresh = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken!, ["client_id"] = clientId });
             await NegativeBatteryTests.ShouldBeOAuthErrorAsync(refresh, "invalid_grant", "revoked");
         }
     }
@@ -116,15 +118,62 @@ public sealed class ConsentAndRevocationTests(ServersWithoutWorkers servers) : I
         using var http = server.Client(null);
         using var revoke = await http.PostAsync("/oauth/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["token"] = tokens.RefreshToken,
+            ["token"] = tokens.RefreshToken!,
             ["client_id"] = intruder.ClientId,
         }));
         revoke.StatusCode.ShouldBe(HttpStatusCode.OK);
         using var stillValid = await server.InitializeAsync("/mcp", tokens.AccessToken);
         stillValid.StatusCode.ShouldBe(HttpStatusCode.OK);
-        using var stolen = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = intruder.ClientId });
+        using var stolen = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken!, ["client_id"] = intruder.ClientId });
         await NegativeBatteryTests.ShouldBeOAuthErrorAsync(stolen, "invalid_grant", "another client");
-        using var own = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = owner });
+        using var own = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken!, ["client_id"] = owner });
         own.StatusCode.ShouldBe(HttpStatusCode.OK, "the intruder's attempt did not use up the owner's token");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_new_password_revoked_consents_or_a_deleted_user_end_browser_sign_ins_and_tokens(string store)
+    {
+        var server = await servers.GetAsync(store);
+        foreach (var action in new[] { "passwd", "revoke-consents", "delete" })
+        {
+            var email = await server.CreateUserAsync($"h-{Guid.NewGuid():N}"[..16]);
+            var client = await server.RegisterAsync();
+            var (verifier, challenge) = OAuthClientSteps.Pkce();
+            using var browser = new OAuthBrowser(server.Url);
+            var url = server.AuthorizationUrl(client.ClientId, client.RedirectUris[0], challenge);
+            var back = await browser.AuthorizeAsync(url, email, OAuthClientSteps.Password);
+            using var redeemed = await server.TokenAsync(new()
+            {
+                ["grant_type"] = "authorization_code",
+                ["code"] = OAuthBrowser.Query(back, "code")!,
+                ["client_id"] = client.ClientId,
+                ["redirect_uri"] = client.RedirectUris[0],
+                ["code_verifier"] = verifier,
+            });
+            var tokens = (await redeemed.Content.ReadFromJsonAsync(OAuthJson.Default.TokenResponse))!;
+            using (var signedIn = await browser.Http.GetAsync(url))
+            {
+                (await signedIn.Content.ReadAsStringAsync()).ShouldNotContain("action=\"/oauth/login\"", customMessage: "signed in before");
+            }
+
+            using var admin = server.Client();
+            var path = $"/v1/users/{Uri.EscapeDataString(email)}";
+            using var done = action switch
+            {
+                "passwd" => await admin.PostAsJsonAsync($"{path}/password", new ChangePasswordRequest { Password = "a brand new password" }, KennelJson.Default.ChangePasswordRequest),
+                "revoke-consents" => await admin.DeleteAsync($"{path}/consents"),
+                _ => await admin.DeleteAsync(path),
+            };
+            done.IsSuccessStatusCode.ShouldBeTrue(action);
+
+            using var page = await browser.Http.GetAsync(url);
+            page.StatusCode.ShouldBe(HttpStatusCode.OK, action);
+            (await page.Content.ReadAsStringAsync()).ShouldContain("action=\"/oauth/login\"", customMessage: $"{action}: the browser must sign in again");
+            using var access = await server.InitializeAsync("/mcp", tokens.AccessToken);
+            access.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, action);
+            using var refresh = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken!, ["client_id"] = client.ClientId });
+            await NegativeBatteryTests.ShouldBeOAuthErrorAsync(refresh, "invalid_grant", "revoked");
+        }
     }
 }

@@ -80,6 +80,18 @@ public sealed class DiscoveryTests(ServersWithoutWorkers servers) : IClassFixtur
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_path_that_is_no_workspace_name_cannot_add_parameters_to_the_401_challenge(string store)
+    {
+        var server = await servers.GetAsync(store);
+        var issuer = server.Url.ToString().TrimEnd('/');
+        using var injected = await server.InitializeAsync("/w/a%22,error=%22x/mcp", null);
+        injected.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        injected.Headers.WwwAuthenticate.ToString()
+            .ShouldBe($"Bearer resource_metadata=\"{issuer}/.well-known/oauth-protected-resource/mcp\", scope=\"mcp:read mcp:chat\"");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
     public async Task Registration_answers_201_with_the_seed_fields(string store)
     {
         var server = await servers.GetAsync(store);

@@ -87,7 +87,7 @@ public sealed class NegativeBatteryTests(ServersWithoutWorkers servers) : IClass
         await ShouldBeOAuthErrorAsync(second, "invalid_grant", "already used");
         using var refused = await server.InitializeAsync("/mcp", tokens.AccessToken);
         refused.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        using var refresh = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = client.ClientId });
+        using var refresh = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken!, ["client_id"] = client.ClientId });
         await ShouldBeOAuthErrorAsync(refresh, "invalid_grant", "revoked");
     }
 
@@ -97,12 +97,12 @@ public sealed class NegativeBatteryTests(ServersWithoutWorkers servers) : IClass
     {
         var server = await servers.GetAsync(store);
         var (tokens, clientId) = await TokenFlowTests.FlowAsync(server);
-        using var rotated = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = clientId });
+        using var rotated = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken!, ["client_id"] = clientId });
         var next = (await rotated.Content.ReadFromJsonAsync(OAuthJson.Default.TokenResponse))!;
 
-        using var replay = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = clientId });
+        using var replay = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken!, ["client_id"] = clientId });
         await ShouldBeOAuthErrorAsync(replay, "invalid_grant", "already used");
-        using var successor = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = next.RefreshToken, ["client_id"] = clientId });
+        using var successor = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = next.RefreshToken!, ["client_id"] = clientId });
         await ShouldBeOAuthErrorAsync(successor, "invalid_grant", "revoked");
         using var access = await server.InitializeAsync("/mcp", next.AccessToken);
         access.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);

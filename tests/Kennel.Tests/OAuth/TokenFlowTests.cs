@@ -31,7 +31,7 @@ public sealed class TokenFlowTests(ServersWithoutWorkers servers) : IClassFixtur
         var server = await servers.GetAsync(store);
         var (tokens, clientId) = await FlowAsync(server);
 
-        using var refreshed = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["client_id"] = clientId });
+        using var refreshed = await server.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken!, ["client_id"] = clientId });
         refreshed.StatusCode.ShouldBe(HttpStatusCode.OK, await refreshed.Content.ReadAsStringAsync());
         var next = (await refreshed.Content.ReadFromJsonAsync(OAuthJson.Default.TokenResponse))!;
         next.RefreshToken.ShouldNotBe(tokens.RefreshToken);
@@ -46,7 +46,7 @@ public sealed class TokenFlowTests(ServersWithoutWorkers servers) : IClassFixtur
         var server = await servers.GetAsync(store);
         var (tokens, _) = await FlowAsync(server);
         var values = await server.ReadAllValuesAsync();
-        var refreshSecret = tokens.RefreshToken["mcp_rt_".Length..];
+        var refreshSecret = tokens.RefreshToken!["mcp_rt_".Length..];
         var signature = tokens.AccessToken.Split('.')[2];
         values.ShouldNotContain(v => v.Value.Contains(OAuthClientSteps.Password, StringComparison.Ordinal));
         values.ShouldNotContain(v => v.Value.Contains(refreshSecret, StringComparison.Ordinal));

@@ -86,34 +86,6 @@ public sealed class UserTests(ServersWithoutWorkers servers) : IClassFixture<Ser
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
-    public async Task Failed_logins_are_throttled_per_account(string store)
-    {
-        var server = await servers.GetAsync(store);
-        var email = await server.CreateUserAsync($"f-{Guid.NewGuid():N}"[..16]);
-        var client = await server.RegisterAsync();
-        using var browser = new OAuthBrowser(server.Url);
-        using var page = await browser.Http.GetAsync(server.AuthorizationUrl(client.ClientId, client.RedirectUris[0], OAuthClientSteps.Pkce().Challenge));
-        var fields = OAuthBrowser.Fields(await page.Content.ReadAsStringAsync());
-        fields["email"] = email;
-        var statuses = new List<HttpStatusCode>();
-        for (var attempt = 0; attempt < 6; attempt++)
-        {
-            fields["password"] = $"wrong password {attempt}";
-            using var wrong = await browser.Http.PostAsync("/oauth/login", new FormUrlEncodedContent(fields));
-            statuses.Add(wrong.StatusCode);
-        }
-        statuses.ShouldBe([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, 5), HttpStatusCode.TooManyRequests]);
-
-        // Even the right password waits now: guessing cannot go faster than the delay.
-        fields["password"] = OAuthClientSteps.Password;
-        using var right = await browser.Http.PostAsync("/oauth/login", new FormUrlEncodedContent(fields));
-        right.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
-        right.Headers.RetryAfter.ShouldNotBeNull();
-        (await right.Content.ReadAsStringAsync()).ShouldContain("Too many failed sign-ins");
-    }
-
-    [Theory]
-    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
     public async Task The_login_page_is_plain_html_with_safe_cookies(string store)
     {
         var server = await servers.GetAsync(store);
