@@ -31,6 +31,7 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(CreatedApiKey))]
 [JsonSerializable(typeof(CreateUserRequest))]
 [JsonSerializable(typeof(ChangePasswordRequest))]
+[JsonSerializable(typeof(SetRoleRequest))]
 [JsonSerializable(typeof(User))]
 [JsonSerializable(typeof(IReadOnlyList<User>))]
 [JsonSerializable(typeof(SigningKeyRotation))]
