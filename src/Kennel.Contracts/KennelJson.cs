@@ -40,6 +40,7 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(CostSummary))]
 [JsonSerializable(typeof(CreateUserRequest))]
 [JsonSerializable(typeof(ChangePasswordRequest))]
+[JsonSerializable(typeof(SetRoleRequest))]
 [JsonSerializable(typeof(User))]
 [JsonSerializable(typeof(IReadOnlyList<User>))]
 [JsonSerializable(typeof(SigningKeyRotation))]

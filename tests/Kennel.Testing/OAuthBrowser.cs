@@ -66,6 +66,16 @@ public sealed partial class OAuthBrowser : IDisposable
             consent["workspace"] = workspace;
         }
         using var answer = await http.PostAsync("/oauth/consent", new FormUrlEncodedContent(consent));
+        if (answer.StatusCode == HttpStatusCode.OK && workspace is not null
+            && await answer.Content.ReadAsStringAsync() is { } shown && shown.Contains("action=\"/oauth/consent\"", StringComparison.Ordinal))
+        {
+            // Another workspace than the page showed: Kennel shows the page again with that workspace's scopes, and only
+            // a second Allow grants them.
+            var again = Fields(shown);
+            again["decision"] = allow ? "allow" : "deny";
+            using var confirmed = await http.PostAsync("/oauth/consent", new FormUrlEncodedContent(again));
+            return confirmed.Headers.Location ?? throw new InvalidOperationException($"Consent answered {(int)confirmed.StatusCode}: {await confirmed.Content.ReadAsStringAsync()}");
+        }
         return answer.Headers.Location ?? throw new InvalidOperationException($"Consent answered {(int)answer.StatusCode}: {await answer.Content.ReadAsStringAsync()}");
     }
 

@@ -10,6 +10,12 @@ public sealed record CreateUserRequest
     public string? Role { get; init; }
 }
 
+public sealed record SetRoleRequest
+{
+    public string? Workspace { get; init; }
+    public string? Role { get; init; }
+}
+
 public sealed record ChangePasswordRequest
 {
     public string? Password { get; init; }

@@ -28,6 +28,12 @@ public static class UserEndpoints
             return TypedResults.Ok(await users.SetPasswordAsync(Caller.From(context.User), email, request, context.RequestAborted));
         });
 
+        group.MapPost("/{email}/memberships", async (HttpContext context, UserService users, string email) =>
+        {
+            var request = await JsonBody.ReadAsync<SetRoleRequest>(context.Request);
+            return TypedResults.Ok(await users.SetRoleAsync(Caller.From(context.User), email, request, context.RequestAborted));
+        });
+
         group.MapDelete("/{email}/consents", async (HttpContext context, UserService users, string email) =>
         {
             await users.RevokeConsentsAsync(Caller.From(context.User), email, context.RequestAborted);

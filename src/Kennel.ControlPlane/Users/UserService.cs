@@ -35,22 +35,9 @@ public sealed class UserService(UserStore store, WorkspaceStore workspaces, Gran
         RequireInstallationAdmin(caller);
         var email = ValidEmail(request.Email);
         var password = ValidPassword(request.Password);
-        MembershipRow? membership = null;
-        if (request.Workspace is not null || request.Role is not null)
-        {
-            var workspaceName = request.Workspace ?? WorkspaceStore.DefaultName;
-            if (!WorkspaceName.IsValid(workspaceName))
-            {
-                throw ApiProblem.Invalid("workspace", "A workspace name is 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit.");
-            }
-            var role = request.Role ?? Roles.Member;
-            if (!Roles.All.Contains(role))
-            {
-                throw ApiProblem.Invalid("role", $"Unknown role '{role}'. Roles: {string.Join(", ", Roles.All)}.");
-            }
-            var workspace = await workspaces.EnsureAsync(workspaceName, cancellationToken);
-            membership = new MembershipRow { WorkspaceId = workspace.Id, WorkspaceName = workspace.Name, Role = role };
-        }
+        var membership = request.Workspace is not null || request.Role is not null
+            ? await MembershipAsync(request.Workspace ?? WorkspaceStore.DefaultName, request.Role, cancellationToken)
+            : null;
         var user = new UserRow
         {
             Id = SortableId.New("usr", time),
@@ -75,6 +62,20 @@ public sealed class UserService(UserStore store, WorkspaceStore workspaces, Gran
         var users = await store.ListAsync(cancellationToken);
         var memberships = (await store.MembershipsAsync(null, cancellationToken)).ToLookup(m => m.UserId, StringComparer.Ordinal);
         return [.. users.Select(user => ToContract(user, [.. memberships[user.Id]]))];
+    }
+
+    /// <summary>Makes the user a member of a workspace (created if new) with a role, or changes the role they have there.</summary>
+    public async Task<User> SetRoleAsync(Caller caller, string email, SetRoleRequest request, CancellationToken cancellationToken)
+    {
+        RequireInstallationAdmin(caller);
+        if (request.Workspace is null)
+        {
+            throw ApiProblem.Invalid("workspace", "Name the workspace.");
+        }
+        var user = await store.FindByEmailAsync(email.Trim().ToLowerInvariant(), cancellationToken) ?? throw NoSuchUser(email);
+        var membership = await MembershipAsync(request.Workspace, request.Role, cancellationToken);
+        await store.SetRoleAsync(user.Id, membership.WorkspaceId, membership.Role, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        return ToContract(user, await store.MembershipsAsync(user.Id, cancellationToken));
     }
 
     public async Task<User> SetPasswordAsync(Caller caller, string email, ChangePasswordRequest request, CancellationToken cancellationToken)
@@ -141,6 +142,21 @@ public sealed class UserService(UserStore store, WorkspaceStore workspaces, Gran
         store.MembershipsAsync(userId, cancellationToken);
 
     public Task<UserRow?> FindAsync(string userId, CancellationToken cancellationToken) => store.FindAsync(userId, cancellationToken);
+
+    private async Task<MembershipRow> MembershipAsync(string workspaceName, string? role, CancellationToken cancellationToken)
+    {
+        if (!WorkspaceName.IsValid(workspaceName))
+        {
+            throw ApiProblem.Invalid("workspace", "A workspace name is 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit.");
+        }
+        role ??= Roles.Member;
+        if (!Roles.All.Contains(role))
+        {
+            throw ApiProblem.Invalid("role", $"Unknown role '{role}'. Roles: {string.Join(", ", Roles.All)}.");
+        }
+        var workspace = await workspaces.EnsureAsync(workspaceName, cancellationToken);
+        return new MembershipRow { WorkspaceId = workspace.Id, WorkspaceName = workspace.Name, Role = role };
+    }
 
     private static bool IsLocked(UserRow user, DateTimeOffset now)
     {

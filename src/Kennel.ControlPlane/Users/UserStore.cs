@@ -62,6 +62,13 @@ public sealed class UserStore(Database database)
             return inserted == 1;
         }, cancellationToken);
 
+    /// <summary>Adds the membership, or changes its role.</summary>
+    public Task SetRoleAsync(string userId, string workspaceId, string role, long now, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO memberships (user_id, workspace_id, role, created_at) VALUES (@userId, @workspaceId, @role, @now) " +
+            "ON CONFLICT (user_id, workspace_id) DO UPDATE SET role = @role",
+            new { userId, workspaceId, role, now }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+
     /// <summary>Sets the password and, in the same transaction, ends the user's sign-in sessions.</summary>
     public Task<bool> SetPasswordAsync(string id, string passwordHash, CancellationToken cancellationToken) =>
         database.WriteAsync(async (connection, transaction) =>

@@ -15,6 +15,7 @@ public static class UserCommands
         var user = new Command("user", "Create, list, re-password and delete the users who sign in to authorize MCP clients (needs an installation admin key).");
         user.Subcommands.Add(Create());
         user.Subcommands.Add(List());
+        user.Subcommands.Add(SetRole());
         user.Subcommands.Add(Passwd());
         user.Subcommands.Add(Delete());
         user.Subcommands.Add(RevokeConsents());
@@ -96,6 +97,25 @@ public static class UserCommands
             return ExitCodes.Ok;
         });
         return list;
+    }
+
+    private static Command SetRole()
+    {
+        var email = new Argument<string>("email") { Description = "The user's email." };
+        var workspace = new Option<string>("--workspace") { Description = "The workspace (created if new).", Required = true };
+        var role = new Option<string?>("--role") { Description = "owner, admin, member (default) or viewer." };
+        var json = CliOptions.Json();
+        var setRole = new Command("set-role", "Make a user a member of a workspace with a role, or change their role there.") { email, workspace, role, json };
+        setRole.SetAction(async (parse, cancellationToken) =>
+        {
+            var request = new SetRoleRequest { Workspace = parse.GetValue(workspace), Role = parse.GetValue(role) };
+            using var client = KennelClient.FromEnvironment();
+            var user = await client.PostAsync($"v1/users/{Uri.EscapeDataString(parse.GetValue(email)!)}/memberships",
+                KennelClient.Json(request, KennelJson.Default.SetRoleRequest), KennelJson.Default.User, cancellationToken);
+            Print(user, parse.GetValue(json), $"{user.Email} updated");
+            return ExitCodes.Ok;
+        });
+        return setRole;
     }
 
     private static Command Passwd()

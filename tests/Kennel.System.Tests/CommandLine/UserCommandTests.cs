@@ -23,6 +23,10 @@ public sealed class UserCommandTests(ServeFixture fixture) : IClassFixture<Serve
         table.ShouldContain("cli-team:admin");
         table.ShouldNotContain("first password");
 
+        var promoted = (await Serve.CliSucceedsAsync("user", "set-role", email, "--workspace", "cli-other", "--role", "viewer")).Stdout;
+        promoted.ShouldContain("cli-other:viewer");
+        promoted.ShouldContain("cli-team:admin");
+
         var passwd = await Cli.RunWithInputAsync(Serve.CliEnvironment(), "second password 2\n", "user", "passwd", email, "--password-stdin");
         passwd.ExitCode.ShouldBe(0, passwd.ToString());
         passwd.Stdout.ShouldContain($"Password changed for {email}");

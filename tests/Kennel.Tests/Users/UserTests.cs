@@ -70,6 +70,41 @@ public sealed class UserTests(ServersWithoutWorkers servers) : IClassFixture<Ser
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_member_of_two_workspaces_chooses_one_on_the_consent_page(string store)
+    {
+        var server = await servers.GetAsync(store);
+        var first = $"m-{Guid.NewGuid():N}"[..16];
+        var second = $"m-{Guid.NewGuid():N}"[..16];
+        var email = await server.CreateUserAsync(first);
+        using var admin = server.Client();
+        using (var added = await admin.PostAsJsonAsync($"/v1/users/{Uri.EscapeDataString(email)}/memberships",
+            new SetRoleRequest { Workspace = second, Role = Roles.Viewer }, KennelJson.Default.SetRoleRequest))
+        {
+            added.StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await added.Content.ReadFromJsonAsync(KennelJson.Default.User))!.Memberships.Count.ShouldBe(2);
+        }
+
+        var client = await server.RegisterAsync();
+        var (verifier, challenge) = OAuthClientSteps.Pkce();
+        using var browser = new OAuthBrowser(server.Url);
+        var back = await browser.AuthorizeAsync(server.AuthorizationUrl(client.ClientId, client.RedirectUris[0], challenge), email, OAuthClientSteps.Password, workspace: second);
+        using var response = await server.TokenAsync(new()
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = OAuthBrowser.Query(back, "code")!,
+            ["client_id"] = client.ClientId,
+            ["redirect_uri"] = client.RedirectUris[0],
+            ["code_verifier"] = verifier,
+        });
+        var tokens = (await response.Content.ReadFromJsonAsync(Contracts.OAuth.OAuthJson.Default.TokenResponse))!;
+        var claims = System.Text.Json.JsonSerializer.Deserialize(System.Buffers.Text.Base64Url.DecodeFromChars(tokens.AccessToken.Split('.')[1]),
+            Contracts.OAuth.OAuthJson.Default.AccessTokenClaims)!;
+        claims.Workspace.ShouldBe(second);
+        tokens.Scope.ShouldBe("mcp:read", "the viewer role in the chosen workspace decides");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
     public async Task Deleting_a_user_revokes_the_tokens_they_authorized(string store)
     {
         var server = await servers.GetAsync(store);
