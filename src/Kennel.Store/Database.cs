@@ -51,6 +51,12 @@ public sealed partial class Database : IAsyncDisposable
     /// </summary>
     public string InList(string parameter) => Provider == StoreProvider.Postgres ? $"= ANY(@{parameter})" : $"IN @{parameter}";
 
+    /// <summary>
+    /// Whether many small statements should travel as one command. PostgreSQL is a round trip away, so yes; SQLite runs
+    /// in this process, where a statement per row beats binding thousands of parameters into one command.
+    /// </summary>
+    public static bool BatchesStatements(DbConnection connection) => connection is NpgsqlConnection;
+
     public static Database OpenSqlite(string path)
     {
         SQLitePCL.Batteries_V2.Init();

@@ -74,7 +74,7 @@ public static class Api
         return (await response.Content.ReadFromJsonAsync(KennelJson.Default.Problem))!;
     }
 
-    private static async Task EnsureAsync(HttpResponseMessage response, int expected)
+    internal static async Task EnsureAsync(HttpResponseMessage response, int expected)
     {
         if ((int)response.StatusCode != expected)
         {

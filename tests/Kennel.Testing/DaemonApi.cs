@@ -10,14 +10,14 @@ public static class DaemonApi
     public static async Task<Daemon> CreateDaemonAsync(this HttpClient client, CreateDaemonRequest request)
     {
         using var response = await client.PostAsJsonAsync("/v1/daemons", request, KennelJson.Default.CreateDaemonRequest);
-        await EnsureAsync(response, StatusCodes.Status201Created);
+        await Api.EnsureAsync(response, StatusCodes.Status201Created);
         return (await response.Content.ReadFromJsonAsync(KennelJson.Default.Daemon))!;
     }
 
     public static async Task<Daemon> GetDaemonAsync(this HttpClient client, string name)
     {
         using var response = await client.GetAsync($"/v1/daemons/{name}");
-        await EnsureAsync(response, StatusCodes.Status200OK);
+        await Api.EnsureAsync(response, StatusCodes.Status200OK);
         return (await response.Content.ReadFromJsonAsync(KennelJson.Default.Daemon))!;
     }
 
@@ -47,12 +47,4 @@ public static class DaemonApi
         Trigger = new DaemonTriggerRequest { Type = "schedule", Cron = cron, Timezone = timezone },
         Concurrency = concurrency,
     };
-
-    private static async Task EnsureAsync(HttpResponseMessage response, int expected)
-    {
-        if ((int)response.StatusCode != expected)
-        {
-            throw new InvalidOperationException($"Expected {expected}, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        }
-    }
 }

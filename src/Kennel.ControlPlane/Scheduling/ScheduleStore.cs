@@ -92,6 +92,10 @@ public sealed class ScheduleStore(Database database)
         {
             return true;
         }
+        if (!Database.BatchesStatements(connection))
+        {
+            return await RecordAndAdvanceEachAsync(connection, transaction, steps, firedAt, cancellationToken);
+        }
         var sql = new System.Text.StringBuilder();
         var parameters = new DynamicParameters();
         parameters.Add("firedAt", firedAt);
@@ -115,6 +119,28 @@ public sealed class ScheduleStore(Database database)
         }
         var changed = await connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
         return changed == steps.Count + steps.Count(s => s.Run is not null);
+    }
+
+    private static async Task<bool> RecordAndAdvanceEachAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<Step> steps, long firedAt, CancellationToken cancellationToken)
+    {
+        foreach (var step in steps)
+        {
+            if (step.Run is { } run && await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO schedule_runs (schedule_id, scheduled_for, fired_at, catch_up, result) VALUES (@Id, @scheduledFor, @firedAt, @catchUp, @Result) " +
+                "ON CONFLICT (schedule_id, scheduled_for) DO NOTHING",
+                new { step.Id, scheduledFor = run.ScheduledFor.ToUnixTimeMilliseconds(), firedAt, catchUp = run.CatchUp ? 1 : 0, step.Result },
+                transaction, cancellationToken: cancellationToken)) != 1)
+            {
+                return false;
+            }
+            if (await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE schedules SET next_run_at = @Next WHERE id = @Id AND next_run_at = @Due", step, transaction, cancellationToken: cancellationToken)) != 1)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     internal Task<int> PruneRunsAsync(long before, CancellationToken cancellationToken) =>

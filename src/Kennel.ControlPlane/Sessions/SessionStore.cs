@@ -23,6 +23,16 @@ public sealed class SessionStore(Database database)
     public Task InsertAsync(SessionRow row, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, transaction) => InsertAsync(connection, transaction, row, cancellationToken), cancellationToken);
 
+    private static async Task InsertEachAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SessionRow> rows, CancellationToken cancellationToken)
+    {
+        var sql = $"INSERT INTO sessions ({string.Join(", ", InsertColumns)}) VALUES (@Id, @WorkspaceId, @Status, @Snapshot, @Spec, @Vcpus, @MemoryMb, " +
+            "@TimeoutMs, @CreatedAt, @DaemonId, @Daemon, @TriggerType, @ScheduledFor, @CatchUp, @Held)";
+        foreach (var row in rows)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(sql, row, transaction, cancellationToken: cancellationToken));
+        }
+    }
+
     private static readonly string[] InsertColumns =
         ["id", "workspace_id", "status", "snapshot", "spec", "vcpus", "memory_mb", "timeout_ms", "created_at", "daemon_id", "daemon",
          "trigger_type", "scheduled_for", "catch_up", "held"];
@@ -39,6 +49,10 @@ public sealed class SessionStore(Database database)
         if (rows.Count == 0)
         {
             return Task.CompletedTask;
+        }
+        if (!Database.BatchesStatements(connection))
+        {
+            return InsertEachAsync(connection, transaction, rows, cancellationToken);
         }
         var sql = new StringBuilder();
         var parameters = new DynamicParameters();
