@@ -16,6 +16,7 @@ internal sealed partial class BubblewrapProcess : ISandboxProcess
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<SandboxExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _lifetime;
+    private bool _killed;
 
     public BubblewrapProcess(Process process, SessionCgroup? cgroup, TimeProvider timeProvider, ILogger logger)
     {
@@ -36,6 +37,7 @@ internal sealed partial class BubblewrapProcess : ISandboxProcess
     {
         if (!_exit.Task.IsCompleted)
         {
+            Volatile.Write(ref _killed, true);
             if (_cgroup is not null)
             {
                 _cgroup.Kill();
@@ -81,12 +83,24 @@ internal sealed partial class BubblewrapProcess : ISandboxProcess
                 return;
             }
 
-            // When bwrap has exited, so has everything in its pid namespace: the namespace's init waits for them all
-            // before it exits. The cgroups can still read as populated for a millisecond or so while the kernel
-            // releases the tasks, which charges no CPU, so the exit is reported without waiting for that.
+            // When bwrap exits by itself (a status below 128), everything in its pid namespace has exited before it:
+            // the namespace's init waits for them all, and bwrap for the init. The cgroups can still read as populated
+            // for a millisecond or so while the kernel releases the tasks, which charges no CPU, so that exit is
+            // reported at once. A bwrap that was killed (ours, or any signal status) may die before the tasks of its
+            // namespace, so then the exit waits until the cgroups are empty.
+            var settled = exitCode < 128 && !Volatile.Read(ref _killed);
+            if (!settled)
+            {
+                await WaitUntilEmptyAsync(_cgroup);
+            }
+
             // Read before removal: the counters go with the cgroup.
             _exit.SetResult(new SandboxExit(exitCode, _cgroup.OutOfMemory(), _cgroup.CpuSeconds()));
-            await WaitUntilEmptyAsync(_cgroup);
+            if (settled)
+            {
+                await WaitUntilEmptyAsync(_cgroup);
+            }
+
             await _cgroup.RemoveAsync(_timeProvider, _logger);
         }
         catch (Exception e) when (!_exit.Task.IsCompleted)
