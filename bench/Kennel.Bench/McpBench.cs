@@ -30,7 +30,7 @@ internal static class McpBench
         var tsServer = Environment.GetEnvironmentVariable("BENCH_TS_SERVER") ?? throw new InvalidOperationException("BENCH_TS_SERVER is not set");
 
         var dataDir = Directory.CreateTempSubdirectory("kennel-mcpbench-").FullName;
-        var kennelPort = FreePort();
+        var kennelPort = ProcFs.FreePort();
         using var kennel = ServeProcess.Start(new Dictionary<string, string>
         {
             ["KENNEL_LISTEN"] = $"127.0.0.1:{kennelPort}",
@@ -77,7 +77,7 @@ internal static class McpBench
             reference.Remove("isError");
             await File.WriteAllTextAsync(resultFile, reference.ToJsonString());
 
-            var tsPort = FreePort();
+            var tsPort = ProcFs.FreePort();
             ts = StartNode(node, tsServer, tsPort, resultFile);
             var tsTarget = new Target("ts", new Uri($"http://127.0.0.1:{tsPort}/mcp"), null, load, ts.Id);
             await WaitForPortAsync(tsPort, ts);
@@ -88,7 +88,7 @@ internal static class McpBench
 
             // Memory first, while both heaps are small: after the load runs, the RSS would hide new sessions in free heap.
             var kennelMemory = await MemoryPerSessionAsync(kennelTarget, idleSessions, kennel.RssMegabytes);
-            var tsMemory = await MemoryPerSessionAsync(tsTarget, idleSessions, () => RssMegabytes(ts.Id));
+            var tsMemory = await MemoryPerSessionAsync(tsTarget, idleSessions, () => ProcFs.RssMegabytes(ts.Id));
 
             // Warm both (JIT, connection pools) before the throughput runs count.
             foreach (var target in new[] { kennelTarget, tsTarget })
@@ -154,8 +154,8 @@ internal static class McpBench
     {
         var clients = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => RawMcpClient.ConnectAsync(target.Endpoint, target.Key, "get-session", argsJson)));
         var latencies = new List<double>[concurrency];
-        var cpuBefore = CpuSeconds(serverPid);
-        var clientCpuBefore = CpuSeconds(Environment.ProcessId);
+        var cpuBefore = ProcFs.CpuTime(serverPid).TotalSeconds;
+        var clientCpuBefore = ProcFs.CpuTime(Environment.ProcessId).TotalSeconds;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(clients.Select(async (client, i) =>
         {
@@ -168,21 +168,13 @@ internal static class McpBench
             }
         }));
         var elapsed = clock.Elapsed.TotalSeconds;
-        var cpu = CpuSeconds(serverPid) - cpuBefore;
-        var clientCpu = CpuSeconds(Environment.ProcessId) - clientCpuBefore;
+        var cpu = ProcFs.CpuTime(serverPid).TotalSeconds - cpuBefore;
+        var clientCpu = ProcFs.CpuTime(Environment.ProcessId).TotalSeconds - clientCpuBefore;
         foreach (var client in clients)
         {
             await client.DisposeAsync();
         }
         return new LoadResult([.. latencies.SelectMany(l => l)], elapsed, cpu, clientCpu);
-    }
-
-    // utime + stime of a process, from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s).
-    private static double CpuSeconds(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private static async Task<(double Before, double After, double PerSessionKb)> MemoryPerSessionAsync(Target target, int count, Func<double> rss)
@@ -245,12 +237,6 @@ internal static class McpBench
         }
     }
 
-    private static double RssMegabytes(int pid)
-    {
-        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-    }
-
     private static Dictionary<string, object?> Args(string json) =>
         JsonDocument.Parse(json).RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
 
@@ -258,13 +244,6 @@ internal static class McpBench
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed record Target(string Name, Uri Endpoint, string? Key, HttpClient Http, int Pid)

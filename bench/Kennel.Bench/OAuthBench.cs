@@ -29,7 +29,7 @@ internal static class OAuthBench
         var samples = Option(args, "--samples", 2000);
         var concurrency = Option(args, "--concurrency", 4);
         var dataDir = Directory.CreateTempSubdirectory("kennel-oauthbench-").FullName;
-        var port = FreePort();
+        var port = ProcFs.FreePort();
         var url = new Uri($"http://127.0.0.1:{port}/");
         using var kennel = ServeProcess.Start(new Dictionary<string, string>
         {
@@ -200,10 +200,4 @@ internal static class OAuthBench
         return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

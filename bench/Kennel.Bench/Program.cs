@@ -25,7 +25,7 @@ if (args.Length > 0 && args[0] == "oauth")
 }
 var options = BenchOptions.Parse(args);
 var dataDir = Directory.CreateTempSubdirectory("kennel-bench-").FullName;
-var port = FreePort();
+var port = ProcFs.FreePort();
 var env = new Dictionary<string, string>
 {
     ["KENNEL_LISTEN"] = $"127.0.0.1:{port}",
@@ -107,12 +107,6 @@ static async Task<(int Completed, double Seconds)> SustainedAsync(HttpClient htt
     return (completed, clock.Elapsed.TotalSeconds);
 }
 
-static int FreePort()
-{
-    using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-    listener.Start();
-    return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-}
 
 namespace Kennel.Bench
 {

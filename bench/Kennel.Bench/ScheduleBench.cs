@@ -31,7 +31,7 @@ internal static class ScheduleBench
         var databaseUrl = db >= 0 && db + 1 < args.Length ? args[db + 1] : null;
 
         var dataDir = Directory.CreateTempSubdirectory("kennel-bench-schedules-").FullName;
-        var port = ServeProcess.FreePort();
+        var port = ProcFs.FreePort();
         var env = new Dictionary<string, string>
         {
             ["KENNEL_LISTEN"] = $"127.0.0.1:{port}",

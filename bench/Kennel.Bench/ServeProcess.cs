@@ -51,28 +51,10 @@ internal sealed class ServeProcess : IDisposable
 
     public int Id => process.Id;
 
-    /// <summary>CPU time (user + system) the process has used so far, from /proc.</summary>
-    public TimeSpan CpuTime()
-    {
-        // Fields 14 and 15 of /proc/PID/stat, counted after the parenthesised command name, in clock ticks (USER_HZ, 100 on Linux).
-        var stat = File.ReadAllText($"/proc/{process.Id}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return TimeSpan.FromSeconds(ticks / 100.0);
-    }
+    /// <summary>CPU time (user + system) the process has used so far.</summary>
+    public TimeSpan CpuTime() => ProcFs.CpuTime(process.Id);
 
-    public static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    public double RssMegabytes()
-    {
-        var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-    }
+    public double RssMegabytes() => ProcFs.RssMegabytes(process.Id);
 
     public async Task StopAsync()
     {
