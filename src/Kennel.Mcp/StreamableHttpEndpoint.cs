@@ -23,13 +23,17 @@ namespace Kennel.Mcp;
 /// messages, DELETE ends the session. Every SSE event carries an id kept in the session's <see cref="McpEventStore"/>, so a
 /// client that lost a stream resumes it with a GET carrying <c>Last-Event-ID</c> (SEP-1699). Browsers on <see cref="McpHttpOptions.AllowedOrigins"/> get CORS answers.
 /// Authentication and rate limiting are the host's: it attaches their policies to the returned group.
+/// <paramref name="scopeChallenge"/>, when given, sees each <c>tools/call</c> before the server does: a
+/// <c>WWW-Authenticate</c> value it returns answers the POST 403 with that header (MCP authorization, runtime
+/// insufficient scope), so an OAuth client can step up its token and retry.
 /// </summary>
 public sealed class StreamableHttpEndpoint(
     McpSessionTable sessions,
     McpHttpOptions options,
     Func<HttpContext, McpServerOptions> serverOptions,
     Func<ClaimsPrincipal, string?> ownerOf,
-    IServiceProvider services)
+    IServiceProvider services,
+    Func<HttpContext, McpServerOptions, JsonRpcRequest, ValueTask<ScopeChallenge?>>? scopeChallenge = null)
 {
     public const string SessionIdHeader = "Mcp-Session-Id";
     public const string ProtocolVersionHeader = "MCP-Protocol-Version";
@@ -112,6 +116,14 @@ public sealed class StreamableHttpEndpoint(
 
         using var inFlight = session.Enter();
         context.Response.Headers[SessionIdHeader] = session.Id;
+        if (scopeChallenge is not null && message is JsonRpcRequest { Method: RequestMethods.ToolsCall } call
+            && await scopeChallenge(context, session.Server.ServerOptions, call) is { } challenge)
+        {
+            context.Response.Headers.WWWAuthenticate = challenge.Header;
+            await Results.Json(new JsonRpcError { Id = call.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InvalidRequest, Message = challenge.Message } },
+                ErrorJson, statusCode: StatusCodes.Status403Forbidden).ExecuteAsync(context);
+            return;
+        }
         message.Context = new JsonRpcMessageContext { User = context.User };
         StartEventStream(context);
         if (!await session.Transport.HandlePostRequestAsync(message, context.Response.Body, context.RequestAborted))
@@ -298,3 +310,6 @@ public sealed class StreamableHttpEndpoint(
 
     private static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(T));
 }
+
+/// <summary>A refusal of a tool call for want of scopes: the <c>WWW-Authenticate</c> header and the error message of the 403.</summary>
+public sealed record ScopeChallenge(string Header, string Message);

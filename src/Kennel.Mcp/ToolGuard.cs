@@ -100,6 +100,17 @@ public static partial class ToolGuard
         return required is null ? ["(undeclared)"] : [.. required.Where(scope => !hasScope(user, scope))];
     }
 
+    /// <summary>
+    /// The scopes a <c>tools/call</c> request needs that the caller lacks: empty when it may make the call, and when the
+    /// call names no tool or a tool that declares no scopes (the call's own answer says so).
+    /// </summary>
+    public static IReadOnlyList<string> MissingScopes(McpServerOptions options, JsonRpcRequest call, ClaimsPrincipal? user, Func<ClaimsPrincipal?, string, bool> hasScope) =>
+        call.Params is System.Text.Json.Nodes.JsonObject parameters && parameters["name"] is System.Text.Json.Nodes.JsonValue name
+            && name.TryGetValue<string>(out var toolName) && options.ToolCollection is { } tools && tools.TryGetPrimitive(toolName, out var tool)
+            && tool.Metadata.OfType<RequiresScopeAttribute>().Any()
+            ? MissingScopes(tool, user, hasScope)
+            : [];
+
     /// <summary>The scopes a tool declares, for documentation and tests.</summary>
     public static IReadOnlyList<string> RequiredScopes(MethodInfo method) => method.GetCustomAttribute<RequiresScopeAttribute>()?.Scopes ?? [];
 

@@ -112,6 +112,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapOAuth();
         app.MapFallback(() => { throw new ApiProblem(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such route."); });
 
+        await app.Services.GetRequiredService<OAuth.SigningKeys>().EncryptPlainKeysAsync(cancellationToken);
         var bootstrap = await app.Services.GetRequiredService<ApiKeyService>().IssueBootstrapKeyAsync(cancellationToken);
         if (bootstrap is not null)
         {
@@ -154,7 +155,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddHostedService<LeaseReaper>();
         services.AddFleetMcp(settings.Mcp);
         services.AddDaemons(settings.Daemons, settings.Scheduler);
-        services.AddOAuth(settings.ExternalUrl, settings.OAuth);
+        services.AddOAuth(settings.ExternalUrl, settings.OAuth with { KeyEncryptionKey = OAuth.SigningKeyEncryption.Load(settings.OAuth.KeyEncryptionKey, settings.DataDir) });
         // The authentication core without AddAuthentication's data protection: no authentication scheme uses cookies (the
         // OAuth sign-in pages keep their own store-backed session), and its key ring would cost memory and disk for no use.
         services.AddWebEncoders();

@@ -2,11 +2,13 @@ using System.Reflection;
 using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Kennel.Contracts;
+using Kennel.Contracts.Users;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Fleet;
 using Kennel.ControlPlane.Hosting;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.OAuth;
+using Kennel.ControlPlane.Users;
 using Kennel.ControlPlane.Workers;
 using Kennel.Mcp;
 using Kennel.Store;
@@ -40,7 +42,8 @@ public static class FleetMcp
             // Built at the first initialize, not at start: the tool schemas and the SDK's code are several MB that an
             // installation not using MCP never needs.
             var serverOptions = new Lazy<McpServerOptions>(() => ServerOptions(provider));
-            return new StreamableHttpEndpoint(provider.GetRequiredService<McpSessionTable>(), options, _ => serverOptions.Value, Owner, provider);
+            return new StreamableHttpEndpoint(provider.GetRequiredService<McpSessionTable>(), options, _ => serverOptions.Value, Owner, provider,
+                (context, server, call) => StepUpAsync(provider, context, server, call));
         });
         return services;
     }
@@ -92,8 +95,40 @@ public static class FleetMcp
         return options;
     }
 
+    /// <summary>
+    /// An OAuth caller calling a tool its token lacks scopes for gets 403 with <c>WWW-Authenticate: Bearer
+    /// error="insufficient_scope"</c> (MCP authorization, runtime insufficient scope) when a new authorization could
+    /// grant them (the user's role allows them and the client registered them), so the client can ask for them and
+    /// retry. The challenge's scope is the token's scopes and the missing ones, so stepping up loses nothing. API keys,
+    /// and callers who could not get the scopes anyway, get the tool error in band.
+    /// </summary>
+    private static async ValueTask<ScopeChallenge?> StepUpAsync(IServiceProvider services, HttpContext context, McpServerOptions options, JsonRpcRequest call)
+    {
+        var caller = Caller.From(context.User);
+        if (caller.UserId is null || ToolGuard.MissingScopes(options, call, context.User, HasScope) is not { Count: > 0 } missing)
+        {
+            return null;
+        }
+        var memberships = await services.GetRequiredService<UserService>().MembershipsAsync(caller.UserId, context.RequestAborted);
+        var role = memberships.FirstOrDefault(m => m.WorkspaceId == caller.WorkspaceId)?.Role;
+        var clientId = await services.GetRequiredService<GrantStore>().ClientIdAsync(caller.CredentialId, context.RequestAborted);
+        var client = await services.GetRequiredService<ClientRegistry>().FindAsync(clientId, context.RequestAborted);
+        if (role is null || client is null || !missing.All(scope => Roles.GrantableScopes(role).Contains(scope) && client.Scopes.Contains(scope)))
+        {
+            return null;
+        }
+        var message = $"Missing scopes: {string.Join(' ', missing)}";
+        return new ScopeChallenge($"Bearer error=\"insufficient_scope\", scope=\"{OAuthScopes.Format(caller.Scopes.Union(missing))}\", " +
+            $"resource_metadata=\"{ProblemAuthorizationResultHandler.ResourceMetadataUrl(context)}\", error_description=\"{message}\"", message);
+    }
+
+    /// <summary>
+    /// Who a session belongs to: the API key, or for OAuth the user at the token's endpoint, so the session outlives
+    /// the grant when the client steps up to more scopes (a new authorization) and carries on with its new token.
+    /// </summary>
     private static string? Owner(ClaimsPrincipal user) => user.FindFirst(Caller.CredentialClaim)?.Value is { Length: > 0 } credential
-        ? $"{user.FindFirst(Caller.WorkspaceIdClaim)?.Value}/{credential}"
+        ? $"{user.FindFirst(Caller.WorkspaceIdClaim)?.Value}/" +
+            (user.FindFirst(Caller.UserIdClaim)?.Value is { Length: > 0 } userId ? $"user:{userId}@{user.FindFirst(Caller.AudienceClaim)?.Value}" : credential)
         : null;
 
     /// <summary>The client a request counts against: its API key, or its OAuth grant.</summary>

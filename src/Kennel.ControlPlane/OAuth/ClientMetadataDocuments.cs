@@ -10,15 +10,19 @@ namespace Kennel.ControlPlane.OAuth;
 /// is guarded, because the URL is chosen by whoever calls /oauth/authorize: only public addresses (unless
 /// <see cref="OAuthOptions.CimdAllowPrivateAddresses"/>), checked on the address actually connected to (so DNS cannot
 /// point a public name at a private address), no redirects, 5 seconds, 64 KiB. Documents are cached for 5 minutes,
-/// and failures for 1 minute, so a client_id cannot be used to make Kennel fetch repeatedly.
+/// and failures for 1 minute, so a client_id cannot be used to make Kennel fetch repeatedly; the cache holds at most
+/// <see cref="MaxCached"/> URLs. Concurrent requests for one URL share one fetch, which runs under its own time limit:
+/// a caller that gives up neither cancels it for the others nor leaves a failure in the cache.
 /// </summary>
 public sealed partial class ClientMetadataDocuments : IDisposable
 {
     public const int MaxBytes = 64 * 1024;
+    public const int MaxCached = 1000;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan CacheFailuresFor = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, (OAuthClient? Client, DateTimeOffset Until)> cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<OAuthClient?>>> fetching = new(StringComparer.Ordinal);
     private readonly HttpClient http;
     private readonly TimeProvider time;
     private readonly ILogger logger;
@@ -42,24 +46,60 @@ public sealed partial class ClientMetadataDocuments : IDisposable
         http = new HttpClient(handler) { Timeout = Timeout, MaxResponseContentBufferSize = MaxBytes };
     }
 
+    /// <summary>How many URLs the cache holds (for tests).</summary>
+    public int Cached => cache.Count;
+
     public async Task<OAuthClient?> FindAsync(string url, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        if (cache.TryGetValue(url, out var cached) && cached.Until > now)
+        if (cache.TryGetValue(url, out var cached) && cached.Until > time.GetUtcNow())
         {
             return cached.Client;
         }
+        var fetch = new Lazy<Task<OAuthClient?>>(() => FetchAndCacheAsync(url));
+        var shared = fetching.GetOrAdd(url, fetch);
+        if (ReferenceEquals(shared, fetch))
+        {
+            _ = fetch.Value.ContinueWith(_ => fetching.TryRemove(new KeyValuePair<string, Lazy<Task<OAuthClient?>>>(url, fetch)), TaskScheduler.Default);
+        }
+        return await shared.Value.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Fetches under the HTTP client's own 5-second limit, never the caller's token, and caches the outcome.</summary>
+    private async Task<OAuthClient?> FetchAndCacheAsync(string url)
+    {
         OAuthClient? client = null;
         try
         {
-            client = await FetchAsync(url, cancellationToken);
+            client = await FetchAsync(url, CancellationToken.None);
         }
         catch (Exception failed) when (failed is HttpRequestException or TaskCanceledException or ClientMetadataException or IOException)
         {
             LogFetchFailed(logger, url, failed.Message);
         }
+        var now = time.GetUtcNow();
+        if (cache.Count >= MaxCached)
+        {
+            Evict(now);
+        }
         cache[url] = (client, now + (client is null ? CacheFailuresFor : CacheFor));
         return client;
+    }
+
+    /// <summary>Drops expired entries and, if the cache is still full, those expiring soonest.</summary>
+    private void Evict(DateTimeOffset now)
+    {
+        foreach (var entry in cache.Where(entry => entry.Value.Until <= now))
+        {
+            cache.TryRemove(entry);
+        }
+        var excess = cache.Count - MaxCached + 1;
+        if (excess > 0)
+        {
+            foreach (var entry in cache.OrderBy(entry => entry.Value.Until).Take(excess).ToList())
+            {
+                cache.TryRemove(entry);
+            }
+        }
     }
 
     public void Dispose() => http.Dispose();

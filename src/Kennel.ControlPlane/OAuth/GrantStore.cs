@@ -142,6 +142,11 @@ public sealed class GrantStore(Database database, RevokedGrants revoked)
             $"{GrantColumns} JOIN oauth_refresh_tokens t ON t.grant_id = g.id WHERE t.token_hash = @tokenHash", new { tokenHash },
             cancellationToken: cancellationToken)), cancellationToken);
 
+    /// <summary>The client a grant was given to; null when there is no such grant.</summary>
+    public Task<string?> ClientIdAsync(string grantId, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+            "SELECT client_id FROM oauth_grants WHERE id = @grantId", new { grantId }, cancellationToken: cancellationToken)), cancellationToken);
+
     public async Task RevokeAsync(string grantId, long now, CancellationToken cancellationToken)
     {
         await database.WriteAsync((connection, transaction) => RevokeAsync(connection, transaction, "id = @grantId", new { grantId, now }, cancellationToken),

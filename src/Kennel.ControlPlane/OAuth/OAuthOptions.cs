@@ -20,6 +20,12 @@ public sealed record OAuthOptions
     /// <summary>Checks the TLS certificate of metadata document hosts; null is the system's trust store (tests trust their own).</summary>
     public RemoteCertificateValidationCallback? CimdCertificateValidation { get; init; }
 
+    /// <summary>
+    /// The AES-256 key the signing keys are encrypted with at rest (<c>KENNEL_OAUTH_KEY_ENCRYPTION_KEY</c>, base64); null:
+    /// the data directory's <c>oauth-signing.kek</c>, created at the first start.
+    /// </summary>
+    public byte[]? KeyEncryptionKey { get; init; }
+
     public TimeSpan AccessTokenLifetime { get; init; } = TimeSpan.FromHours(1);
     public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromDays(30);
     public TimeSpan CodeLifetime { get; init; } = TimeSpan.FromMinutes(10);

@@ -8,24 +8,35 @@ namespace Kennel.ControlPlane.OAuth;
 /// The revoked grants whose access tokens may still be unexpired, held in memory so checking a token costs a set lookup.
 /// Revocations made by this replica count at once; those of other replicas sharing the store within a second, when
 /// the next check after a second re-reads the store (one indexed read of the rows revoked since the last one).
+/// A grant revoked longer ago than an access token lives (plus a margin for clocks) has no live token left, and is
+/// dropped from the set at the next re-read: the set holds an hour's revocations, not every one since the start.
 /// </summary>
-public sealed class RevokedGrants(Database database, TimeProvider time) : IDisposable
+public sealed class RevokedGrants(Database database, OAuthOptions options, TimeProvider time) : IDisposable
 {
     private static readonly TimeSpan SyncInterval = TimeSpan.FromSeconds(1);
     // Re-read a margin before the last read: a revocation committed late with an earlier timestamp is not missed.
     private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(30);
-    private readonly ConcurrentDictionary<string, byte> revoked = new(StringComparer.Ordinal);
+    private static readonly TimeSpan ClockMargin = TimeSpan.FromMinutes(5);
+    // Grant id → when it was revoked (Unix ms).
+    private readonly ConcurrentDictionary<string, long> revoked = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim syncing = new(1, 1);
     private long syncedAtTimestamp = long.MinValue;
     private long syncedSince;
 
-    public void Add(string grantId) => revoked[grantId] = 0;
+    /// <summary>How many revoked grants are held (for tests).</summary>
+    public int Count => revoked.Count;
+
+    public void Add(string grantId) => revoked[grantId] = time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private long Horizon => (long)(options.AccessTokenLifetime + ClockMargin).TotalMilliseconds;
 
     public void Dispose() => syncing.Dispose();
 
     public async ValueTask<bool> IsRevokedAsync(string grantId, CancellationToken cancellationToken)
     {
-        if (time.GetTimestamp() - Interlocked.Read(ref syncedAtTimestamp) > SyncInterval.TotalSeconds * time.TimestampFrequency)
+        // Never synced yet is due at once (subtracting long.MinValue would overflow into "not due").
+        var syncedAt = Interlocked.Read(ref syncedAtTimestamp);
+        if (syncedAt == long.MinValue || time.GetTimestamp() - syncedAt > SyncInterval.TotalSeconds * time.TimestampFrequency)
         {
             await SyncAsync(cancellationToken);
         }
@@ -47,14 +58,21 @@ public sealed class RevokedGrants(Database database, TimeProvider time) : IDispo
         try
         {
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            // Access tokens live an hour: grants revoked before that have no live token left to refuse.
-            var since = syncedSince == 0 ? now - (long)TimeSpan.FromHours(2).TotalMilliseconds : syncedSince - (long)Overlap.TotalMilliseconds;
-            var ids = await database.ReadAsync(connection => connection.QueryAsync<string>(new CommandDefinition(
-                "SELECT id FROM oauth_grants WHERE revoked_at IS NOT NULL AND revoked_at >= @since", new { since }, cancellationToken: cancellationToken)),
+            // Grants revoked before the horizon have no live token left to refuse.
+            var since = syncedSince == 0 ? now - Horizon : syncedSince - (long)Overlap.TotalMilliseconds;
+            var rows = await database.ReadAsync(connection => connection.QueryAsync<(string Id, long RevokedAt)>(new CommandDefinition(
+                "SELECT id, revoked_at FROM oauth_grants WHERE revoked_at IS NOT NULL AND revoked_at >= @since", new { since }, cancellationToken: cancellationToken)),
                 cancellationToken);
-            foreach (var id in ids)
+            foreach (var (id, revokedAt) in rows)
             {
-                revoked[id] = 0;
+                revoked[id] = revokedAt;
+            }
+            foreach (var (id, revokedAt) in revoked)
+            {
+                if (revokedAt < now - Horizon)
+                {
+                    revoked.TryRemove(new KeyValuePair<string, long>(id, revokedAt));
+                }
             }
             syncedSince = now;
             Interlocked.Exchange(ref syncedAtTimestamp, time.GetTimestamp());

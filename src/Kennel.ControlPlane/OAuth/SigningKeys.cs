@@ -10,10 +10,13 @@ namespace Kennel.ControlPlane.OAuth;
 /// The ES256 keys that sign access tokens, kept in the store so every replica signs and verifies with the same ones.
 /// The newest unretired key signs. <see cref="RotateAsync"/> adds a key and retires the others, which stay published in
 /// the JWKS (and accepted) until every token they signed has expired. Public keys are cached in memory: a token's
-/// verification costs one signature check and no store read.
+/// verification costs one signature check and no store read. Private keys are stored encrypted (<see cref="SigningKeyEncryption"/>).
 /// </summary>
 public sealed class SigningKeys(Database database, OAuthOptions options, TimeProvider time) : IDisposable
 {
+    private readonly SigningKeyEncryption encryption = new(options.KeyEncryptionKey
+        ?? throw new InvalidOperationException("The OAuth options carry no key-encryption key; KennelServer loads one."));
+
     private static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(10);
     private readonly SemaphoreSlim loading = new(1, 1);
     private volatile KeyRing? ring;
@@ -59,10 +62,24 @@ public sealed class SigningKeys(Database database, OAuthOptions options, TimePro
                 "UPDATE oauth_signing_keys SET retired_at = @now WHERE retired_at IS NULL", new { now }, transaction, cancellationToken: cancellationToken));
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO oauth_signing_keys (id, private_key, created_at) VALUES (@id, @privateKey, @now)",
-                new { id, privateKey = Convert.ToBase64String(key.ExportPkcs8PrivateKey()), now }, transaction, cancellationToken: cancellationToken));
+                new { id, privateKey = encryption.Encrypt(id, key.ExportPkcs8PrivateKey()), now }, transaction, cancellationToken: cancellationToken));
         }, cancellationToken);
         await LoadAsync(cancellationToken);
         return id;
+    }
+
+    /// <summary>Encrypts the rows stored in plain before keys were encrypted at rest (at start; a no-op once done).</summary>
+    public async Task EncryptPlainKeysAsync(CancellationToken cancellationToken)
+    {
+        var rows = await database.ReadAsync(connection => connection.QueryAsync<KeyRow>(new CommandDefinition(
+            "SELECT id, private_key FROM oauth_signing_keys WHERE private_key NOT LIKE 'enc:v1:%'", cancellationToken: cancellationToken)), cancellationToken);
+        foreach (var row in rows)
+        {
+            var encrypted = encryption.Encrypt(row.Id, encryption.Decrypt(row.Id, row.PrivateKey));
+            await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE oauth_signing_keys SET private_key = @encrypted WHERE id = @Id AND private_key = @PrivateKey",
+                new { encrypted, row.Id, row.PrivateKey }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+        }
     }
 
     public void Dispose()
@@ -88,9 +105,10 @@ public sealed class SigningKeys(Database database, OAuthOptions options, TimePro
                 await database.WriteAsync((connection, transaction) =>
                 {
                     using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+                    var id = SortableId.New("key", time);
                     return connection.ExecuteAsync(new CommandDefinition(
                         "INSERT INTO oauth_signing_keys (id, private_key, created_at) VALUES (@id, @privateKey, @now)",
-                        new { id = SortableId.New("key", time), privateKey = Convert.ToBase64String(key.ExportPkcs8PrivateKey()), now = time.GetUtcNow().ToUnixTimeMilliseconds() },
+                        new { id, privateKey = encryption.Encrypt(id, key.ExportPkcs8PrivateKey()), now = time.GetUtcNow().ToUnixTimeMilliseconds() },
                         transaction, cancellationToken: cancellationToken));
                 }, cancellationToken);
                 rows = await ReadAsync(cancellationToken);
@@ -98,7 +116,7 @@ public sealed class SigningKeys(Database database, OAuthOptions options, TimePro
             var previous = ring?.ById ?? new Dictionary<string, SigningKey>();
             var keys = rows.ToDictionary(r => r.Id, r => previous.TryGetValue(r.Id, out var known) && known.RetiredAt == r.RetiredAt
                 ? known
-                : new SigningKey(r.Id, Import(r.PrivateKey), r.CreatedAt, r.RetiredAt), StringComparer.Ordinal);
+                : new SigningKey(r.Id, Import(encryption.Decrypt(r.Id, r.PrivateKey)), r.CreatedAt, r.RetiredAt), StringComparer.Ordinal);
             var current = keys.Values.Where(k => k.RetiredAt is null).MaxBy(k => k.CreatedAt)!;
             ring = new KeyRing(current, keys);
             Interlocked.Exchange(ref lastLoadedAt, time.GetTimestamp());
@@ -119,10 +137,10 @@ public sealed class SigningKeys(Database database, OAuthOptions options, TimePro
             new { since }, cancellationToken: cancellationToken)), cancellationToken)];
     }
 
-    private static ECDsa Import(string privateKey)
+    private static ECDsa Import(byte[] privateKey)
     {
         var key = ECDsa.Create();
-        key.ImportPkcs8PrivateKey(Convert.FromBase64String(privateKey), out _);
+        key.ImportPkcs8PrivateKey(privateKey, out _);
         return key;
     }
 

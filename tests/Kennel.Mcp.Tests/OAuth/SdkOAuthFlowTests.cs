@@ -69,14 +69,35 @@ public sealed class SdkOAuthFlowTests(ServersWithoutWorkers servers) : IClassFix
         result.IsError.ShouldNotBe(true, result.Text());
     }
 
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_403_insufficient_scope_makes_the_sdk_client_step_up_and_retry_the_call(string store)
+    {
+        var server = await servers.GetAsync(store);
+        var email = await server.CreateUserAsync($"o-{Guid.NewGuid():N}"[..16], Roles.Member);
+        var registration = await server.RegisterAsync(RedirectUri, "client_secret_post");
+        using var browser = new OAuthBrowser(server.Url);
+        var tokens = new TokenCache();
+        var authorizations = 0;
+        await using var client = await ConnectAsync(server, "/mcp", tokens, browser, email, [], () => authorizations++, registration);
+        (await tokens.GetTokensAsync(CancellationToken.None))!.Scope.ShouldBe("mcp:read mcp:chat");
+
+        var created = await client.CallAsync("create-session", """{"script": "true"}""");
+        created.IsError.ShouldNotBe(true, created.Text());
+        authorizations.ShouldBe(2);
+        (await tokens.GetTokensAsync(CancellationToken.None))!.Scope.ShouldBe("mcp:read mcp:chat mcp:write");
+    }
+
     private static async Task<McpClient> ConnectAsync(TestServer server, string path, ITokenCache tokens, OAuthBrowser browser, string email,
-        List<DynamicClientRegistrationResponse> registered, Action authorized) =>
+        List<DynamicClientRegistrationResponse> registered, Action authorized, Kennel.Contracts.OAuth.ClientRegistration? preRegistered = null) =>
         await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
         {
             Endpoint = new Uri(server.Url, path),
             TransportMode = HttpTransportMode.StreamableHttp,
             OAuth = new ClientOAuthOptions
             {
+                ClientId = preRegistered?.ClientId,
+                ClientSecret = preRegistered?.ClientSecret,
                 RedirectUri = new Uri(RedirectUri),
                 TokenCache = tokens,
                 DynamicClientRegistration = new DynamicClientRegistrationOptions

@@ -114,6 +114,19 @@ public sealed class KennelSettingsTests
         }
     }
 
+    [Fact]
+    public void The_OAuth_key_encryption_key_is_32_bytes_of_base64()
+    {
+        KennelSettings.FromEnvironment(_ => null).OAuth.KeyEncryptionKey.ShouldBeNull();
+        var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        KennelSettings.FromEnvironment(n => n == "KENNEL_OAUTH_KEY_ENCRYPTION_KEY" ? Convert.ToBase64String(key) : null).OAuth.KeyEncryptionKey.ShouldBe(key);
+        foreach (var bad in new[] { Convert.ToBase64String(new byte[16]), "not base64!" })
+        {
+            Should.Throw<SettingsException>(() => KennelSettings.FromEnvironment(n => n == "KENNEL_OAUTH_KEY_ENCRYPTION_KEY" ? bad : null))
+                .Message.ShouldContain("KENNEL_OAUTH_KEY_ENCRYPTION_KEY");
+        }
+    }
+
     [Theory]
     [InlineData("127.0.0.1:4000")]
     [InlineData("0.0.0.0:8080")]
