@@ -70,8 +70,8 @@ public sealed class ApiKeyService(ApiKeyStore store, WorkspaceStore workspaces, 
     {
         var workspace = await ResolveWorkspaceAsync(caller, workspaceName, cancellationToken);
         _ = await store.FindAsync(workspace.Id, id, cancellationToken) ?? throw ApiProblem.NotFound("API key", id);
-        verified.Forget(id);
         await store.RevokeAsync(workspace.Id, id, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        // After the write: a check that read the row before it is not kept either (see VerifiedKeyCache.Remember).
         verified.Forget(id);
         return ToContract((await store.FindAsync(workspace.Id, id, cancellationToken))!);
     }

@@ -80,15 +80,10 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
 
     public async Task<IResult> TokenAsync(HttpContext context)
     {
-        if (!context.Request.HasFormContentType)
+        var (form, client, refusal) = await AuthenticateClientAsync(context);
+        if (client is null)
         {
-            return TokenEndpoints.Error("invalid_request", "Send the parameters as application/x-www-form-urlencoded.");
-        }
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        var client = await clients.FindAsync(form["client_id"].ToString(), context.RequestAborted);
-        if (client is null || !ClientRegistry.Authenticates(client, form["client_secret"].ToString()))
-        {
-            return TokenEndpoints.Error("invalid_client", "The client is unknown, or its client_secret is missing or wrong.", StatusCodes.Status401Unauthorized);
+            return refusal!;
         }
         return form["grant_type"].ToString() switch
         {
@@ -98,18 +93,27 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
         };
     }
 
-    /// <summary>RFC 7009: revokes the grant a refresh or access token belongs to. Unknown tokens are answered 200 as well.</summary>
-    public async Task<IResult> RevokeAsync(HttpContext context)
+    /// <summary>The form of a token or revoke request and the client it authenticates (client_secret_post or none).</summary>
+    private async Task<(IFormCollection Form, OAuthClient? Client, IResult? Refusal)> AuthenticateClientAsync(HttpContext context)
     {
         if (!context.Request.HasFormContentType)
         {
-            return TokenEndpoints.Error("invalid_request", "Send the parameters as application/x-www-form-urlencoded.");
+            return (FormCollection.Empty, null, TokenEndpoints.Error("invalid_request", "Send the parameters as application/x-www-form-urlencoded."));
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var client = await clients.FindAsync(form["client_id"].ToString(), context.RequestAborted);
-        if (client is null || !ClientRegistry.Authenticates(client, form["client_secret"].ToString()))
+        return client is not null && ClientRegistry.Authenticates(client, form["client_secret"].ToString())
+            ? (form, client, null)
+            : (form, null, TokenEndpoints.Error("invalid_client", "The client is unknown, or its client_secret is missing or wrong.", StatusCodes.Status401Unauthorized));
+    }
+
+    /// <summary>RFC 7009: revokes the grant a refresh or access token belongs to. Unknown tokens are answered 200 as well.</summary>
+    public async Task<IResult> RevokeAsync(HttpContext context)
+    {
+        var (form, client, refusal) = await AuthenticateClientAsync(context);
+        if (client is null)
         {
-            return TokenEndpoints.Error("invalid_client", "The client is unknown, or its client_secret is missing or wrong.", StatusCodes.Status401Unauthorized);
+            return refusal!;
         }
         var token = form["token"].ToString();
         string? grantId = null;
