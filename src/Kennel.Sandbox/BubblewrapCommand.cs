@@ -5,17 +5,32 @@ using Kennel.Sandbox.Snapshots;
 
 namespace Kennel.Sandbox;
 
-/// <summary>Builds the command line that waits for the session's cgroups, drops root and enters bubblewrap.</summary>
+/// <summary>
+/// Builds a standby sandbox's command line and, when a session takes it, the arguments that make it that session's.
+/// </summary>
+/// <remarks>
+/// A standby is bwrap started with its namespaces fixed on the command line, blocked reading the rest of its arguments
+/// (NUL-separated, <c>--args 0</c>) from stdin. It has forked nothing yet, so the worker moves it into its cgroups while
+/// it waits, and the whole tree is born inside them. bwrap takes its command only from the command line, so that is a
+/// fixed trampoline: a shell in the sandbox that rebuilds the workload's argv from variables the arguments set, unsets
+/// them, and execs it. Nothing of a session (its env, its script) ever appears in a host command line.
+/// </remarks>
 internal sealed class BubblewrapCommand
 {
-    // The gate, when the session has cgroups. It runs as the sandbox's host uid already and never forks: it waits
-    // for one line on stdin, which the worker writes only after moving this process into every cgroup of the
-    // session, then execs bwrap in the same process. So the whole tree is born inside the cgroups. End-of-file
-    // instead of the line means the worker gave up: nothing is started.
-    private const string Gate = "read -r go || exit 125; exec \"$@\"";
+    /// <summary>The variables that carry the workload's argv to the trampoline; a session's env may not use the prefix.</summary>
+    public const string ArgvVariablePrefix = SandboxSpec.ReservedEnvPrefix;
 
-    /// <summary>The exit code of the gate when the worker closed its stdin without letting it through.</summary>
-    public const int GateClosedExitCode = 125;
+    private const string CountVariable = ArgvVariablePrefix + "C";
+
+    // Without the count (the worker closed stdin before it finished writing, or died), nothing runs: exit 125. bwrap
+    // closes the descriptor it read its arguments from, so the workload gets /dev/null as stdin: end-of-file, as before.
+    private const string Trampoline =
+        "[ -n \"${" + CountVariable + "+x}\" ] || exit 125; n=$" + CountVariable + "; unset " + CountVariable + "; i=0; set --; " +
+        "while [ \"$i\" -lt \"$n\" ]; do eval \"set -- \\\"\\$@\\\" \\\"\\$" + ArgvVariablePrefix + "$i\\\"\"; unset \"" + ArgvVariablePrefix + "$i\"; i=$((i+1)); done; " +
+        "exec \"$@\" </dev/null";
+
+    /// <summary>The exit code of a standby whose arguments never came complete: nothing of a workload ran.</summary>
+    public const int IncompleteExitCode = 125;
 
     private readonly string? _userName;
     private readonly string[] _prefix;
@@ -64,14 +79,10 @@ internal sealed class BubblewrapCommand
         ];
     }
 
-    /// <param name="snapshot">The root to build.</param>
-    /// <param name="gated">Whether the child must wait at the gate until the worker has moved it into the session's cgroups.</param>
-    /// <param name="env">The spec's environment.</param>
-    /// <param name="argv">The workload.</param>
-    /// <param name="fileMounts">Binds of the session's files (see <see cref="SandboxFiles"/>): made before the root turns read-only.</param>
-    public ProcessStartInfo Build(Snapshot snapshot, bool gated, IReadOnlyDictionary<string, string> env, IReadOnlyList<string> argv, IReadOnlyList<string> fileMounts)
+    /// <summary>Starts a standby: bwrap in every namespace, waiting for its arguments on stdin.</summary>
+    public ProcessStartInfo StandbyStartInfo()
     {
-        var startInfo = new ProcessStartInfo(gated ? "/bin/sh" : _prefix[0])
+        var startInfo = new ProcessStartInfo(_prefix[0])
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -86,44 +97,64 @@ internal sealed class BubblewrapCommand
             startInfo.UserName = _userName;
         }
 
-        // The gate, setpriv and bwrap need no environment; the worker's must not reach them.
+        // setpriv and bwrap need no environment; the worker's must not reach them.
         startInfo.Environment.Clear();
 
         var arguments = startInfo.ArgumentList;
-        if (gated)
-        {
-            arguments.Add("-c");
-            arguments.Add(Gate);
-            arguments.Add("sh");
-            arguments.Add(_prefix[0]);
-        }
-
         for (var i = 1; i < _prefix.Length; i++)
         {
             arguments.Add(_prefix[i]);
         }
 
         AddAll(arguments, _sandbox);
-        AddAll(arguments, snapshot.MountArguments);
-        AddAll(arguments, fileMounts);
-        AddAll(arguments, _filesystem);
-        foreach (var (name, value) in env)
-        {
-            arguments.Add("--setenv");
-            arguments.Add(name);
-            arguments.Add(value);
-        }
-
+        arguments.Add("--args");
+        arguments.Add("0");
         arguments.Add("--");
-        AddAll(arguments, argv);
+        arguments.Add("/bin/sh");
+        arguments.Add("-c");
+        arguments.Add(Trampoline);
+        arguments.Add("sh");
         return startInfo;
     }
 
-    private static void AddAll(Collection<string> target, IReadOnlyList<string> items)
+    /// <summary>The rest of a standby's arguments, NUL-separated, for the session it now runs.</summary>
+    /// <param name="snapshot">The root to build.</param>
+    /// <param name="env">The spec's environment.</param>
+    /// <param name="argv">The workload.</param>
+    /// <param name="fileMounts">Binds of the session's files (see <see cref="SandboxFiles"/>): made before the root turns read-only.</param>
+    public byte[] SessionArguments(
+        Snapshot snapshot, IReadOnlyDictionary<string, string> env, IReadOnlyList<string> argv, IReadOnlyList<string> fileMounts)
     {
-        for (var i = 0; i < items.Count; i++)
+        var arguments = new List<string>(64);
+        arguments.AddRange(snapshot.MountArguments);
+        arguments.AddRange(fileMounts);
+        arguments.AddRange(_filesystem);
+        foreach (var (name, value) in env)
         {
-            target.Add(items[i]);
+            arguments.AddRange(["--setenv", name, value]);
+        }
+
+        for (var i = 0; i < argv.Count; i++)
+        {
+            arguments.AddRange(["--setenv", ArgvVariablePrefix + i.ToString(CultureInfo.InvariantCulture), argv[i]]);
+        }
+
+        // Last, so a standby that reads only part of this runs nothing.
+        arguments.AddRange(["--setenv", CountVariable, argv.Count.ToString(CultureInfo.InvariantCulture)]);
+        var buffer = new System.Text.StringBuilder();
+        foreach (var argument in arguments)
+        {
+            buffer.Append(argument).Append('\0');
+        }
+
+        return System.Text.Encoding.UTF8.GetBytes(buffer.ToString());
+    }
+
+    private static void AddAll(Collection<string> target, string[] items)
+    {
+        foreach (var item in items)
+        {
+            target.Add(item);
         }
     }
 }

@@ -29,6 +29,12 @@ public sealed record BubblewrapOptions
     /// <summary>How many processes and threads one sandbox may have at once.</summary>
     public int PidsLimit { get; init; } = 1024;
 
+    /// <summary>
+    /// How many sandboxes wait started, in their cgroups, for the next sessions. A session that finds none ready starts
+    /// its own, a few milliseconds slower. 0 starts every sandbox on demand.
+    /// </summary>
+    public int StandbySandboxes { get; init; } = 2;
+
     /// <summary>The cgroup, under this process's own cgroup in each hierarchy, that holds one child per session.</summary>
     public string CgroupGroup { get; init; } = "kennel";
 }

@@ -8,12 +8,14 @@ namespace Kennel.Sandbox;
 
 /// <summary>
 /// Runs workloads under bubblewrap: new user, pid, net, ipc, uts, mount and cgroup namespaces, a read-only
-/// root built from a snapshot, never as host root, and per-session cgroups for limits, accounting and kill.
+/// root built from a snapshot, never as host root, and per-session cgroups for limits, accounting and kill. Each
+/// session takes a sandbox started ahead of it (<see cref="StandbySandbox"/>).
 /// </summary>
 public sealed partial class BubblewrapSandbox : ISandboxRuntime
 {
     private const string RuntimeName = "bubblewrap";
     private const int MaxSessionIdLength = 128;
+    private const int MaxStandbySandboxes = 64;
     private const string DefaultSharedDirectory = "/run/kennel-sandbox";
 
     // Not an exit code: the probe's own mark for a sandbox that could not be moved into its cgroups.
@@ -24,6 +26,7 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly Setup? _setup;
+    private readonly StandbyPool? _pool;
 
     /// <summary>Probes the machine once, so <see cref="Capabilities"/> is known before the first session. Blocks for a trivial sandbox run.</summary>
     public BubblewrapSandbox(BubblewrapOptions options, ILogger<BubblewrapSandbox> logger, TimeProvider? timeProvider = null)
@@ -38,6 +41,11 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         (Capabilities, _setup) = Probe();
         var description = Capabilities.Describe();
         LogCapabilities(_logger, description);
+        if (_setup is not null && options.StandbySandboxes > 0)
+        {
+            var setup = _setup;
+            _pool = new StandbyPool(() => StartStandbyAsync(setup), options.StandbySandboxes, _timeProvider, _logger);
+        }
     }
 
     public SandboxCapabilities Capabilities { get; }
@@ -57,11 +65,11 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var limits = new CgroupLimits((long)spec.MemoryMb << 20, spec.Vcpus, _options.PidsLimit);
+        var limits = new CgroupLimits((long)spec.MemoryMb << 20, spec.Vcpus);
         var files = SandboxFiles.Write(_setup.SharedDirectory, spec.SessionId, spec.Files, _options.HostUid, _options.HostGid);
         try
         {
-            var process = await LaunchAsync(_setup, spec.SessionId, snapshot, limits, spec.Env, spec.Argv, files?.MountArguments ?? []);
+            var process = await LaunchAsync(_setup, _pool, limits, _setup.Command.SessionArguments(snapshot, spec.Env, spec.Argv, files?.MountArguments ?? []));
             return files is null ? process : new ProcessWithFiles(process, files);
         }
         catch (Exception e)
@@ -71,70 +79,48 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         }
     }
 
-    private async Task<BubblewrapProcess> LaunchAsync(
-        Setup setup,
-        string sessionId,
-        Snapshot snapshot,
-        CgroupLimits limits,
-        IReadOnlyDictionary<string, string> env,
-        IReadOnlyList<string> argv,
-        IReadOnlyList<string> fileMounts)
+    /// <summary>Kills the standby sandboxes and removes their cgroups. Sessions already started are their owners' to end.</summary>
+    public async ValueTask DisposeAsync()
     {
-        SessionCgroup? cgroup = null;
-        if (!setup.Cgroups.IsEmpty)
+        if (_pool is not null)
         {
+            await _pool.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Takes a standby (from the pool, or started now) and makes it the session's. The pool refills once the session
+    /// has started, whichever way it went.
+    /// </summary>
+    private async Task<BubblewrapProcess> LaunchAsync(Setup setup, StandbyPool? pool, CgroupLimits limits, byte[] arguments)
+    {
+        try
+        {
+            var standby = pool is null ? await StartStandbyAsync(setup) : await pool.TakeAsync();
             try
             {
-                cgroup = SessionCgroup.Create(setup.Cgroups, sessionId, limits);
+                return await standby.BeginAsync(limits, arguments, _timeProvider, _logger);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (IOException e) when (pool is not null)
             {
-                throw new SandboxException("sandbox_start_failed", $"Cannot create the cgroups of session {sessionId}: {e.Message}");
+                // The standby died while it waited (killed from outside): once more, with one started now.
+                LogStandbyLost(_logger, e.Message);
             }
-        }
+            catch (IOException e)
+            {
+                throw new SandboxException("sandbox_start_failed", $"Cannot start a sandbox: {e.Message}");
+            }
 
-        Process process;
-        try
+            return await LaunchAsync(setup, null, limits, arguments);
+        }
+        finally
         {
-            // The child waits at the gate, alone and without children, until the launcher has moved it into every
-            // cgroup; joining there, right after the start, keeps thread hops out of that wait.
-            Action<Process>? join = cgroup is null ? null : child => JoinAndOpenGate(cgroup, child);
-            process = await SandboxLauncher.Shared.StartAsync(setup.Command.Build(snapshot, gated: cgroup is not null, env, argv, fileMounts), join);
+            pool?.Refill();
         }
-        catch (Exception e) when (e is Win32Exception or IOException or UnauthorizedAccessException)
-        {
-            if (cgroup is not null)
-            {
-                await cgroup.RemoveAsync(_timeProvider, _logger);
-            }
-
-            if (e is Win32Exception)
-            {
-                throw new SandboxException("sandbox_start_failed", $"Cannot start the sandbox of session {sessionId}: {e.Message}");
-            }
-
-            // The launcher killed the gate before anything of bwrap ran.
-            throw new CgroupJoinException($"Cannot move session {sessionId} into its cgroups: {e.Message}");
-        }
-
-        // The workload reads end-of-file on stdin rather than anything of the worker's.
-        process.StandardInput.Close();
-        return new BubblewrapProcess(process, cgroup, _timeProvider, _logger);
     }
 
-    private static void JoinAndOpenGate(SessionCgroup cgroup, Process gate)
-    {
-        cgroup.Join(gate.Id);
-        try
-        {
-            gate.StandardInput.BaseStream.Write("\n"u8);
-            gate.StandardInput.BaseStream.Flush();
-        }
-        catch (IOException)
-        {
-            // The gate is gone already, and its exit status says how.
-        }
-    }
+    private Task<StandbySandbox> StartStandbyAsync(Setup setup) =>
+        StandbySandbox.StartAsync(setup.Command, setup.Cgroups, _options.PidsLimit, _timeProvider, _logger);
 
     private (SandboxCapabilities, Setup?) Probe()
     {
@@ -220,12 +206,11 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
     private async Task<(int ExitCode, string Error)> RunProbeAsync(Setup setup)
     {
         setup.Snapshots.TryGet(SnapshotCatalogue.TestMinimal, out var snapshot);
-        var sessionId = $"probe-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        var limits = new CgroupLimits(64L << 20, 1, _options.PidsLimit);
+        var limits = new CgroupLimits(64L << 20, 1);
         BubblewrapProcess process;
         try
         {
-            process = await LaunchAsync(setup, sessionId, snapshot!, limits, new Dictionary<string, string>(), ["true"], []);
+            process = await LaunchAsync(setup, null, limits, setup.Command.SessionArguments(snapshot!, new Dictionary<string, string>(), ["true"], []));
         }
         catch (CgroupJoinException e)
         {
@@ -294,6 +279,8 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.TmpSizeBytes, nameof(options.TmpSizeBytes));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.WorkdirSizeBytes, nameof(options.WorkdirSizeBytes));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.PidsLimit, nameof(options.PidsLimit));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.StandbySandboxes, nameof(options.StandbySandboxes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.StandbySandboxes, MaxStandbySandboxes, nameof(options.StandbySandboxes));
         if (!IsPathComponent(options.CgroupGroup))
         {
             throw new ArgumentException("The cgroup group must be one path component of letters, digits, '.', '_' or '-'.", nameof(options));
@@ -324,6 +311,11 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
             {
                 throw Invalid($"Env has an invalid variable '{name}': names must be non-empty without '=', and neither names nor values may contain NUL.");
             }
+
+            if (name.StartsWith(BubblewrapCommand.ArgvVariablePrefix, StringComparison.Ordinal))
+            {
+                throw Invalid($"Env variable '{name}' is reserved: names starting with {BubblewrapCommand.ArgvVariablePrefix} carry the workload's argv into the sandbox.");
+            }
         }
 
         SandboxFiles.Validate(spec.Files);
@@ -346,9 +338,6 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         && char.IsAsciiLetterOrDigit(name[0])
         && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
-    /// <summary>A started child could not be moved into its session's cgroups, so it was killed before bwrap ran.</summary>
-    private sealed class CgroupJoinException(string message) : Exception(message);
-
     /// <summary>What the probe found usable: everything a start needs.</summary>
     private sealed record Setup(BubblewrapCommand Command, SnapshotCatalogue Snapshots, CgroupLayout Cgroups, string SharedDirectory);
 
@@ -363,6 +352,9 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandboxes drop root with setpriv, one exec slower, because {Reason}")]
     private static partial void LogSetprivFallback(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A standby sandbox had died; starting the session in a new one: {Reason}")]
+    private static partial void LogStandbyLost(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandboxes cannot join their cgroups, so they run without limits: {Reason}")]
     private static partial void LogCgroupsUnusable(ILogger logger, string reason);

@@ -1,7 +1,7 @@
 namespace Kennel.Sandbox;
 
-/// <summary>A way to run a workload in isolation. The worker holds one and asks it for each session.</summary>
-public interface ISandboxRuntime
+/// <summary>A way to run a workload in isolation. The worker holds one, asks it for each session, and disposes it last.</summary>
+public interface ISandboxRuntime : IAsyncDisposable
 {
     /// <summary>What this machine enforces, found once at start so a missing piece is reported before the first session.</summary>
     SandboxCapabilities Capabilities { get; }
@@ -25,6 +25,9 @@ public interface ISandboxProcess : IAsyncDisposable
 
 public sealed record SandboxSpec
 {
+    /// <summary>Env names with this prefix are the runtime's own (they carry the argv into the sandbox); a spec may not use them.</summary>
+    public const string ReservedEnvPrefix = "_KENNEL_ARG";
+
     public required string SessionId { get; init; }
     public required string Snapshot { get; init; }
     public required IReadOnlyList<string> Argv { get; init; }

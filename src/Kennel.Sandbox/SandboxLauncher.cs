@@ -30,16 +30,10 @@ internal sealed partial class SandboxLauncher
     public static SandboxLauncher Shared { get; } = new();
 
     /// <summary>Starts a process from the launcher thread.</summary>
-    /// <param name="startInfo">What to start.</param>
-    /// <param name="started">
-    /// Runs on the launcher thread right after the start, before the caller hears of it, so a child that waits for
-    /// it waits no longer than it takes; it must be short. If it throws, the process is killed and reaped and the
-    /// task fails with that exception.
-    /// </param>
-    public Task<Process> StartAsync(ProcessStartInfo startInfo, Action<Process>? started = null)
+    public Task<Process> StartAsync(ProcessStartInfo startInfo)
     {
         // Continuations must not run on the launcher thread, or one caller's work would delay every other start.
-        var request = new Request(startInfo, started, new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var request = new Request(startInfo, new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously));
         _requests.Add(request);
         return request.Started.Task;
     }
@@ -51,18 +45,7 @@ internal sealed partial class SandboxLauncher
             try
             {
                 MarkDescriptorsCloseOnExec();
-                var process = Process.Start(request.StartInfo)!;
-                try
-                {
-                    request.AfterStart?.Invoke(process);
-                }
-                catch
-                {
-                    Abandon(process);
-                    throw;
-                }
-
-                request.Started.SetResult(process);
+                request.Started.SetResult(Process.Start(request.StartInfo)!);
             }
             catch (Exception e)
             {
@@ -71,25 +54,8 @@ internal sealed partial class SandboxLauncher
         }
     }
 
-    private static void Abandon(Process process)
-    {
-        using (process)
-        {
-            try
-            {
-                process.Kill();
-            }
-            catch (InvalidOperationException)
-            {
-                // It has exited already.
-            }
-
-            process.WaitForExit();
-        }
-    }
-
     // A worker started from a shell or a supervisor may have inherited descriptors without close-on-exec. Nothing
-    // on the way (the gate, setpriv if used, bwrap) closes them, so they would reach the workload: a pipe or socket of the
+    // on the way (setpriv if used, bwrap) closes them, so they would reach the workload: a pipe or socket of the
     // host's. .NET opens its own descriptors close-on-exec, so marking them all costs the worker nothing.
     private static void MarkDescriptorsCloseOnExec()
     {
@@ -102,5 +68,5 @@ internal sealed partial class SandboxLauncher
     [LibraryImport("libc", EntryPoint = "close_range", SetLastError = true)]
     private static partial int CloseRange(uint first, uint last, int flags);
 
-    private sealed record Request(ProcessStartInfo StartInfo, Action<Process>? AfterStart, TaskCompletionSource<Process> Started);
+    private sealed record Request(ProcessStartInfo StartInfo, TaskCompletionSource<Process> Started);
 }

@@ -17,6 +17,28 @@ public static class HostProcesses
         return [.. All().Where(p => p.CommandLine == expected).Select(p => p.Pid)];
     }
 
+    /// <summary>
+    /// <paramref name="pid"/> and its ancestors up to this test process, which started them: a workload and every process of
+    /// its sandbox above it (bwrap, its pid 1). Throws if <paramref name="pid"/> does not descend from this process.
+    /// </summary>
+    public static IReadOnlyList<int> ChainFromHere(int pid)
+    {
+        var chain = new List<int>();
+        while (pid != Environment.ProcessId)
+        {
+            if (pid <= 1)
+            {
+                throw new InvalidOperationException($"Process chain {string.Join(" <- ", chain)} does not descend from this test process.");
+            }
+
+            chain.Add(pid);
+            var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("PPid:", StringComparison.Ordinal));
+            pid = int.Parse(line["PPid:".Length..].Trim(), CultureInfo.InvariantCulture);
+        }
+
+        return chain;
+    }
+
     /// <summary>The real, effective, saved and filesystem uids from /proc/PID/status.</summary>
     public static IReadOnlyList<int> Uids(int pid)
     {

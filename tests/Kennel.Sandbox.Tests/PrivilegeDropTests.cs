@@ -60,25 +60,26 @@ public sealed class PrivilegeDropTests(DefaultOptionsSandbox sandbox) : IClassFi
         var spec = SandboxHost.Spec("unused") with { Argv = ["sleep", marker] };
         await using var process = await _host.Runtime.StartAsync(spec, CancellationToken.None);
 
-        await HostProcesses.WaitForAsync(() => HostProcesses.WithArgv("sleep", marker), p => p.Count > 0);
-        var wholeTree = HostProcesses.WithMarker(marker);
+        var workload = await HostProcesses.WaitForAsync(() => HostProcesses.WithArgv("sleep", marker), p => p.Count > 0);
+        var wholeTree = HostProcesses.ChainFromHere(workload.Single());
 
-        // bwrap, its pid 1 and the workload: all of them, in every hierarchy the session uses.
+        // bwrap, its pid 1 and the workload: all of them in one cgroup of the runtime's group, in every hierarchy the
+        // session uses, and none of them in this process's own.
         wholeTree.Count.ShouldBeGreaterThanOrEqualTo(3);
-        foreach (var pid in wholeTree)
+        string[] hierarchies = ["memory", "cpu", "pids", ""]; // "" is v2, which also counts cpu time here
+        foreach (var hierarchy in hierarchies)
         {
-            var lines = File.ReadAllLines($"/proc/{pid}/cgroup");
-            var session = $"/{_host.Options.CgroupGroup}/{spec.SessionId}";
-            string[] hierarchies = ["memory", "cpu", "pids", ""]; // "" is v2, which also counts cpu time here
-            foreach (var hierarchy in hierarchies)
-            {
-                var inSession = lines.Any(l => l.Split(':')[1].Split(',').Contains(hierarchy) && l.EndsWith(session, StringComparison.Ordinal));
-                inSession.ShouldBeTrue($"pid {pid}, hierarchy '{hierarchy}': {string.Join(" | ", lines)}");
-            }
+            var paths = wholeTree.Select(pid => CgroupOf(pid, hierarchy)).Distinct().ToList();
+            paths.Count.ShouldBe(1, $"hierarchy '{hierarchy}': {string.Join(" | ", paths)}");
+            paths[0].ShouldContain($"/{_host.Options.CgroupGroup}/", Case.Sensitive, $"hierarchy '{hierarchy}'");
+            paths[0].ShouldNotBe(CgroupOf(Environment.ProcessId, hierarchy));
         }
 
         await process.KillAsync();
     }
+
+    private static string CgroupOf(int pid, string hierarchy) =>
+        File.ReadAllLines($"/proc/{pid}/cgroup").Select(l => l.Split(':', 3)).Single(f => f[1].Split(',').Contains(hierarchy))[2];
 
     private static int Own(string field) =>
         int.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field, StringComparison.Ordinal))[field.Length..].Split('\t', StringSplitOptions.RemoveEmptyEntries)[0]);
@@ -90,8 +91,8 @@ public sealed class PrivilegeDropTests(DefaultOptionsSandbox sandbox) : IClassFi
         var spec = SandboxHost.Spec("unused") with { Argv = ["sleep", marker] };
         await using var process = await host.Runtime.StartAsync(spec, CancellationToken.None);
 
-        await HostProcesses.WaitForAsync(() => HostProcesses.WithArgv("sleep", marker), p => p.Count > 0);
-        var wholeTree = HostProcesses.WithMarker(marker);
+        var workload = await HostProcesses.WaitForAsync(() => HostProcesses.WithArgv("sleep", marker), p => p.Count > 0);
+        var wholeTree = HostProcesses.ChainFromHere(workload.Single());
 
         wholeTree.Count.ShouldBeGreaterThanOrEqualTo(3);
         foreach (var pid in wholeTree)

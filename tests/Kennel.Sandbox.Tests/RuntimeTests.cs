@@ -58,15 +58,21 @@ public sealed class RuntimeTests(DefaultOptionsSandbox sandbox) : IClassFixture<
     [Fact]
     public async Task The_session_cgroups_are_removed_after_exit()
     {
-        var spec = SandboxHost.Spec("cat /proc/self/cgroup");
-        var sessionDirectories = CgroupHierarchy.Parse(await File.ReadAllTextAsync("/proc/self/mountinfo"), await File.ReadAllTextAsync("/proc/self/cgroup"))
-            .Select(h => Path.Join(h.OwnDirectory, _host.Options.CgroupGroup, spec.SessionId))
-            .ToList();
+        var marker = $"{Random.Shared.Next(100, 999)}.{Random.Shared.Next(100_000, 999_999)}";
+        var spec = SandboxHost.Spec("unused") with { Argv = ["sleep", marker] };
+        var mountInfo = await File.ReadAllTextAsync("/proc/self/mountinfo");
+        List<string> sessionDirectories;
 
         await using (var process = await _host.Runtime.StartAsync(spec, CancellationToken.None))
         {
-            sessionDirectories.Count(Directory.Exists).ShouldBeGreaterThanOrEqualTo(4, "unified, memory, cpu and pids");
-            (await SandboxHost.CollectAsync(process)).ExitCode.ShouldBe(0);
+            var workload = (await HostProcesses.WaitForAsync(() => HostProcesses.WithArgv("sleep", marker), p => p.Count > 0)).Single();
+            sessionDirectories = [.. CgroupHierarchy.Parse(mountInfo, await File.ReadAllTextAsync($"/proc/{workload}/cgroup"))
+                .Select(h => h.OwnDirectory)
+                .Where(d => d.Contains($"/{_host.Options.CgroupGroup}/", StringComparison.Ordinal))
+                .Distinct()];
+            sessionDirectories.Count.ShouldBeGreaterThanOrEqualTo(4, "unified, memory, cpu and pids");
+            sessionDirectories.ShouldAllBe(d => Directory.Exists(d));
+            await process.KillAsync();
         }
 
         sessionDirectories.Where(Directory.Exists).ShouldBeEmpty();

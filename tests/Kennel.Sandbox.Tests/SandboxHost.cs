@@ -62,7 +62,12 @@ public sealed class SandboxHost : IDisposable
         return new SandboxRun(exit, await stdout, await stderr);
     }
 
-    public void Dispose() => Directory.Delete(StateDirectory, recursive: true);
+    public void Dispose()
+    {
+        // The standby sandboxes go first: their cgroups and processes are the runtime's to remove.
+        Runtime.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Directory.Delete(StateDirectory, recursive: true);
+    }
 }
 
 public sealed record SandboxRun(SandboxExit Exit, string Stdout, string Stderr)

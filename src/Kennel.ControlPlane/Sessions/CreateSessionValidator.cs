@@ -107,6 +107,10 @@ public static partial class CreateSessionValidator
             {
                 throw ApiProblem.Invalid($"env.{name}", $"'{name}' is not a valid variable name: use letters, digits and '_', not starting with a digit.");
             }
+            if (name.StartsWith(Kennel.Sandbox.SandboxSpec.ReservedEnvPrefix, StringComparison.Ordinal))
+            {
+                throw ApiProblem.Invalid($"env.{name}", $"'{name}' is reserved: names starting with {Kennel.Sandbox.SandboxSpec.ReservedEnvPrefix} carry the workload's command into the sandbox.");
+            }
             if (value is null || value.Contains('\0', StringComparison.Ordinal))
             {
                 throw ApiProblem.Invalid($"env.{name}", "An env value must be a string without NUL characters.");

@@ -115,10 +115,10 @@ internal sealed partial class CgroupLayout
         }
 
         // Enforceable means a fresh child cgroup accepts the limit, not merely that the file exists.
-        var probe = new CgroupLimits(MemoryBytes: 64L << 20, Vcpus: 1, Pids: 64);
+        var probe = new CgroupLimits(MemoryBytes: 64L << 20, Vcpus: 1);
         var memory = Verify(For("memory"), "memory", g => probe.ApplyMemory(g.Directory, g.IsUnified), logger);
         var cpu = Verify(For("cpu"), "cpu", g => probe.ApplyCpu(g.Directory, g.IsUnified), logger);
-        var pids = Verify(For("pids"), "pids", g => probe.ApplyPids(g.Directory), logger);
+        var pids = Verify(For("pids"), "pids", g => CgroupLimits.ApplyPids(g.Directory, 64), logger);
 
         // v2 counts CPU time in every cgroup, controller or not; v1 needs cpuacct.
         var accounting = unified is not null && File.Exists(Path.Join(unified.Directory, "cpu.stat"))

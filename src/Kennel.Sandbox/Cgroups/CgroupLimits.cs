@@ -2,8 +2,8 @@ using System.Globalization;
 
 namespace Kennel.Sandbox.Cgroups;
 
-/// <summary>The limits one session's cgroups enforce.</summary>
-internal sealed record CgroupLimits(long MemoryBytes, int Vcpus, int Pids)
+/// <summary>The limits one session's cgroups enforce, besides the pids limit that every sandbox shares.</summary>
+internal sealed record CgroupLimits(long MemoryBytes, int Vcpus)
 {
     // The kernel's default CFS period; the quota is a multiple of it.
     private const long CpuPeriodMicroseconds = 100_000;
@@ -48,6 +48,6 @@ internal sealed record CgroupLimits(long MemoryBytes, int Vcpus, int Pids)
         CgroupFile.Write(Path.Join(directory, "cpu.cfs_quota_us"), quota.ToString(CultureInfo.InvariantCulture));
     }
 
-    public void ApplyPids(string directory) =>
-        CgroupFile.Write(Path.Join(directory, "pids.max"), Pids.ToString(CultureInfo.InvariantCulture));
+    public static void ApplyPids(string directory, int pids) =>
+        CgroupFile.Write(Path.Join(directory, "pids.max"), pids.ToString(CultureInfo.InvariantCulture));
 }

@@ -4,22 +4,25 @@ using Microsoft.Extensions.Logging;
 
 namespace Kennel.Sandbox.Cgroups;
 
-/// <summary>One session's cgroups, one per hierarchy in use: created before the workload starts, removed after its tree is gone.</summary>
+/// <summary>
+/// One sandbox's cgroups, one per hierarchy in use: created and joined while the sandbox waits on standby, limited when
+/// a session takes it, removed after its tree is gone.
+/// </summary>
 internal sealed partial class SessionCgroup
 {
     private const int RemoveAttempts = 50;
     private static readonly TimeSpan RemoveRetryDelay = TimeSpan.FromMilliseconds(10);
 
     private readonly CgroupLayout _layout;
-    private readonly string _sessionId;
+    private readonly string _name;
     private readonly string[] _directories;
     private readonly Lock _gate = new();
     private bool _removed;
 
-    private SessionCgroup(CgroupLayout layout, string sessionId, string[] directories)
+    private SessionCgroup(CgroupLayout layout, string name, string[] directories)
     {
         _layout = layout;
-        _sessionId = sessionId;
+        _name = name;
         _directories = directories;
         ProcsFiles = [.. directories.Select(d => Path.Join(d, "cgroup.procs"))];
     }
@@ -40,10 +43,11 @@ internal sealed partial class SessionCgroup
     /// <summary>Whether <see cref="Kill"/> takes the whole tree in one write, racing no fork.</summary>
     public bool CanKillTree => _layout.CanKillTree;
 
-    public static SessionCgroup Create(CgroupLayout layout, string sessionId, CgroupLimits limits)
+    /// <summary>Creates the cgroups named <paramref name="name"/>, with the pids limit, which is the same for every sandbox.</summary>
+    public static SessionCgroup Create(CgroupLayout layout, string name, int pidsLimit)
     {
         CgroupGroup?[] roles = [layout.Unified, layout.Memory, layout.Cpu, layout.Pids, layout.Accounting];
-        var directories = roles.OfType<CgroupGroup>().Select(g => g.SessionDirectory(sessionId)).Distinct(StringComparer.Ordinal).ToArray();
+        var directories = roles.OfType<CgroupGroup>().Select(g => g.SessionDirectory(name)).Distinct(StringComparer.Ordinal).ToArray();
         var created = new List<string>(directories.Length);
         try
         {
@@ -53,19 +57,9 @@ internal sealed partial class SessionCgroup
                 created.Add(directory);
             }
 
-            if (layout.Memory is { } memory)
-            {
-                limits.ApplyMemory(memory.SessionDirectory(sessionId), memory.IsUnified);
-            }
-
-            if (layout.Cpu is { } cpu)
-            {
-                limits.ApplyCpu(cpu.SessionDirectory(sessionId), cpu.IsUnified);
-            }
-
             if (layout.Pids is { } pids)
             {
-                limits.ApplyPids(pids.SessionDirectory(sessionId));
+                CgroupLimits.ApplyPids(pids.SessionDirectory(name), pidsLimit);
             }
         }
         catch
@@ -75,10 +69,24 @@ internal sealed partial class SessionCgroup
             throw;
         }
 
-        return new SessionCgroup(layout, sessionId, directories);
+        return new SessionCgroup(layout, name, directories);
     }
 
-    /// <summary>Kills every process in the session. A no-op once the cgroups are removed.</summary>
+    /// <summary>Sets the session's memory and CPU limits, before its workload starts.</summary>
+    public void Apply(CgroupLimits limits)
+    {
+        if (_layout.Memory is { } memory)
+        {
+            limits.ApplyMemory(memory.SessionDirectory(_name), memory.IsUnified);
+        }
+
+        if (_layout.Cpu is { } cpu)
+        {
+            limits.ApplyCpu(cpu.SessionDirectory(_name), cpu.IsUnified);
+        }
+    }
+
+    /// <summary>Kills every process in the cgroups. A no-op once they are removed.</summary>
     public void Kill()
     {
         lock (_gate)
@@ -90,7 +98,7 @@ internal sealed partial class SessionCgroup
 
             if (_layout.CanKillTree)
             {
-                CgroupFile.Write(Path.Join(_layout.Unified!.SessionDirectory(_sessionId), "cgroup.kill"), "1");
+                CgroupFile.Write(Path.Join(_layout.Unified!.SessionDirectory(_name), "cgroup.kill"), "1");
                 return;
             }
 
@@ -109,7 +117,7 @@ internal sealed partial class SessionCgroup
     {
         if (_layout.Unified is { } unified)
         {
-            return CgroupFile.ReadKeyed(Path.Join(unified.SessionDirectory(_sessionId), "cgroup.events"), "populated") != 0;
+            return CgroupFile.ReadKeyed(Path.Join(unified.SessionDirectory(_name), "cgroup.events"), "populated") != 0;
         }
 
         return ReadPids().Count > 0;
@@ -119,16 +127,16 @@ internal sealed partial class SessionCgroup
     public double CpuSeconds() => _layout.Accounting switch
     {
         null => 0,
-        { IsUnified: true } g => CgroupFile.ReadKeyed(Path.Join(g.SessionDirectory(_sessionId), "cpu.stat"), "usage_usec") / 1e6,
-        { } g => CgroupFile.ReadNumber(Path.Join(g.SessionDirectory(_sessionId), "cpuacct.usage")) / 1e9,
+        { IsUnified: true } g => CgroupFile.ReadKeyed(Path.Join(g.SessionDirectory(_name), "cpu.stat"), "usage_usec") / 1e6,
+        { } g => CgroupFile.ReadNumber(Path.Join(g.SessionDirectory(_name), "cpuacct.usage")) / 1e9,
     };
 
     /// <summary>Whether the memory limit's OOM killer killed any process of the session.</summary>
     public bool OutOfMemory() => _layout.Memory switch
     {
         null => false,
-        { IsUnified: true } g => CgroupFile.ReadKeyed(Path.Join(g.SessionDirectory(_sessionId), "memory.events"), "oom_kill") > 0,
-        { } g => CgroupFile.ReadKeyed(Path.Join(g.SessionDirectory(_sessionId), "memory.oom_control"), "oom_kill") > 0,
+        { IsUnified: true } g => CgroupFile.ReadKeyed(Path.Join(g.SessionDirectory(_name), "memory.events"), "oom_kill") > 0,
+        { } g => CgroupFile.ReadKeyed(Path.Join(g.SessionDirectory(_name), "memory.oom_control"), "oom_kill") > 0,
     };
 
     /// <summary>Removes the cgroups. The kernel refuses while a dying process still holds them, so each removal is retried briefly.</summary>

@@ -43,7 +43,7 @@ public static class WorkerCommands
     private static async Task RunWorkerAsync(string dataDir, string? url, string? token, string name, WorkerCapacity capacity, CancellationToken cancellationToken)
     {
         using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
-        var sandbox = DefaultSandbox.Create(dataDir, KennelSettings.FromEnvironment().SandboxUid, loggers);
+        await using var sandbox = DefaultSandbox.Create(dataDir, KennelSettings.FromEnvironment().SandboxUid, loggers);
         if (!sandbox.Capabilities.Available)
         {
             throw new CliException($"This machine cannot run sandboxes: {sandbox.Capabilities.Problem}");

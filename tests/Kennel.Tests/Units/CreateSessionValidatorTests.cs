@@ -57,6 +57,8 @@ public sealed class CreateSessionValidatorTests
     [InlineData("A B")]
     [InlineData("")]
     [InlineData("É")]
+    [InlineData("_KENNEL_ARGC")]
+    [InlineData("_KENNEL_ARG0")]
     public void A_bad_env_name_is_refused_naming_it(string name)
     {
         var problem = Should.Throw<ApiProblem>(() => CreateSessionValidator.Validate(
