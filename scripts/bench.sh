@@ -13,6 +13,9 @@
 #
 # `scripts/bench.sh oauth [--seconds N (10)] [--samples N (2000)] [--concurrency N (4)]` benchmarks the OAuth server:
 # access tokens issued per second (refresh_token grant) and tools/call get-session with a JWT beside an API key.
+#
+# `scripts/bench.sh sandbox [--samples N (200)]` benchmarks the sandbox alone, without the control plane: start to exit of
+# `echo hello` for raw bwrap, the runtime with its standby sandboxes, and the runtime starting each sandbox on demand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v bwrap >/dev/null || { apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; }

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Kennel.Sandbox;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kennel.Bench;
+
+/// <summary>
+/// <c>scripts/bench.sh sandbox [--samples N]</c>: the sandbox alone, without the control plane. Start to exit of
+/// <c>echo hello</c> for raw bwrap, for the bubblewrap runtime as the worker runs it (standby sandboxes), and for the
+/// same runtime starting each sandbox on demand (<see cref="BubblewrapOptions.StandbySandboxes"/> = 0), in alternating
+/// blocks of one run so that machine noise hits all three alike.
+/// </summary>
+internal static class SandboxBench
+{
+    private const int Block = 25;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var index = Array.IndexOf(args, "--samples");
+        var samples = index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : 200;
+        var state = Directory.CreateTempSubdirectory("kennel-bench-sandbox-").FullName;
+        try
+        {
+            await using var standby = new BubblewrapSandbox(new BubblewrapOptions { StateDirectory = Path.Join(state, "standby") }, NullLogger<BubblewrapSandbox>.Instance);
+            await using var onDemand = new BubblewrapSandbox(
+                new BubblewrapOptions { StateDirectory = Path.Join(state, "on-demand"), StandbySandboxes = 0 }, NullLogger<BubblewrapSandbox>.Instance);
+            if (!standby.Capabilities.Available)
+            {
+                throw new InvalidOperationException(standby.Capabilities.Problem);
+            }
+
+            (string Name, Func<Task<double>> Run, List<double> Times)[] variants =
+            [
+                ("raw bwrap", RawBwrap.RunEchoAsync, []),
+                ("runtime, standby sandboxes (default)", () => RunEchoAsync(standby), []),
+                ("runtime, every sandbox on demand", () => RunEchoAsync(onDemand), []),
+            ];
+            foreach (var (_, run, _) in variants)
+            {
+                for (var i = 0; i < 20; i++)
+                {
+                    await run(); // JIT and page cache
+                }
+            }
+
+            while (variants[0].Times.Count < samples)
+            {
+                foreach (var (_, run, times) in variants)
+                {
+                    for (var i = 0; i < Block && times.Count < samples; i++)
+                    {
+                        times.Add(await run());
+                    }
+                }
+            }
+
+            var raw = Report.Percentile(variants[0].Times, 50);
+            var text = new StringBuilder();
+            text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {Environment.MachineName}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"| echo hello, start→exit (n={samples} each) | p50 | p90 | p99 | p50 over raw bwrap |");
+            text.AppendLine("|---|---|---|---|---|");
+            foreach (var (name, _, times) in variants)
+            {
+                var p50 = Report.Percentile(times, 50);
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {name} | {p50:0.00} ms | {Report.Percentile(times, 90):0.00} ms | {Report.Percentile(times, 99):0.00} ms | {p50 - raw:+0.00;-0.00} ms |");
+            }
+
+            Console.WriteLine(text.ToString());
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
+    // As the worker does: start, read the output, wait for the exit; the clean-up after it is off the clock.
+    private static async Task<double> RunEchoAsync(BubblewrapSandbox runtime)
+    {
+        var spec = new SandboxSpec
+        {
+            SessionId = $"bench-{Guid.NewGuid():N}",
+            Snapshot = "test-minimal",
+            Argv = ["echo", "hello"],
+            Env = new Dictionary<string, string>(),
+            Vcpus = 1,
+            MemoryMb = 512,
+        };
+        var started = Stopwatch.GetTimestamp();
+        await using var process = await runtime.StartAsync(spec, CancellationToken.None);
+        var stderr = new StreamReader(process.StandardError).ReadToEndAsync();
+        var output = await new StreamReader(process.StandardOutput).ReadToEndAsync();
+        var exit = await process.WaitForExitAsync(CancellationToken.None);
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (exit.ExitCode != 0 || output != "hello\n")
+        {
+            throw new InvalidOperationException($"sandbox failed: exit {exit.ExitCode}, output '{output}', stderr '{await stderr}'");
+        }
+
+        return elapsed;
+    }
+}
