@@ -91,9 +91,10 @@ internal sealed partial class StandbyPool : IAsyncDisposable
         {
             standby = await _start();
         }
-        catch (Exception e) when (e is SandboxException or CgroupJoinException)
+        catch (Exception e)
         {
-            // The next take starts its own and reports the failure to its session.
+            // Whatever it was, the pool must not shrink for good: the next take starts its own, reports the failure to its
+            // session if it recurs, and refills again.
             Interlocked.Decrement(ref _count);
             LogFillFailed(_logger, e.Message);
             return;
