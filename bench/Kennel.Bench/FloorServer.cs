@@ -5,12 +5,19 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using System.ComponentModel;
+using Kennel.Mcp;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 
 namespace Kennel.Bench;
 
 /// <summary>
-/// The floor of <c>scripts/bench.sh mcp</c>: bare Kestrel answering every POST with Kennel's own <c>tools/call</c>
+/// The floors of <c>scripts/bench.sh mcp</c>. <see cref="RunKestrelAsync"/>: bare Kestrel answering every POST with Kennel's own <c>tools/call</c>
 /// answer, captured once (the same headers and body bytes), with no MCP SDK, no routing, no auth and no JSON parser.
 /// Its round trip is what any Kestrel-based server costs this machine before doing any work. Runs as its own process
 /// (<c>Kennel.Bench.dll mcp floor-kestrel</c>), like <c>kennel serve</c>, so it does not share the load generator's thread pool.
@@ -18,6 +25,8 @@ namespace Kennel.Bench;
 internal static class FloorServer
 {
     public const string Argument = "floor-kestrel";
+
+    public const string SdkArgument = "floor-sdk";
 
     public static async Task<int> RunKestrelAsync()
     {
@@ -41,6 +50,38 @@ internal static class FloorServer
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
             await context.Response.Body.WriteAsync(body, context.RequestAborted);
         });
+        await app.StartAsync();
+        Console.WriteLine($"listening on {port}");
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
+    /// <summary>
+    /// Kennel's own MCP transport (<see cref="StreamableHttpEndpoint"/> over the SDK's
+    /// <see cref="StreamableHttpServerTransport"/>, its session table and event store, on Kestrel with routing and CORS as in
+    /// <c>kennel serve</c>) serving one tool, get-session, declared as a method the way Kennel's tools are, that returns the
+    /// captured answer: no authentication, no rate limiter, no database, no tool guard. What is left of Kennel's round
+    /// trip above it is Kennel's own work per call.
+    /// </summary>
+    public static async Task<int> RunSdkAsync()
+    {
+        var port = int.Parse(Environment.GetEnvironmentVariable("PORT")!, CultureInfo.InvariantCulture);
+        var result = JsonSerializer.Deserialize<CallToolResult>(File.ReadAllText(Environment.GetEnvironmentVariable("REFERENCE_RESULT")!), McpJsonUtilities.DefaultOptions)!;
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        builder.Services.AddRouting();
+        builder.Services.AddCors();
+        var options = new McpHttpOptions { RateLimitPerMinute = 0 };
+        builder.Services.AddSingleton(provider => new McpSessionTable(options, NullLoggerFactory.Instance, TimeProvider.System));
+        await using var app = builder.Build();
+        app.UseRouting();
+        app.UseCors();
+        var serverOptions = new McpServerOptions
+        {
+            ServerInfo = new Implementation { Name = "sdk-floor", Version = "1.0.0" },
+            ToolCollection = [McpServerTool.Create(([Description("The session id.")] string id) => result, new McpServerToolCreateOptions { Name = "get-session", ReadOnly = true })],
+        };
+        new StreamableHttpEndpoint(app.Services.GetRequiredService<McpSessionTable>(), options, _ => serverOptions, _ => "floor", app.Services).Map(app, "/mcp");
         await app.StartAsync();
         Console.WriteLine($"listening on {port}");
         await app.WaitForShutdownAsync();

@@ -22,31 +22,44 @@ namespace Kennel.Bench;
 /// </summary>
 internal static class McpBench
 {
-    private static readonly int[] LoadedConcurrencies = [16, 64];
-
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Length > 0 && args[0] == FloorServer.Argument)
         {
             return await FloorServer.RunKestrelAsync();
         }
+        if (args.Length > 0 && args[0] == FloorServer.SdkArgument)
+        {
+            return await FloorServer.RunSdkAsync();
+        }
         var seconds = Option(args, "--seconds", 10);
         var idleSessions = Option(args, "--sessions", 200);
+        // Many clients, after the one-client cells: "--loaded 16,64" (the default); "--loaded none" skips them.
+        var loadedIndex = Array.IndexOf(args, "--loaded");
+        var loaded = loadedIndex >= 0 && loadedIndex + 1 < args.Length ? args[loadedIndex + 1] : "16,64";
+        int[] loadedConcurrencies = loaded == "none" ? [] : [.. loaded.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))];
         var node = Environment.GetEnvironmentVariable("BENCH_NODE") ?? throw new InvalidOperationException("BENCH_NODE is not set");
         var tsServer = Environment.GetEnvironmentVariable("BENCH_TS_SERVER") ?? throw new InvalidOperationException("BENCH_TS_SERVER is not set");
         var nodeFloorServer = Environment.GetEnvironmentVariable("BENCH_NODE_FLOOR") ?? throw new InvalidOperationException("BENCH_NODE_FLOOR is not set");
 
         var dataDir = Directory.CreateTempSubdirectory("kennel-mcpbench-").FullName;
         var kennelPort = ProcFs.FreePort();
-        using var kennel = ServeProcess.Start(new Dictionary<string, string>
+        var kennelEnv = new Dictionary<string, string>
         {
             ["KENNEL_LISTEN"] = $"127.0.0.1:{kennelPort}",
             ["KENNEL_DATA_DIR"] = dataDir,
             ["KENNEL_MCP_RATE_LIMIT"] = "0",
-        });
+        };
+        // For trying runtime knobs on the server alone: BENCH_KENNEL_ENV="NAME=value;NAME=value".
+        foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_KENNEL_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            kennelEnv[pair[..pair.IndexOf('=', StringComparison.Ordinal)]] = pair[(pair.IndexOf('=', StringComparison.Ordinal) + 1)..];
+        }
+        using var kennel = ServeProcess.Start(kennelEnv);
         Process? ts = null;
         Process? nodeFloor = null;
         Process? kestrelFloor = null;
+        Process? sdkFloor = null;
         try
         {
             await kennel.WaitUntilListeningAsync();
@@ -109,6 +122,11 @@ internal static class McpBench
             var kestrelFloorTarget = new Target("bare Kestrel floor", new Uri($"http://127.0.0.1:{kestrelFloorPort}/mcp"), key, load, kestrelFloor.Id);
             await WaitForPortAsync(nodeFloorPort, nodeFloor);
             await WaitForPortAsync(kestrelFloorPort, kestrelFloor);
+            var sdkFloorPort = ProcFs.FreePort();
+            sdkFloor = StartChild("dotnet", [typeof(McpBench).Assembly.Location, "mcp", FloorServer.SdkArgument], "sdk floor",
+                new() { ["PORT"] = Invariant(sdkFloorPort), ["REFERENCE_RESULT"] = resultFile, ["DOTNET_gcConcurrent"] = "0" });
+            var sdkFloorTarget = new Target("Kennel.Mcp + SDK, no auth/db", new Uri($"http://127.0.0.1:{sdkFloorPort}/mcp"), key, load, sdkFloor.Id);
+            await WaitForPortAsync(sdkFloorPort, sdkFloor);
             var kennelBytes = await AnswerBytesAsync(kennelTarget, argsJson);
             var tsBytes = await AnswerBytesAsync(tsTarget, argsJson);
 
@@ -116,19 +134,19 @@ internal static class McpBench
             var kennelMemory = await MemoryPerSessionAsync(kennelTarget, idleSessions, kennel.RssMegabytes);
             var tsMemory = await MemoryPerSessionAsync(tsTarget, idleSessions, () => ProcFs.RssMegabytes(ts.Id));
 
-            // Warm all four (JIT, connection pools) before the throughput runs count.
-            Target[] oneClientTargets = [kennelTarget, tsTarget, kestrelFloorTarget, nodeFloorTarget];
+            // Warm all five (JIT, connection pools) before the throughput runs count.
+            Target[] oneClientTargets = [kennelTarget, tsTarget, kestrelFloorTarget, nodeFloorTarget, sdkFloorTarget];
             foreach (var target in oneClientTargets)
             {
                 await ClosedLoopAsync(target, 16, TimeSpan.FromSeconds(3), argsJson);
             }
 
-            // One client: the four servers take turns in slices of about 2 s, the order rotated each round, so that
+            // One client: the five servers take turns in slices of about 2 s, the order rotated each round, so that
             // machine noise hits them alike; each server's slices add up to the cell's duration.
             var loadBefore = File.ReadAllText("/proc/loadavg").Split(' ')[0];
             var oneClient = await InterleavedAsync(oneClientTargets, seconds, argsJson);
             var rows = new List<(int Concurrency, LoadResult Kennel, LoadResult Ts)> { (1, oneClient[0], oneClient[1]) };
-            foreach (var concurrency in LoadedConcurrencies)
+            foreach (var concurrency in loadedConcurrencies)
             {
                 var k = await ClosedLoopAsync(kennelTarget, concurrency, TimeSpan.FromSeconds(seconds), argsJson);
                 var t = await ClosedLoopAsync(tsTarget, concurrency, TimeSpan.FromSeconds(seconds), argsJson);
@@ -149,7 +167,7 @@ internal static class McpBench
                     $"| {c} | {k.PerSecond:0} | {t.PerSecond:0} | **{k.PerSecond / t.PerSecond:0.00}×** | {k.P(50):0.00} / {k.P(99):0.00} | {t.P(50):0.00} / {t.P(99):0.00} | {k.CpuPerCallUs:0} / {t.CpuPerCallUs:0} | {k.ClientCpuPerCallUs:0} / {t.ClientCpuPerCallUs:0} |");
             }
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"One client, floor: the same thin client and request bytes against servers that only replay Kennel's answer ({seconds} s each, interleaved in ~2 s slices; load average before / after {loadBefore} / {load1})");
+            text.AppendLine(CultureInfo.InvariantCulture, $"One client, with floors (the same thin client and request bytes; bare Kestrel and node:http replay Kennel's answer, Kennel.Mcp + SDK serves it from a tool with no auth, rate limiter or database) ({seconds} s each, interleaved in ~2 s slices; load average before / after {loadBefore} / {load1})");
             text.AppendLine();
             text.AppendLine("| 1 client | calls/s | **÷ ts calls/s** | p50 / p99 (ms) | p50 ÷ ts p50 | server CPU per call (µs) |");
             text.AppendLine("|---|---|---|---|---|---|");
@@ -162,17 +180,20 @@ internal static class McpBench
             }
             text.AppendLine();
             text.AppendLine(CultureInfo.InvariantCulture, $"2× ts at 1 client needs {2 * tsOne.PerSecond:0} calls/s (a mean round trip of {500 / tsOne.PerSecond:0.000} ms); bare Kestrel makes {oneClient[2].PerSecond:0} ({1000 / oneClient[2].PerSecond:0.000} ms), Kennel {oneClient[0].PerSecond:0} ({1000 / oneClient[0].PerSecond:0.000} ms).");
-            text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"| memory, {idleSessions} idle MCP sessions | RSS before | RSS after | per session |");
-            text.AppendLine("|---|---|---|---|");
-            text.AppendLine(CultureInfo.InvariantCulture, $"| kennel serve | {kennelMemory.Before:0.0} MB | {kennelMemory.After:0.0} MB | {kennelMemory.PerSessionKb:0.0} KB |");
-            text.AppendLine(CultureInfo.InvariantCulture, $"| ts reference (node) | {tsMemory.Before:0.0} MB | {tsMemory.After:0.0} MB | {tsMemory.PerSessionKb:0.0} KB |");
+            if (idleSessions > 0)
+            {
+                text.AppendLine();
+                text.AppendLine(CultureInfo.InvariantCulture, $"| memory, {idleSessions} idle MCP sessions | RSS before | RSS after | per session |");
+                text.AppendLine("|---|---|---|---|");
+                text.AppendLine(CultureInfo.InvariantCulture, $"| kennel serve | {kennelMemory.Before:0.0} MB | {kennelMemory.After:0.0} MB | {kennelMemory.PerSessionKb:0.0} KB |");
+                text.AppendLine(CultureInfo.InvariantCulture, $"| ts reference (node) | {tsMemory.Before:0.0} MB | {tsMemory.After:0.0} MB | {tsMemory.PerSessionKb:0.0} KB |");
+            }
             Console.WriteLine(text.ToString());
             return 0;
         }
         finally
         {
-            foreach (var child in new[] { ts, nodeFloor, kestrelFloor })
+            foreach (var child in new[] { ts, nodeFloor, kestrelFloor, sdkFloor })
             {
                 if (child is { HasExited: false })
                 {
