@@ -127,8 +127,15 @@ public sealed class StreamableHttpEndpoint(
         message.Context = new JsonRpcMessageContext { User = context.User };
         StartEventStream(context);
         var body = new PrimingHoldStream(context.Response.Body);
-        var answered = await session.Transport.HandlePostRequestAsync(message, body, context.RequestAborted);
-        await body.ReleaseAsync();
+        bool answered;
+        try
+        {
+            answered = await session.Transport.HandlePostRequestAsync(message, body, context.RequestAborted);
+        }
+        finally
+        {
+            await body.ReleaseAsync();
+        }
         if (!answered)
         {
             // A notification or a response: nothing to answer, so no event stream either.
