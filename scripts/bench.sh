@@ -5,7 +5,10 @@
 #
 # `scripts/bench.sh mcp [--seconds N (10)] [--sessions N (200)]` benchmarks the MCP server instead: tools/call get-session
 # at 1, 16 and 64 clients and memory per open MCP session, Kennel against the official TypeScript SDK on Node 22
-# (bench/ts-reference/server.mjs), both loaded by the same thin HTTP client in one run, with each server's CPU per call.
+# (bench/ts-reference/server.mjs), both loaded by the same thin HTTP client in one run, with each server's CPU per call;
+# at 1 client, interleaved with three floors: bare Kestrel and bare node:http (floor.mjs) replaying Kennel's answer, and
+# Kennel.Mcp + the SDK serving it from a tool with no auth or database. `--loaded none` skips the 16/64-client cells,
+# `--sessions 0` the memory figure; BENCH_KENNEL_ENV="NAME=value;…" sets environment variables on `kennel serve` only.
 #
 # `scripts/bench.sh schedules [--schedules N (10000)] [--idle-seconds N (30)] [--clients N (8)] [--database-url URL]` benchmarks
 # the scheduler: the control plane's idle CPU with no schedules and with N loaded, and the lateness (session createdAt minus
@@ -31,7 +34,9 @@ if [ "${1:-}" = mcp ]; then
     fi
     # Copied beside node_modules so its imports resolve there.
     cp bench/ts-reference/server.mjs "$tools/bench-ts-reference.mjs"
-    export BENCH_NODE="$tools/node_modules/.bin/node" BENCH_TS_SERVER="$tools/bench-ts-reference.mjs"
+    # The node:http floor imports nothing, so it runs from where it is.
+    export BENCH_NODE="$tools/node_modules/.bin/node" BENCH_TS_SERVER="$tools/bench-ts-reference.mjs" \
+        BENCH_NODE_FLOOR="$PWD/bench/ts-reference/floor.mjs"
 fi
 dotnet build bench/Kennel.Bench -c Release -nologo -v quiet --artifacts-path artifacts/bench
 exec dotnet artifacts/bench/bin/Kennel.Bench/release/Kennel.Bench.dll "$@"

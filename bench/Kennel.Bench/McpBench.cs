@@ -16,28 +16,50 @@ namespace Kennel.Bench;
 
 /// <summary>
 /// <c>scripts/bench.sh mcp</c>: <c>tools/call get-session</c> over Streamable HTTP, Kennel against the official TypeScript
-/// SDK on Node 22 serving the same answer, loaded alike by the C# SDK client in one run; plus memory per open MCP session.
+/// SDK on Node 22 serving the same answer, loaded alike by a thin client in one run; plus memory per open MCP session. At
+/// one client, two floors take turns with them: bare Kestrel (<see cref="FloorServer"/>) and bare node:http
+/// (bench/ts-reference/floor.mjs), both replaying Kennel's answer, which bound what any server on either stack can reach.
 /// </summary>
 internal static class McpBench
 {
-    private static readonly int[] Concurrencies = [1, 16, 64];
-
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length > 0 && args[0] == FloorServer.Argument)
+        {
+            return await FloorServer.RunKestrelAsync();
+        }
+        if (args.Length > 0 && args[0] == FloorServer.SdkArgument)
+        {
+            return await FloorServer.RunSdkAsync();
+        }
         var seconds = Option(args, "--seconds", 10);
         var idleSessions = Option(args, "--sessions", 200);
+        // Many clients, after the one-client cells: "--loaded 16,64" (the default); "--loaded none" skips them.
+        var loadedIndex = Array.IndexOf(args, "--loaded");
+        var loaded = loadedIndex >= 0 && loadedIndex + 1 < args.Length ? args[loadedIndex + 1] : "16,64";
+        int[] loadedConcurrencies = loaded == "none" ? [] : [.. loaded.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))];
         var node = Environment.GetEnvironmentVariable("BENCH_NODE") ?? throw new InvalidOperationException("BENCH_NODE is not set");
         var tsServer = Environment.GetEnvironmentVariable("BENCH_TS_SERVER") ?? throw new InvalidOperationException("BENCH_TS_SERVER is not set");
+        var nodeFloorServer = Environment.GetEnvironmentVariable("BENCH_NODE_FLOOR") ?? throw new InvalidOperationException("BENCH_NODE_FLOOR is not set");
 
         var dataDir = Directory.CreateTempSubdirectory("kennel-mcpbench-").FullName;
         var kennelPort = ProcFs.FreePort();
-        using var kennel = ServeProcess.Start(new Dictionary<string, string>
+        var kennelEnv = new Dictionary<string, string>
         {
             ["KENNEL_LISTEN"] = $"127.0.0.1:{kennelPort}",
             ["KENNEL_DATA_DIR"] = dataDir,
             ["KENNEL_MCP_RATE_LIMIT"] = "0",
-        });
+        };
+        // For trying runtime knobs on the server alone: BENCH_KENNEL_ENV="NAME=value;NAME=value".
+        foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_KENNEL_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            kennelEnv[pair[..pair.IndexOf('=', StringComparison.Ordinal)]] = pair[(pair.IndexOf('=', StringComparison.Ordinal) + 1)..];
+        }
+        using var kennel = ServeProcess.Start(kennelEnv);
         Process? ts = null;
+        Process? nodeFloor = null;
+        Process? kestrelFloor = null;
+        Process? sdkFloor = null;
         try
         {
             await kennel.WaitUntilListeningAsync();
@@ -78,11 +100,33 @@ internal static class McpBench
             await File.WriteAllTextAsync(resultFile, reference.ToJsonString());
 
             var tsPort = ProcFs.FreePort();
-            ts = StartNode(node, tsServer, tsPort, resultFile);
+            ts = StartChild(node, [tsServer], "ts", new() { ["PORT"] = Invariant(tsPort), ["REFERENCE_RESULT"] = resultFile });
             var tsTarget = new Target("ts", new Uri($"http://127.0.0.1:{tsPort}/mcp"), null, load, ts.Id);
             await WaitForPortAsync(tsPort, ts);
 
             var argsJson = $$"""{"id":"{{sessionId}}"}""";
+
+            // The floors replay Kennel's own answer to this very call, headers and body bytes, and get the same request bytes.
+            var cannedFile = Path.Combine(dataDir, "floor-answer.json");
+            await using (var raw = await RawMcpClient.ConnectAsync(kennelTarget.Endpoint, key, "get-session", argsJson))
+            {
+                var (rawHeaders, rawBody) = await raw.CallRawAsync();
+                CannedAnswer.FromRaw(rawHeaders, rawBody).Write(cannedFile);
+            }
+            var nodeFloorPort = ProcFs.FreePort();
+            nodeFloor = StartChild(node, [nodeFloorServer], "node floor", new() { ["PORT"] = Invariant(nodeFloorPort), ["FLOOR_RESPONSE"] = cannedFile });
+            var kestrelFloorPort = ProcFs.FreePort();
+            kestrelFloor = StartChild("dotnet", [typeof(McpBench).Assembly.Location, "mcp", FloorServer.Argument], "kestrel floor",
+                new() { ["PORT"] = Invariant(kestrelFloorPort), ["FLOOR_RESPONSE"] = cannedFile, ["DOTNET_gcConcurrent"] = "0" });
+            var nodeFloorTarget = new Target("node:http floor", new Uri($"http://127.0.0.1:{nodeFloorPort}/mcp"), key, load, nodeFloor.Id);
+            var kestrelFloorTarget = new Target("bare Kestrel floor", new Uri($"http://127.0.0.1:{kestrelFloorPort}/mcp"), key, load, kestrelFloor.Id);
+            await WaitForPortAsync(nodeFloorPort, nodeFloor);
+            await WaitForPortAsync(kestrelFloorPort, kestrelFloor);
+            var sdkFloorPort = ProcFs.FreePort();
+            sdkFloor = StartChild("dotnet", [typeof(McpBench).Assembly.Location, "mcp", FloorServer.SdkArgument], "sdk floor",
+                new() { ["PORT"] = Invariant(sdkFloorPort), ["REFERENCE_RESULT"] = resultFile, ["DOTNET_gcConcurrent"] = "0" });
+            var sdkFloorTarget = new Target("Kennel.Mcp + SDK, no auth/db", new Uri($"http://127.0.0.1:{sdkFloorPort}/mcp"), key, load, sdkFloor.Id);
+            await WaitForPortAsync(sdkFloorPort, sdkFloor);
             var kennelBytes = await AnswerBytesAsync(kennelTarget, argsJson);
             var tsBytes = await AnswerBytesAsync(tsTarget, argsJson);
 
@@ -90,19 +134,25 @@ internal static class McpBench
             var kennelMemory = await MemoryPerSessionAsync(kennelTarget, idleSessions, kennel.RssMegabytes);
             var tsMemory = await MemoryPerSessionAsync(tsTarget, idleSessions, () => ProcFs.RssMegabytes(ts.Id));
 
-            // Warm both (JIT, connection pools) before the throughput runs count.
-            foreach (var target in new[] { kennelTarget, tsTarget })
+            // Warm all five (JIT, connection pools) before the throughput runs count.
+            Target[] oneClientTargets = [kennelTarget, tsTarget, kestrelFloorTarget, nodeFloorTarget, sdkFloorTarget];
+            foreach (var target in oneClientTargets)
             {
-                await ClosedLoopAsync(target, 16, TimeSpan.FromSeconds(3), argsJson, target.Pid);
+                await ClosedLoopAsync(target, 16, TimeSpan.FromSeconds(3), argsJson);
             }
 
-            var rows = new List<(int Concurrency, LoadResult Kennel, LoadResult Ts)>();
-            foreach (var concurrency in Concurrencies)
+            // One client: the five servers take turns in slices of about 2 s, the order rotated each round, so that
+            // machine noise hits them alike; each server's slices add up to the cell's duration.
+            var loadBefore = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            var oneClient = await InterleavedAsync(oneClientTargets, seconds, argsJson);
+            var rows = new List<(int Concurrency, LoadResult Kennel, LoadResult Ts)> { (1, oneClient[0], oneClient[1]) };
+            foreach (var concurrency in loadedConcurrencies)
             {
-                var k = await ClosedLoopAsync(kennelTarget, concurrency, TimeSpan.FromSeconds(seconds), argsJson, kennel.Id);
-                var t = await ClosedLoopAsync(tsTarget, concurrency, TimeSpan.FromSeconds(seconds), argsJson, ts.Id);
+                var k = await ClosedLoopAsync(kennelTarget, concurrency, TimeSpan.FromSeconds(seconds), argsJson);
+                var t = await ClosedLoopAsync(tsTarget, concurrency, TimeSpan.FromSeconds(seconds), argsJson);
                 rows.Add((concurrency, k, t));
             }
+            var load1 = File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
 
             var text = new StringBuilder();
@@ -117,21 +167,41 @@ internal static class McpBench
                     $"| {c} | {k.PerSecond:0} | {t.PerSecond:0} | **{k.PerSecond / t.PerSecond:0.00}×** | {k.P(50):0.00} / {k.P(99):0.00} | {t.P(50):0.00} / {t.P(99):0.00} | {k.CpuPerCallUs:0} / {t.CpuPerCallUs:0} | {k.ClientCpuPerCallUs:0} / {t.ClientCpuPerCallUs:0} |");
             }
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"| memory, {idleSessions} idle MCP sessions | RSS before | RSS after | per session |");
-            text.AppendLine("|---|---|---|---|");
-            text.AppendLine(CultureInfo.InvariantCulture, $"| kennel serve | {kennelMemory.Before:0.0} MB | {kennelMemory.After:0.0} MB | {kennelMemory.PerSessionKb:0.0} KB |");
-            text.AppendLine(CultureInfo.InvariantCulture, $"| ts reference (node) | {tsMemory.Before:0.0} MB | {tsMemory.After:0.0} MB | {tsMemory.PerSessionKb:0.0} KB |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"One client, with floors (the same thin client and request bytes; bare Kestrel and node:http replay Kennel's answer, Kennel.Mcp + SDK serves it from a tool with no auth, rate limiter or database) ({seconds} s each, interleaved in ~2 s slices; load average before / after {loadBefore} / {load1})");
+            text.AppendLine();
+            text.AppendLine("| 1 client | calls/s | **÷ ts calls/s** | p50 / p99 (ms) | p50 ÷ ts p50 | server CPU per call (µs) |");
+            text.AppendLine("|---|---|---|---|---|---|");
+            var tsOne = oneClient[1];
+            for (var i = 0; i < oneClientTargets.Length; i++)
+            {
+                var r = oneClient[i];
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {oneClientTargets[i].Name} | {r.PerSecond:0} | **{r.PerSecond / tsOne.PerSecond:0.00}×** | {r.P(50):0.000} / {r.P(99):0.000} | {r.P(50) / tsOne.P(50):0.00} | {r.CpuPerCallUs:0} |");
+            }
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"2× ts at 1 client needs {2 * tsOne.PerSecond:0} calls/s (a mean round trip of {500 / tsOne.PerSecond:0.000} ms); bare Kestrel makes {oneClient[2].PerSecond:0} ({1000 / oneClient[2].PerSecond:0.000} ms), Kennel {oneClient[0].PerSecond:0} ({1000 / oneClient[0].PerSecond:0.000} ms).");
+            if (idleSessions > 0)
+            {
+                text.AppendLine();
+                text.AppendLine(CultureInfo.InvariantCulture, $"| memory, {idleSessions} idle MCP sessions | RSS before | RSS after | per session |");
+                text.AppendLine("|---|---|---|---|");
+                text.AppendLine(CultureInfo.InvariantCulture, $"| kennel serve | {kennelMemory.Before:0.0} MB | {kennelMemory.After:0.0} MB | {kennelMemory.PerSessionKb:0.0} KB |");
+                text.AppendLine(CultureInfo.InvariantCulture, $"| ts reference (node) | {tsMemory.Before:0.0} MB | {tsMemory.After:0.0} MB | {tsMemory.PerSessionKb:0.0} KB |");
+            }
             Console.WriteLine(text.ToString());
             return 0;
         }
         finally
         {
-            if (ts is { HasExited: false })
+            foreach (var child in new[] { ts, nodeFloor, kestrelFloor, sdkFloor })
             {
-                ts.Kill();
-                await ts.WaitForExitAsync();
+                if (child is { HasExited: false })
+                {
+                    child.Kill();
+                    await child.WaitForExitAsync();
+                }
+                child?.Dispose();
             }
-            ts?.Dispose();
             await kennel.StopAsync();
             Directory.Delete(dataDir, recursive: true);
         }
@@ -148,10 +218,28 @@ internal static class McpBench
         return Encoding.UTF8.GetByteCount(JsonSerializer.Serialize(result, McpJsonUtilities.DefaultOptions));
     }
 
+    // One client for each target in turn, in slices of about 2 s, the order rotated each round; the results in target order.
+    private static async Task<LoadResult[]> InterleavedAsync(Target[] targets, int seconds, string argsJson)
+    {
+        var rounds = Math.Max(1, seconds / 2);
+        var slice = TimeSpan.FromSeconds((double)seconds / rounds);
+        var slices = targets.Select(_ => new List<LoadResult>()).ToArray();
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var turn = 0; turn < targets.Length; turn++)
+            {
+                var i = (round + turn) % targets.Length;
+                slices[i].Add(await ClosedLoopAsync(targets[i], 1, slice, argsJson));
+            }
+        }
+        return [.. slices.Select(LoadResult.Sum)];
+    }
+
     // Closed loop: each client (its own connection and MCP session) calls get-session, then again, for the whole duration.
     // The server's CPU time over the same interval, divided by the calls, is what one call costs it.
-    private static async Task<LoadResult> ClosedLoopAsync(Target target, int concurrency, TimeSpan duration, string argsJson, int serverPid)
+    private static async Task<LoadResult> ClosedLoopAsync(Target target, int concurrency, TimeSpan duration, string argsJson)
     {
+        var serverPid = target.Pid;
         var clients = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => RawMcpClient.ConnectAsync(target.Endpoint, target.Key, "get-session", argsJson)));
         var latencies = new List<double>[concurrency];
         var cpuBefore = ProcFs.CpuTime(serverPid).TotalSeconds;
@@ -199,19 +287,24 @@ internal static class McpBench
         return (before, after, (after - before) * 1024 / count);
     }
 
-    private static Process StartNode(string node, string script, int port, string resultFile)
+    private static Process StartChild(string program, string[] arguments, string name, Dictionary<string, string> env)
     {
-        var info = new ProcessStartInfo(node) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(script);
-        info.Environment["PORT"] = port.ToString(CultureInfo.InvariantCulture);
-        info.Environment["REFERENCE_RESULT"] = resultFile;
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        foreach (var (key, value) in env)
+        {
+            info.Environment[key] = value;
+        }
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is { } line)
             {
-                Console.Error.WriteLine($"ts: {line}");
+                Console.Error.WriteLine($"{name}: {line}");
             }
         };
         process.BeginOutputReadLine();
@@ -237,6 +330,8 @@ internal static class McpBench
         }
     }
 
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
     private static Dictionary<string, object?> Args(string json) =>
         JsonDocument.Parse(json).RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
 
@@ -259,6 +354,10 @@ internal static class McpBench
 
     private sealed record LoadResult(List<double> Latencies, double Seconds, double ServerCpuSeconds, double ClientCpuSeconds)
     {
+        /// <summary>Several runs of one target as one: all their calls over all their time.</summary>
+        public static LoadResult Sum(List<LoadResult> parts) =>
+            new([.. parts.SelectMany(p => p.Latencies)], parts.Sum(p => p.Seconds), parts.Sum(p => p.ServerCpuSeconds), parts.Sum(p => p.ClientCpuSeconds));
+
         public double PerSecond => Latencies.Count / Seconds;
 
         /// <summary>Server CPU per call, in microseconds.</summary>

@@ -57,8 +57,8 @@ internal sealed class RawMcpClient : IAsyncDisposable
         }
     }
 
-    /// <summary>The answer's body bytes, for comparing answer sizes.</summary>
-    public async Task<string> CallForBodyAsync() => (await SendAsync(callRequest)).Body;
+    /// <summary>One <c>tools/call</c>'s answer as it came: the header block (status line first) and the body, for the floor servers to replay.</summary>
+    public Task<(string Headers, string Body)> CallRawAsync() => SendAsync(callRequest);
 
     public ValueTask DisposeAsync()
     {

@@ -126,7 +126,17 @@ public sealed class StreamableHttpEndpoint(
         }
         message.Context = new JsonRpcMessageContext { User = context.User };
         StartEventStream(context);
-        if (!await session.Transport.HandlePostRequestAsync(message, context.Response.Body, context.RequestAborted))
+        var body = new PrimingHoldStream(context.Response.Body);
+        bool answered;
+        try
+        {
+            answered = await session.Transport.HandlePostRequestAsync(message, body, context.RequestAborted);
+        }
+        finally
+        {
+            await body.ReleaseAsync();
+        }
+        if (!answered)
         {
             // A notification or a response: nothing to answer, so no event stream either.
             context.Response.Headers.ContentType = (string?)null;

@@ -49,6 +49,42 @@ public sealed class ResumptionTests(ServersWithoutWorkers servers) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_call_that_waits_sends_its_priming_event_before_the_answer()
+    {
+        // No workers here, so the session stays pending and wait-for-session waits until it is cancelled.
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        using var client = server.Client();
+        using var initialized = await client.SendAsync(Post(Initialize));
+        var sessionId = initialized.Headers.GetValues("Mcp-Session-Id").Single();
+        using (await client.SendAsync(Post("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", sessionId)))
+        {
+        }
+        using var created = await client.SendAsync(Post(
+            """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"create-session","arguments":{"command":["echo","hi"]}}}""", sessionId));
+        using var createdAnswer = JsonDocument.Parse((await ReadEventsAsync(created)).Single(e => e.Data.Length > 0).Data);
+        var id = createdAnswer.RootElement.GetProperty("result").GetProperty("structuredContent").GetProperty("id").GetString();
+
+        using var waiting = await client.SendAsync(Post(
+            """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"wait-for-session","arguments":{"timeoutMs":300000,"id":""" + $"\"{id}\"}}}}}}", sessionId),
+            HttpCompletionOption.ResponseHeadersRead);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var events = SseParser.Create(await waiting.Content.ReadAsStreamAsync(cancel.Token)).EnumerateAsync(cancel.Token).GetAsyncEnumerator(cancel.Token);
+        (await events.MoveNextAsync()).ShouldBeTrue();
+        events.Current.Data.ShouldBeEmpty();
+        events.Current.EventId.ShouldNotBeNullOrEmpty();
+
+        // The call is still waiting: only cancelling the session ends it, and its answer follows on the same stream.
+        using (await client.SendAsync(Post(
+            """{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"cancel-session","arguments":{"id":""" + $"\"{id}\"}}}}}}", sessionId)))
+        {
+        }
+        (await events.MoveNextAsync()).ShouldBeTrue();
+        using var answer = JsonDocument.Parse(events.Current.Data);
+        answer.RootElement.GetProperty("id").GetInt32().ShouldBe(3);
+        answer.RootElement.GetProperty("result").GetProperty("structuredContent").GetProperty("status").GetString().ShouldBe("cancelled");
+    }
+
+    [Fact]
     public async Task The_store_keeps_only_its_newest_events_and_nothing_once_closed()
     {
         var store = new McpEventStore(maxEvents: 3, maxBytes: long.MaxValue);
