@@ -6,7 +6,9 @@ namespace Kennel.Bench;
 /// <summary>A real <c>kennel serve</c> process, built beside this benchmark.</summary>
 internal sealed class ServeProcess : IDisposable
 {
+    private const int KeptLines = 40;
     private readonly Process process;
+    private readonly Queue<string> lastLines = new();
     private volatile bool listening;
 
     private ServeProcess(Process process)
@@ -18,8 +20,9 @@ internal sealed class ServeProcess : IDisposable
             {
                 listening = true;
             }
+            Keep(e.Data);
         };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
@@ -56,9 +59,37 @@ internal sealed class ServeProcess : IDisposable
 
     public double RssMegabytes() => ProcFs.RssMegabytes(process.Id);
 
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (lastLines)
+        {
+            lastLines.Enqueue(line);
+            if (lastLines.Count > KeptLines)
+            {
+                lastLines.Dequeue();
+            }
+        }
+    }
+
+    /// <summary>Stops the process; if it had already exited on its own, says so with its last output on stderr.</summary>
     public async Task StopAsync()
     {
-        if (!process.HasExited)
+        if (process.HasExited)
+        {
+            lock (lastLines)
+            {
+                Console.Error.WriteLine($"kennel serve exited on its own with code {process.ExitCode}; its last output:");
+                foreach (var line in lastLines)
+                {
+                    Console.Error.WriteLine(line);
+                }
+            }
+        }
+        else
         {
             process.Kill();
             await process.WaitForExitAsync();

@@ -52,10 +52,11 @@ public sealed partial class Database : IAsyncDisposable
     public string InList(string parameter) => Provider == StoreProvider.Postgres ? $"= ANY(@{parameter})" : $"IN @{parameter}";
 
     /// <summary>
-    /// Whether many small statements should travel as one command. PostgreSQL is a round trip away, so yes; SQLite runs
-    /// in this process, where a statement per row beats binding thousands of parameters into one command.
+    /// Whether a batch of rows should be written by one set-based statement over array parameters (<c>unnest</c>).
+    /// PostgreSQL is a round trip away and parses and plans each statement, so yes: one fixed text per batch whatever its
+    /// size. SQLite runs in this process and has no arrays, and a prepared statement per row costs it less.
     /// </summary>
-    public static bool BatchesStatements(DbConnection connection) => connection is NpgsqlConnection;
+    public static bool TakesArrays(DbConnection connection) => connection is NpgsqlConnection;
 
     public static Database OpenSqlite(string path)
     {

@@ -83,7 +83,7 @@ public sealed class ScheduleStore(Database database)
 
     /// <summary>
     /// Records the batch's runs with what they started and moves each schedule on from the due time this transaction
-    /// read, in one round trip. False when a run's key was taken or a schedule had moved: another scheduler got there first.
+    /// read. False when a run's key was taken or a schedule had moved: another scheduler got there first.
     /// </summary>
     internal static async Task<bool> RecordAndAdvanceAsync(
         DbConnection connection, DbTransaction transaction, IReadOnlyList<Step> steps, long firedAt, CancellationToken cancellationToken)
@@ -92,34 +92,37 @@ public sealed class ScheduleStore(Database database)
         {
             return true;
         }
-        if (!Database.BatchesStatements(connection))
+        if (!Database.TakesArrays(connection))
         {
             return await RecordAndAdvanceEachAsync(connection, transaction, steps, firedAt, cancellationToken);
         }
-        var sql = new System.Text.StringBuilder();
-        var parameters = new DynamicParameters();
-        parameters.Add("firedAt", firedAt);
-        for (var i = 0; i < steps.Count; i++)
+        var runs = steps.Where(s => s.Run is not null).ToList();
+        var changed = await connection.ExecuteScalarAsync<long>(new CommandDefinition(RecordAndAdvanceArraysSql, new
         {
-            var step = steps[i];
-            if (step.Run is { } run)
-            {
-                sql.Append(System.Globalization.CultureInfo.InvariantCulture,
-                    $"INSERT INTO schedule_runs (schedule_id, scheduled_for, fired_at, catch_up, result) VALUES (@id{i}, @for{i}, @firedAt, @catchUp{i}, @result{i}) ")
-                    .Append("ON CONFLICT (schedule_id, scheduled_for) DO NOTHING; ");
-                parameters.Add($"for{i}", run.ScheduledFor.ToUnixTimeMilliseconds());
-                parameters.Add($"catchUp{i}", run.CatchUp ? 1 : 0);
-                parameters.Add($"result{i}", step.Result);
-            }
-            sql.Append(System.Globalization.CultureInfo.InvariantCulture,
-                $"UPDATE schedules SET next_run_at = @next{i} WHERE id = @id{i} AND next_run_at = @due{i}; ");
-            parameters.Add($"id{i}", step.Id);
-            parameters.Add($"due{i}", step.Due);
-            parameters.Add($"next{i}", step.Next, System.Data.DbType.Int64);
-        }
-        var changed = await connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
-        return changed == steps.Count + steps.Count(s => s.Run is not null);
+            firedAt,
+            runIds = runs.Select(s => s.Id).ToArray(),
+            runFor = runs.Select(s => s.Run!.ScheduledFor.ToUnixTimeMilliseconds()).ToArray(),
+            runCatchUp = runs.Select(s => s.Run!.CatchUp ? 1 : 0).ToArray(),
+            runResult = runs.Select(s => s.Result).ToArray(),
+            ids = steps.Select(s => s.Id).ToArray(),
+            dues = steps.Select(s => s.Due).ToArray(),
+            nexts = steps.Select(s => s.Next).ToArray(),
+        }, transaction, cancellationToken: cancellationToken));
+        return changed == steps.Count + runs.Count;
     }
+
+    // PostgreSQL: the whole batch in one statement of fixed text over arrays, counting the rows it recorded and moved.
+    // Both parts run whatever the other does; a taken key inserts nothing and a moved schedule updates nothing, so the
+    // count falls short.
+    private const string RecordAndAdvanceArraysSql =
+        "WITH recorded AS (INSERT INTO schedule_runs (schedule_id, scheduled_for, fired_at, catch_up, result) " +
+        "SELECT r.id, r.scheduled_for, @firedAt, r.catch_up, r.result " +
+        "FROM unnest(@runIds::text[], @runFor::bigint[], @runCatchUp::integer[], @runResult::text[]) AS r (id, scheduled_for, catch_up, result) " +
+        "ON CONFLICT (schedule_id, scheduled_for) DO NOTHING RETURNING 1), " +
+        "moved AS (UPDATE schedules s SET next_run_at = m.next_run_at " +
+        "FROM unnest(@ids::text[], @dues::bigint[], @nexts::bigint[]) AS m (id, due, next_run_at) " +
+        "WHERE s.id = m.id AND s.next_run_at = m.due RETURNING 1) " +
+        "SELECT (SELECT COUNT(*) FROM recorded) + (SELECT COUNT(*) FROM moved)";
 
     private static async Task<bool> RecordAndAdvanceEachAsync(
         DbConnection connection, DbTransaction transaction, IReadOnlyList<Step> steps, long firedAt, CancellationToken cancellationToken)

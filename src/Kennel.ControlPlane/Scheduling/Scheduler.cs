@@ -31,10 +31,7 @@ public sealed partial class Scheduler(
             var sleep = options.PollInterval;
             try
             {
-                if (await RunDueInLanesAsync(stoppingToken))
-                {
-                    continue; // more are due
-                }
+                await RunDueInLanesAsync(stoppingToken);
                 await PruneAsync(stoppingToken);
                 if (await store.EarliestAsync(stoppingToken) is { } earliest)
                 {
@@ -59,14 +56,19 @@ public sealed partial class Scheduler(
     }
 
     /// <summary>
-    /// Fires due batches in several transactions at once on PostgreSQL, where each claim skips the rows the others hold
-    /// and the store's round trips overlap; SQLite has one writer, so one. True when a batch came back full.
+    /// Fires batches until none comes back full: in several lanes at once on PostgreSQL, where each claim skips the rows
+    /// the others hold and their round trips overlap, each lane going on to its next batch as soon as its last committed;
+    /// SQLite has one writer, so one lane.
     /// </summary>
-    private async Task<bool> RunDueInLanesAsync(CancellationToken cancellationToken)
+    private Task RunDueInLanesAsync(CancellationToken cancellationToken)
     {
         var lanes = database.Provider == StoreProvider.Postgres ? options.PostgresLanes : 1;
-        var handled = await Task.WhenAll(Enumerable.Range(0, lanes).Select(_ => RunDueAsync(cancellationToken)));
-        return handled.Max() >= options.BatchSize;
+        return Task.WhenAll(Enumerable.Range(0, lanes).Select(async _ =>
+        {
+            while (await RunDueAsync(cancellationToken) >= options.BatchSize)
+            {
+            }
+        }));
     }
 
     /// <summary>Fires the runs due now, one batch. Returns how many schedules it moved on.</summary>

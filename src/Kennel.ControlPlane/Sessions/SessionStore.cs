@@ -25,7 +25,7 @@ public sealed class SessionStore(Database database)
 
     private static async Task InsertEachAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SessionRow> rows, CancellationToken cancellationToken)
     {
-        var sql = $"INSERT INTO sessions ({string.Join(", ", InsertColumns)}) VALUES (@Id, @WorkspaceId, @Status, @Snapshot, @Spec, @Vcpus, @MemoryMb, " +
+        const string sql = $"INSERT INTO sessions ({InsertColumns}) VALUES (@Id, @WorkspaceId, @Status, @Snapshot, @Spec, @Vcpus, @MemoryMb, " +
             "@TimeoutMs, @CreatedAt, @DaemonId, @Daemon, @TriggerType, @ScheduledFor, @CatchUp, @Held)";
         foreach (var row in rows)
         {
@@ -33,16 +33,22 @@ public sealed class SessionStore(Database database)
         }
     }
 
-    private static readonly string[] InsertColumns =
-        ["id", "workspace_id", "status", "snapshot", "spec", "vcpus", "memory_mb", "timeout_ms", "created_at", "daemon_id", "daemon",
-         "trigger_type", "scheduled_for", "catch_up", "held"];
+    private const string InsertColumns =
+        "id, workspace_id, status, snapshot, spec, vcpus, memory_mb, timeout_ms, created_at, daemon_id, daemon, trigger_type, scheduled_for, catch_up, held";
+
+    // One statement whatever the number of rows: a column per array parameter, so PostgreSQL parses and plans the same
+    // text every time instead of a statement per row.
+    private const string InsertArraysSql =
+        $"INSERT INTO sessions ({InsertColumns}) SELECT * FROM unnest(@id::text[], @workspaceId::text[], @status::text[], @snapshot::text[], " +
+        "@spec::text[], @vcpus::integer[], @memoryMb::integer[], @timeoutMs::bigint[], @createdAt::bigint[], @daemonId::text[], @daemon::text[], " +
+        "@triggerType::text[], @scheduledFor::bigint[], @catchUp::integer[], @held::integer[])";
 
     private static Task InsertAsync(DbConnection connection, DbTransaction transaction, SessionRow row, CancellationToken cancellationToken) =>
         InsertAsync(connection, transaction, [row], cancellationToken);
 
     /// <summary>
-    /// Inserts sessions inside a caller's transaction (such as the one that fires a batch of scheduled runs), all in one
-    /// round trip to the store.
+    /// Inserts sessions inside a caller's transaction (such as the one that fires a batch of scheduled runs): on PostgreSQL
+    /// in one statement over arrays, one round trip; on SQLite, in process, a prepared statement per row.
     /// </summary>
     internal static Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SessionRow> rows, CancellationToken cancellationToken)
     {
@@ -50,28 +56,28 @@ public sealed class SessionStore(Database database)
         {
             return Task.CompletedTask;
         }
-        if (!Database.BatchesStatements(connection))
+        if (!Database.TakesArrays(connection))
         {
             return InsertEachAsync(connection, transaction, rows, cancellationToken);
         }
-        var sql = new StringBuilder();
-        var parameters = new DynamicParameters();
-        for (var i = 0; i < rows.Count; i++)
+        return connection.ExecuteAsync(new CommandDefinition(InsertArraysSql, new
         {
-            var row = rows[i];
-            sql.Append("INSERT INTO sessions (").AppendJoin(", ", InsertColumns).Append(") VALUES (")
-                .AppendJoin(", ", InsertColumns.Select(c => $"@{c}{i}")).Append("); ");
-            object?[] values =
-            [
-                row.Id, row.WorkspaceId, row.Status, row.Snapshot, row.Spec, row.Vcpus, row.MemoryMb, row.TimeoutMs, row.CreatedAt, row.DaemonId,
-                row.Daemon, row.TriggerType, row.ScheduledFor, row.CatchUp, row.Held,
-            ];
-            for (var c = 0; c < InsertColumns.Length; c++)
-            {
-                parameters.Add($"{InsertColumns[c]}{i}", values[c], InsertColumns[c] is "scheduled_for" ? System.Data.DbType.Int64 : null);
-            }
-        }
-        return connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
+            id = rows.Select(r => r.Id).ToArray(),
+            workspaceId = rows.Select(r => r.WorkspaceId).ToArray(),
+            status = rows.Select(r => r.Status).ToArray(),
+            snapshot = rows.Select(r => r.Snapshot).ToArray(),
+            spec = rows.Select(r => r.Spec).ToArray(),
+            vcpus = rows.Select(r => r.Vcpus).ToArray(),
+            memoryMb = rows.Select(r => r.MemoryMb).ToArray(),
+            timeoutMs = rows.Select(r => r.TimeoutMs).ToArray(),
+            createdAt = rows.Select(r => r.CreatedAt).ToArray(),
+            daemonId = rows.Select(r => r.DaemonId).ToArray(),
+            daemon = rows.Select(r => r.Daemon).ToArray(),
+            triggerType = rows.Select(r => r.TriggerType).ToArray(),
+            scheduledFor = rows.Select(r => r.ScheduledFor).ToArray(),
+            catchUp = rows.Select(r => (int)r.CatchUp).ToArray(),
+            held = rows.Select(r => (int)r.Held).ToArray(),
+        }, transaction, cancellationToken: cancellationToken));
     }
 
     public async Task<Session?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken)

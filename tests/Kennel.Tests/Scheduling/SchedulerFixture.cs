@@ -72,6 +72,11 @@ public sealed class SchedulerFixture : IAsyncDisposable
         (await connection.QueryAsync<(string, long, long, string?)>(
             "SELECT schedule_id, scheduled_for, catch_up, result FROM schedule_runs ORDER BY scheduled_for, schedule_id")).ToList(), CancellationToken.None);
 
+    /// <summary>Records a run as another scheduler would have, leaving its schedule where it was.</summary>
+    public Task TakeRunAsync(string id, DateTimeOffset scheduledFor) => databases[0].WriteAsync((connection, transaction) => connection.ExecuteAsync(
+        "INSERT INTO schedule_runs (schedule_id, scheduled_for, fired_at, catch_up, result) VALUES (@id, @at, @at, 0, 'elsewhere')",
+        new { id, at = scheduledFor.ToUnixTimeMilliseconds() }, transaction), CancellationToken.None);
+
     public async ValueTask DisposeAsync()
     {
         foreach (var database in databases)

@@ -1,3 +1,5 @@
+using System.Data.Common;
+using Dapper;
 using Kennel.ControlPlane.Scheduling;
 using Kennel.Testing;
 
@@ -187,6 +189,52 @@ public sealed class SchedulerTests
         (await scheduler.RunDueAsync(CancellationToken.None)).ShouldBe(2);
         fixture.Committed.Skip(1).ShouldAllBe(r => !r.CatchUp && r.ScheduledFor == Utc("2026-11-21T14:00:00Z"));
         fixture.Committed.Count.ShouldBe(3);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_batch_that_finds_a_run_taken_or_a_schedule_moved_is_undone_and_the_others_fire_once(string store)
+    {
+        await using var fixture = await SchedulerFixture.CreateAsync(store, Utc("2026-11-21T10:00:30Z"));
+        for (var i = 0; i < 5; i++)
+        {
+            await fixture.AddAsync($"s{i}", "* * * * *");
+        }
+        var due = Utc("2026-11-21T10:01:00Z");
+        await fixture.TakeRunAsync("s1", due); // another scheduler already recorded s1's run
+        var scheduler = fixture.NewScheduler(new MovingWork(fixture, "s3")); // and moves s3 on while this one fires it
+        fixture.Clock.SetUtcNow(due);
+
+        (await scheduler.RunDueAsync(CancellationToken.None)).ShouldBe(3);
+
+        fixture.Committed.Select(r => r.ScheduleId).Order().ShouldBe(["s0", "s2", "s4"]);
+        (await fixture.StoredRunsAsync()).Select(r => (r.ScheduleId, r.Result)).ShouldBe(
+            [("s0", "ran s0"), ("s1", "elsewhere"), ("s2", "ran s2"), ("s4", "ran s4")]);
+        (await fixture.NextRunAsync("s0")).ShouldBe(due.AddMinutes(1));
+        (await fixture.NextRunAsync("s1")).ShouldBe(due, "the batch that found its run taken was undone");
+        (await fixture.NextRunAsync("s3")).ShouldBe(due, "the move made inside the undone transaction went with it");
+        (await fixture.NextRunAsync("s4")).ShouldBe(due.AddMinutes(1));
+    }
+
+    /// <summary>Work that, inside the scheduler's transaction, moves one schedule on as a racing scheduler would.</summary>
+    private sealed class MovingWork(SchedulerFixture fixture, string moved) : IScheduledWork
+    {
+        private readonly SchedulerFixture.RecordingWork recording = new(fixture);
+
+        public string Kind => recording.Kind;
+
+        public async Task<IReadOnlyList<string?>> StartAsync(
+            DbConnection connection, DbTransaction transaction, IReadOnlyList<ScheduledRun> runs, CancellationToken cancellationToken)
+        {
+            if (runs.Any(r => r.ScheduleId == moved))
+            {
+                await connection.ExecuteAsync(new CommandDefinition("UPDATE schedules SET next_run_at = next_run_at + 1 WHERE id = @moved",
+                    new { moved }, transaction, cancellationToken: cancellationToken));
+            }
+            return await recording.StartAsync(connection, transaction, runs, cancellationToken);
+        }
+
+        public void Committed(IReadOnlyList<ScheduledRun> runs) => recording.Committed(runs);
     }
 
     private static async Task<int> DrainAsync(Scheduler scheduler)
