@@ -127,18 +127,20 @@ public sealed class ScheduleStore(Database database)
     private static async Task<bool> RecordAndAdvanceEachAsync(
         DbConnection connection, DbTransaction transaction, IReadOnlyList<Step> steps, long firedAt, CancellationToken cancellationToken)
     {
+        using var record = new RowStatement(connection, transaction,
+            "INSERT INTO schedule_runs (schedule_id, scheduled_for, fired_at, catch_up, result) VALUES (@id, @scheduledFor, @firedAt, @catchUp, @result) " +
+            "ON CONFLICT (schedule_id, scheduled_for) DO NOTHING",
+            "id", "scheduledFor", "firedAt", "catchUp", "result");
+        using var advance = new RowStatement(connection, transaction,
+            "UPDATE schedules SET next_run_at = @next WHERE id = @id AND next_run_at = @due", "next", "id", "due");
         foreach (var step in steps)
         {
-            if (step.Run is { } run && await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO schedule_runs (schedule_id, scheduled_for, fired_at, catch_up, result) VALUES (@Id, @scheduledFor, @firedAt, @catchUp, @Result) " +
-                "ON CONFLICT (schedule_id, scheduled_for) DO NOTHING",
-                new { step.Id, scheduledFor = run.ScheduledFor.ToUnixTimeMilliseconds(), firedAt, catchUp = run.CatchUp ? 1 : 0, step.Result },
-                transaction, cancellationToken: cancellationToken)) != 1)
+            if (step.Run is { } run
+                && await record.ExecuteAsync(cancellationToken, step.Id, run.ScheduledFor.ToUnixTimeMilliseconds(), firedAt, run.CatchUp ? 1 : 0, step.Result) != 1)
             {
                 return false;
             }
-            if (await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE schedules SET next_run_at = @Next WHERE id = @Id AND next_run_at = @Due", step, transaction, cancellationToken: cancellationToken)) != 1)
+            if (await advance.ExecuteAsync(cancellationToken, step.Next, step.Id, step.Due) != 1)
             {
                 return false;
             }

@@ -25,11 +25,15 @@ public sealed class SessionStore(Database database)
 
     private static async Task InsertEachAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SessionRow> rows, CancellationToken cancellationToken)
     {
-        const string sql = $"INSERT INTO sessions ({InsertColumns}) VALUES (@Id, @WorkspaceId, @Status, @Snapshot, @Spec, @Vcpus, @MemoryMb, " +
-            "@TimeoutMs, @CreatedAt, @DaemonId, @Daemon, @TriggerType, @ScheduledFor, @CatchUp, @Held)";
+        using var insert = new RowStatement(connection, transaction,
+            $"INSERT INTO sessions ({InsertColumns}) VALUES (@id, @workspaceId, @status, @snapshot, @spec, @vcpus, @memoryMb, " +
+            "@timeoutMs, @createdAt, @daemonId, @daemon, @triggerType, @scheduledFor, @catchUp, @held)",
+            "id", "workspaceId", "status", "snapshot", "spec", "vcpus", "memoryMb", "timeoutMs", "createdAt", "daemonId", "daemon", "triggerType",
+            "scheduledFor", "catchUp", "held");
         foreach (var row in rows)
         {
-            await connection.ExecuteAsync(new CommandDefinition(sql, row, transaction, cancellationToken: cancellationToken));
+            await insert.ExecuteAsync(cancellationToken, row.Id, row.WorkspaceId, row.Status, row.Snapshot, row.Spec, row.Vcpus, row.MemoryMb,
+                row.TimeoutMs, row.CreatedAt, row.DaemonId, row.Daemon, row.TriggerType, row.ScheduledFor, row.CatchUp, row.Held);
         }
     }
 
@@ -48,7 +52,7 @@ public sealed class SessionStore(Database database)
 
     /// <summary>
     /// Inserts sessions inside a caller's transaction (such as the one that fires a batch of scheduled runs): on PostgreSQL
-    /// in one statement over arrays, one round trip; on SQLite, in process, a prepared statement per row.
+    /// in one statement over arrays, one round trip; on SQLite, in process, one statement compiled once and run per row.
     /// </summary>
     internal static Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SessionRow> rows, CancellationToken cancellationToken)
     {
