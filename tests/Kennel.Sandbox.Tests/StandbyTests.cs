@@ -99,6 +99,14 @@ public sealed class StandbyTests(DefaultOptionsSandbox sandbox) : IClassFixture<
         }
 
         Directory.EnumerateDirectories(pidsGroup).ShouldBeEmpty("disposal removes every standby and its cgroups");
+        foreach (var hierarchy in CgroupHierarchy.Parse(File.ReadAllText("/proc/self/mountinfo"), File.ReadAllText("/proc/self/cgroup")))
+        {
+            var directory = Path.Join(hierarchy.OwnDirectory, group);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory);
+            }
+        }
     }
 
     private static CgroupHierarchy PidsHierarchy() =>
