@@ -17,8 +17,8 @@ namespace Kennel.Sandbox;
 /// </remarks>
 internal sealed class BubblewrapCommand
 {
-    /// <summary>The variables that carry the workload's argv to the trampoline; a session's env may not use the prefix.</summary>
-    public const string ArgvVariablePrefix = SandboxSpec.ReservedEnvPrefix;
+    // The variables that carry the workload's argv to the trampoline; a session's env may not use the prefix.
+    private const string ArgvVariablePrefix = SandboxSpec.ReservedEnvPrefix;
 
     private const string CountVariable = ArgvVariablePrefix + "C";
 
@@ -28,9 +28,6 @@ internal sealed class BubblewrapCommand
         "[ -n \"${" + CountVariable + "+x}\" ] || exit 125; n=$" + CountVariable + "; unset " + CountVariable + "; i=0; set --; " +
         "while [ \"$i\" -lt \"$n\" ]; do eval \"set -- \\\"\\$@\\\" \\\"\\$" + ArgvVariablePrefix + "$i\\\"\"; unset \"" + ArgvVariablePrefix + "$i\"; i=$((i+1)); done; " +
         "exec \"$@\" </dev/null";
-
-    /// <summary>The exit code of a standby whose arguments never came complete: nothing of a workload ran.</summary>
-    public const int IncompleteExitCode = 125;
 
     private readonly string? _userName;
     private readonly string[] _prefix;

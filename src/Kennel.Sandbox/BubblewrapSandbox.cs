@@ -312,9 +312,9 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
                 throw Invalid($"Env has an invalid variable '{name}': names must be non-empty without '=', and neither names nor values may contain NUL.");
             }
 
-            if (name.StartsWith(BubblewrapCommand.ArgvVariablePrefix, StringComparison.Ordinal))
+            if (name.StartsWith(SandboxSpec.ReservedEnvPrefix, StringComparison.Ordinal))
             {
-                throw Invalid($"Env variable '{name}' is reserved: names starting with {BubblewrapCommand.ArgvVariablePrefix} carry the workload's argv into the sandbox.");
+                throw Invalid($"Env variable '{name}' is reserved: names starting with {SandboxSpec.ReservedEnvPrefix} carry the workload's argv into the sandbox.");
             }
         }
 

@@ -29,9 +29,6 @@ internal sealed partial class StandbyPool : IAsyncDisposable
         Refill();
     }
 
-    /// <summary>How many standbys are ready now.</summary>
-    public int Ready => _ready.Count;
-
     /// <summary>
     /// A ready standby, or one started now when none is. The pool starts its replacement on <see cref="Refill"/>, which
     /// the taker calls once its session has started, so the two do not compete for the CPU while it starts.
