@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(bubblewrap postgresql util-linux iproute2 python3 tzdata)
+# libseccomp2 compiles the sandbox's seccomp filter; gcc and git are ordinary workloads the sandbox tests run under it.
+packages=(bubblewrap libseccomp2 postgresql util-linux iproute2 python3 tzdata gcc libc6-dev git)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -8,9 +8,10 @@ namespace Kennel.Bench;
 
 /// <summary>
 /// <c>scripts/bench.sh sandbox [--samples N]</c>: the sandbox alone, without the control plane. Start to exit of
-/// <c>echo hello</c> for raw bwrap, for the bubblewrap runtime as the worker runs it (standby sandboxes), and for the
-/// same runtime starting each sandbox on demand (<see cref="BubblewrapOptions.StandbySandboxes"/> = 0), in alternating
-/// blocks of one run so that machine noise hits all three alike.
+/// <c>echo hello</c> for raw bwrap (as the runtime started it before the hardening, then with each hardening step added),
+/// for the bubblewrap runtime as the worker runs it (standby sandboxes), and for the same runtime starting each sandbox
+/// on demand (<see cref="BubblewrapOptions.StandbySandboxes"/> = 0), in alternating blocks so that machine noise hits all
+/// alike.
 /// </summary>
 internal static class SandboxBench
 {
@@ -34,6 +35,11 @@ internal static class SandboxBench
             (string Name, Func<Task<double>> Run, List<double> Times)[] variants =
             [
                 ("raw bwrap", RawBwrap.RunEchoAsync, []),
+                ("raw bwrap + no nested user namespaces", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.NoNestedUserNamespaces), []),
+                ("raw bwrap + seccomp and status pipe", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.SeccompAndStatus), []),
+                ("raw bwrap + /dev/shm", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.SharedMemory), []),
+                ("raw bwrap + all three", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.All), []),
+                ("raw setpriv to a uid + bwrap + all three", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.All | RawBwrap.Hardening.Setpriv), []),
                 ("runtime, standby sandboxes (default)", () => RunEchoAsync(standby), []),
                 ("runtime, every sandbox on demand", () => RunEchoAsync(onDemand), []),
             ];

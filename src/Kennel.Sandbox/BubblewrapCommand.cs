@@ -29,28 +29,28 @@ internal sealed class BubblewrapCommand
         "while [ \"$i\" -lt \"$n\" ]; do eval \"set -- \\\"\\$@\\\" \\\"\\$" + ArgvVariablePrefix + "$i\\\"\"; unset \"" + ArgvVariablePrefix + "$i\"; i=$((i+1)); done; " +
         "exec \"$@\" </dev/null";
 
-    private readonly string? _userName;
-    private readonly string[] _prefix;
+    private readonly string _bwrapPath;
+    private readonly string? _setprivPath;
     private readonly string[] _sandbox;
     private readonly string[] _filesystem;
+    private readonly string[] _finish;
 
     /// <param name="bwrapPath">The bwrap executable.</param>
-    /// <param name="userName">From root: the host user .NET switches the child to before exec (see <see cref="HostUser"/>).</param>
-    /// <param name="setprivPath">From root, when <paramref name="userName"/> is null: setpriv, which drops root before bwrap instead.</param>
+    /// <param name="setprivPath">From root: setpriv, which drops to the sandbox's host uid before bwrap runs.</param>
     /// <param name="options">The runtime's options.</param>
-    public BubblewrapCommand(string bwrapPath, string? userName, string? setprivPath, BubblewrapOptions options)
+    public BubblewrapCommand(string bwrapPath, string? setprivPath, BubblewrapOptions options)
     {
-        // Never host root: from root, the forked child switches to the unprivileged host user before its first
-        // exec, or setpriv does before bwrap runs.
-        _userName = userName;
-        _prefix = setprivPath is null
-            ? [bwrapPath]
-            : [setprivPath, $"--reuid={options.HostUid.ToString(CultureInfo.InvariantCulture)}", $"--regid={options.HostGid.ToString(CultureInfo.InvariantCulture)}", "--clear-groups", bwrapPath];
-
+        _bwrapPath = bwrapPath;
+        _setprivPath = setprivPath;
         _sandbox =
         [
             // Every namespace bwrap knows (user, pid, net, ipc, uts, mount, cgroup where possible); no --share-net.
             "--unshare-all",
+            // A user namespace for certain, and none inside it: nested user namespaces count against a quota of the
+            // host uid, and one session could use it up for all (the seccomp filter also refuses unshare and clone's
+            // namespace flags).
+            "--unshare-user",
+            "--disable-userns",
             "--die-with-parent",
             "--new-session",
             "--hostname", "sandbox",
@@ -64,7 +64,12 @@ internal sealed class BubblewrapCommand
             "--dev", "/dev",
             "--perms", "1777", "--size", options.TmpSizeBytes.ToString(CultureInfo.InvariantCulture), "--tmpfs", "/tmp",
             "--perms", "0755", "--size", options.WorkdirSizeBytes.ToString(CultureInfo.InvariantCulture), "--tmpfs", "/work",
-            // Only /tmp and /work are writable: /dev (and so /dev/shm) and the root are read-only.
+        ];
+
+        _finish =
+        [
+            // Only /tmp, /work and /dev/shm are writable: the rest of /dev and the root are read-only. Neither remount is
+            // recursive, so the tmpfs mounts on them stay writable.
             "--remount-ro", "/dev",
             "--remount-ro", "/",
             "--chdir", "/work",
@@ -77,9 +82,12 @@ internal sealed class BubblewrapCommand
     }
 
     /// <summary>Starts a standby: bwrap in every namespace, waiting for its arguments on stdin.</summary>
-    public ProcessStartInfo StandbyStartInfo()
+    /// <param name="hostUid">From root: the host uid (and gid) the sandbox runs as; null runs it as this process's uid.</param>
+    /// <param name="seccompFd">The descriptor bwrap reads the seccomp program from (see <see cref="Seccomp.SeccompPolicy"/>).</param>
+    /// <param name="statusFd">Where bwrap writes its JSON status: an <c>exit-code</c> only when the sandbox was built and its command ran.</param>
+    public ProcessStartInfo StandbyStartInfo(int? hostUid, int seccompFd, int statusFd)
     {
-        var startInfo = new ProcessStartInfo(_prefix[0])
+        var startInfo = new ProcessStartInfo(hostUid is null ? _bwrapPath : _setprivPath!)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -88,29 +96,21 @@ internal sealed class BubblewrapCommand
             WorkingDirectory = "/",
         };
 
-        if (_userName is not null)
-        {
-            // .NET calls setgroups, setgid and setuid in the forked child, before its exec.
-            startInfo.UserName = _userName;
-        }
-
         // setpriv and bwrap need no environment; the worker's must not reach them.
         startInfo.Environment.Clear();
 
         var arguments = startInfo.ArgumentList;
-        for (var i = 1; i < _prefix.Length; i++)
+        if (hostUid is { } uid)
         {
-            arguments.Add(_prefix[i]);
+            // Never host root: setpriv drops to the sandbox's own uid, gid and no groups before bwrap runs.
+            var id = uid.ToString(CultureInfo.InvariantCulture);
+            AddAll(arguments, [$"--reuid={id}", $"--regid={id}", "--clear-groups", _bwrapPath]);
         }
 
         AddAll(arguments, _sandbox);
-        arguments.Add("--args");
-        arguments.Add("0");
-        arguments.Add("--");
-        arguments.Add("/bin/sh");
-        arguments.Add("-c");
-        arguments.Add(Trampoline);
-        arguments.Add("sh");
+        AddAll(arguments, ["--seccomp", seccompFd.ToString(CultureInfo.InvariantCulture)]);
+        AddAll(arguments, ["--json-status-fd", statusFd.ToString(CultureInfo.InvariantCulture)]);
+        AddAll(arguments, ["--args", "0", "--", "/bin/sh", "-c", Trampoline, "sh"]);
         return startInfo;
     }
 
@@ -119,13 +119,18 @@ internal sealed class BubblewrapCommand
     /// <param name="env">The spec's environment.</param>
     /// <param name="argv">The workload.</param>
     /// <param name="fileMounts">Binds of the session's files (see <see cref="SandboxFiles"/>): made before the root turns read-only.</param>
+    /// <param name="shmSizeBytes">The cap of the session's /dev/shm.</param>
     public byte[] SessionArguments(
-        Snapshot snapshot, IReadOnlyDictionary<string, string> env, IReadOnlyList<string> argv, IReadOnlyList<string> fileMounts)
+        Snapshot snapshot, IReadOnlyDictionary<string, string> env, IReadOnlyList<string> argv, IReadOnlyList<string> fileMounts, long shmSizeBytes)
     {
         var arguments = new List<string>(64);
         arguments.AddRange(snapshot.MountArguments);
         arguments.AddRange(fileMounts);
         arguments.AddRange(_filesystem);
+        // POSIX shared memory and semaphores (Python's multiprocessing, Chromium, PostgreSQL) live here. Its pages are
+        // charged to the session's memory cgroup like any other memory of the session.
+        arguments.AddRange(["--perms", "1777", "--size", shmSizeBytes.ToString(CultureInfo.InvariantCulture), "--tmpfs", "/dev/shm"]);
+        arguments.AddRange(_finish);
         foreach (var (name, value) in env)
         {
             arguments.AddRange(["--setenv", name, value]);

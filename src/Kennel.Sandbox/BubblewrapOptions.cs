@@ -14,11 +14,18 @@ public sealed record BubblewrapOptions
     /// </summary>
     public string? SharedDirectory { get; init; }
 
-    /// <summary>The host uid sandboxes run as when the worker is root, so a sandbox is never host root. Default: nobody.</summary>
-    public int HostUid { get; init; } = 65534;
+    /// <summary>
+    /// When the worker is root, the first of the host uids sandboxes run as: each live sandbox holds one of its own (its gid
+    /// is the same number), so a sandbox is never host root and the kernel's per-uid limits are per session. No other
+    /// process of the host may run as one of these uids.
+    /// </summary>
+    public int FirstHostUid { get; init; } = DefaultFirstHostUid;
 
-    /// <summary>The host gid sandboxes run as when the worker is root.</summary>
-    public int HostGid { get; init; } = 65534;
+    /// <summary>How many host uids, from <see cref="FirstHostUid"/>: at least as many as sandboxes run at once, plus the standbys.</summary>
+    public int HostUidCount { get; init; } = DefaultHostUidCount;
+
+    public const int DefaultFirstHostUid = 2_000_000_000;
+    public const int DefaultHostUidCount = 65_536;
 
     /// <summary>The size of the private tmpfs at /tmp.</summary>
     public long TmpSizeBytes { get; init; } = 256L << 20;

@@ -12,16 +12,18 @@ internal sealed partial class BubblewrapProcess : ISandboxProcess
 
     private readonly Process _process;
     private readonly SessionCgroup? _cgroup;
+    private readonly SandboxRelease _release;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<SandboxExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _lifetime;
     private bool _killed;
 
-    public BubblewrapProcess(Process process, SessionCgroup? cgroup, TimeProvider timeProvider, ILogger logger)
+    public BubblewrapProcess(Process process, SessionCgroup? cgroup, SandboxRelease release, TimeProvider timeProvider, ILogger logger)
     {
         _process = process;
         _cgroup = cgroup;
+        _release = release;
         _timeProvider = timeProvider;
         _logger = logger;
         _lifetime = RunLifetimeAsync();
@@ -71,15 +73,19 @@ internal sealed partial class BubblewrapProcess : ISandboxProcess
     // the kernel releases them.
     private async Task RunLifetimeAsync()
     {
+        var uidIsFree = false;
         try
         {
             await _process.WaitForExitAsync(CancellationToken.None);
 
             // .NET already reports a signal as 128 + its number, and bwrap passes the workload's status through.
             var exitCode = _process.ExitCode;
+            var started = _release.WorkloadStarted();
             if (_cgroup is null)
             {
-                _exit.SetResult(new SandboxExit(exitCode, OutOfMemory: false, CpuSeconds: 0));
+                // The kernel kills whatever is left in the pid namespace once its init (bwrap's) is gone.
+                uidIsFree = true;
+                _exit.SetResult(new SandboxExit(exitCode, OutOfMemory: false, CpuSeconds: 0, started));
                 return;
             }
 
@@ -95,18 +101,27 @@ internal sealed partial class BubblewrapProcess : ISandboxProcess
             }
 
             // Read before removal: the counters go with the cgroup.
-            _exit.SetResult(new SandboxExit(exitCode, _cgroup.OutOfMemory(), _cgroup.CpuSeconds()));
+            _exit.SetResult(new SandboxExit(exitCode, _cgroup.OutOfMemory(), _cgroup.CpuSeconds(), started));
             if (settled)
             {
                 await WaitUntilEmptyAsync(_cgroup);
             }
 
-            await _cgroup.RemoveAsync(_timeProvider, _logger);
+            // Removed only when empty, which proves no process of the sandbox holds its uid any more.
+            uidIsFree = await _cgroup.RemoveAsync(_timeProvider, _logger);
         }
         catch (Exception e) when (!_exit.Task.IsCompleted)
         {
             // Whoever waits for the exit hears of the failure; nobody else would.
             _exit.SetException(e);
+        }
+        finally
+        {
+            // A uid whose processes may still live is never handed to another sandbox.
+            if (_release.Release(uidIsFree))
+            {
+                LogUidWithheld(_logger);
+            }
         }
     }
 
@@ -127,6 +142,9 @@ internal sealed partial class BubblewrapProcess : ISandboxProcess
             await Task.Delay(EmptyPollInterval, _timeProvider);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A sandbox's processes may outlive it, so its host uid will not be given to another sandbox")]
+    private static partial void LogUidWithheld(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox processes were still alive {Seconds} s after the workload exited")]
     private static partial void LogNotEmpty(ILogger logger, double seconds);

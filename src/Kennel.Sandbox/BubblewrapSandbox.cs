@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using Kennel.Sandbox.Cgroups;
+using Kennel.Sandbox.Seccomp;
 using Kennel.Sandbox.Snapshots;
 using Microsoft.Extensions.Logging;
 
@@ -18,6 +19,9 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
     private const int MaxStandbySandboxes = 64;
     private const string DefaultSharedDirectory = "/run/kennel-sandbox";
 
+    // uid_t is 32 bits and (uid_t)-1 means "no change"; staying below 2^31 also keeps every tool's signed parsing happy.
+    private const long MaxHostUid = int.MaxValue;
+
     // Not an exit code: the probe's own mark for a sandbox that could not be moved into its cgroups.
     private const int CgroupJoinFailed = -2;
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
@@ -25,7 +29,7 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
     private readonly BubblewrapOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
-    private readonly Setup? _setup;
+    private readonly SandboxSetup? _setup;
     private readonly StandbyPool? _pool;
 
     /// <summary>Probes the machine once, so <see cref="Capabilities"/> is known before the first session. Blocks for a trivial sandbox run.</summary>
@@ -66,16 +70,20 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
 
         cancellationToken.ThrowIfCancellationRequested();
         var limits = new CgroupLimits((long)spec.MemoryMb << 20, spec.Vcpus);
-        var files = SandboxFiles.Write(_setup.SharedDirectory, spec.SessionId, spec.Files, _options.HostUid, _options.HostGid);
+        // Like the kernel's default for a tmpfs: half the memory, which its pages are charged to.
+        var shmSizeBytes = (long)spec.MemoryMb << 19;
         try
         {
-            var process = await LaunchAsync(_setup, _pool, limits, _setup.Command.SessionArguments(snapshot, spec.Env, spec.Argv, files?.MountArguments ?? []));
-            return files is null ? process : new ProcessWithFiles(process, files);
+            return await LaunchAsync(_setup, _pool, limits, hostUid =>
+            {
+                // The files are handed to the uid of the sandbox that runs them, so they are prepared once it is known.
+                var files = SandboxFiles.Write(_setup.SharedDirectory, spec.SessionId, spec.Files, hostUid);
+                return new SessionStart(_setup.Command.SessionArguments(snapshot, spec.Env, spec.Argv, files?.MountArguments ?? [], shmSizeBytes), files);
+            });
         }
-        catch (Exception e)
+        catch (CgroupJoinException e)
         {
-            files?.Delete();
-            throw e is CgroupJoinException ? new SandboxException("sandbox_start_failed", e.Message) : e;
+            throw new SandboxException("sandbox_start_failed", e.Message);
         }
     }
 
@@ -92,26 +100,42 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
     /// Takes a standby (from the pool, or started now) and makes it the session's. The pool refills once the session
     /// has started, whichever way it went.
     /// </summary>
-    private async Task<BubblewrapProcess> LaunchAsync(Setup setup, StandbyPool? pool, CgroupLimits limits, byte[] arguments)
+    private async Task<ISandboxProcess> LaunchAsync(SandboxSetup setup, StandbyPool? pool, CgroupLimits limits, Func<int?, SessionStart> prepare)
     {
         try
         {
             var standby = pool is null ? await StartStandbyAsync(setup) : await pool.TakeAsync();
+            SessionStart session;
             try
             {
-                return await standby.BeginAsync(limits, arguments, _timeProvider, _logger);
+                session = prepare(standby.HostUid);
             }
-            catch (IOException e) when (pool is not null)
+            catch
             {
-                // The standby died while it waited (killed from outside): once more, with one started now.
-                LogStandbyLost(_logger, e.Message);
-            }
-            catch (IOException e)
-            {
-                throw new SandboxException("sandbox_start_failed", $"Cannot start a sandbox: {e.Message}");
+                await standby.DiscardAsync(_timeProvider, _logger);
+                throw;
             }
 
-            return await LaunchAsync(setup, null, limits, arguments);
+            try
+            {
+                var process = await standby.BeginAsync(limits, session.Arguments, _timeProvider, _logger);
+                return session.Files is null ? process : new ProcessWithFiles(process, session.Files);
+            }
+            catch (Exception e)
+            {
+                session.Files?.Delete();
+                if (e is IOException && pool is not null)
+                {
+                    // The standby died while it waited (killed from outside): once more, with one started now.
+                    LogStandbyLost(_logger, e.Message);
+                }
+                else
+                {
+                    throw e is IOException ? new SandboxException("sandbox_start_failed", $"Cannot start a sandbox: {e.Message}") : e;
+                }
+            }
+
+            return await LaunchAsync(setup, null, limits, prepare);
         }
         finally
         {
@@ -119,10 +143,9 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         }
     }
 
-    private Task<StandbySandbox> StartStandbyAsync(Setup setup) =>
-        StandbySandbox.StartAsync(setup.Command, setup.Cgroups, _options.PidsLimit, _timeProvider, _logger);
+    private Task<StandbySandbox> StartStandbyAsync(SandboxSetup setup) => StandbySandbox.StartAsync(setup, _timeProvider, _logger);
 
-    private (SandboxCapabilities, Setup?) Probe()
+    private (SandboxCapabilities, SandboxSetup?) Probe()
     {
         var bwrap = ExecutableSearch.Find("bwrap");
         if (bwrap is null)
@@ -130,24 +153,28 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
             return (Unavailable("bubblewrap (bwrap) is not installed; install it with: apt-get install bubblewrap"), null);
         }
 
-        // From root the child must drop to the host uid before it execs anything. .NET does that in the forked child
-        // when the uid has a plain passwd entry; otherwise setpriv does it, at the cost of one more exec.
-        string? userName = null;
+        // From root each sandbox drops to a host uid of its own before anything of it runs: setpriv does that, since
+        // those uids have no passwd entries (.NET's own switch needs one). Its exec happens while the sandbox stands by.
         string? setpriv = null;
+        HostUids? uids = null;
         if (Environment.IsPrivilegedProcess)
         {
-            userName = HostUser.TryResolve(_options.HostUid, _options.HostGid, out var reason);
-            if (userName is null)
+            setpriv = ExecutableSearch.Find("setpriv");
+            if (setpriv is null)
             {
-                setpriv = ExecutableSearch.Find("setpriv");
-                if (setpriv is null)
-                {
-                    return (Unavailable($"the worker runs as root and cannot drop to host uid {_options.HostUid}:{_options.HostGid}: {reason}, "
-                        + "and setpriv, which could, is not installed; install it with: apt-get install util-linux, or set HostUid/HostGid to a user's passwd uid and gid"), null);
-                }
-
-                LogSetprivFallback(_logger, reason);
+                return (Unavailable("the worker runs as root and drops each sandbox to a host uid of its own with setpriv, which is not installed; "
+                    + "install it with: apt-get install util-linux"), null);
             }
+        }
+
+        byte[] seccomp;
+        try
+        {
+            seccomp = SeccompPolicy.Compile();
+        }
+        catch (SandboxException e)
+        {
+            return (Unavailable(e.Message), null);
         }
 
         var sharedDirectory = _options.SharedDirectory
@@ -156,6 +183,10 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         try
         {
             catalogue = SnapshotCatalogue.CreateBuiltIn(sharedDirectory);
+            if (setpriv is not null)
+            {
+                uids = new HostUids(_options.FirstHostUid, _options.HostUidCount, Path.Join(sharedDirectory, "uids"));
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -163,7 +194,8 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         }
 
         RemoveOldSnapshotFiles();
-        var setup = new Setup(new BubblewrapCommand(bwrap, userName, setpriv, _options), catalogue, CgroupLayout.Detect(_options.CgroupGroup, _logger), sharedDirectory);
+        var setup = new SandboxSetup(
+            new BubblewrapCommand(bwrap, setpriv, _options), catalogue, CgroupLayout.Detect(_options.CgroupGroup, _logger), sharedDirectory, uids, seccomp, _options.PidsLimit);
         if (setup.Cgroups.RemoveLeftovers(_timeProvider, _logger) is > 0 and var removed)
         {
             LogLeftoversRemoved(_logger, removed);
@@ -178,7 +210,7 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
             probe = RunProbe(setup);
         }
 
-        if (probe.ExitCode != 0)
+        if (probe.ExitCode != 0 || !probe.Started)
         {
             return (Unavailable(
                 "bubblewrap cannot create a sandbox here; unprivileged user namespaces may be disabled "
@@ -200,25 +232,26 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
 
     // The constructor is synchronous by contract, so it blocks on the probe. Task.Run keeps the probe's
     // continuations off the caller's synchronization context, if it has one, so the block cannot deadlock.
-    private (int ExitCode, string Error) RunProbe(Setup setup) =>
+    private (int ExitCode, bool Started, string Error) RunProbe(SandboxSetup setup) =>
         Task.Run(() => RunProbeAsync(setup)).GetAwaiter().GetResult();
 
-    private async Task<(int ExitCode, string Error)> RunProbeAsync(Setup setup)
+    private async Task<(int ExitCode, bool Started, string Error)> RunProbeAsync(SandboxSetup setup)
     {
         setup.Snapshots.TryGet(SnapshotCatalogue.TestMinimal, out var snapshot);
-        var limits = new CgroupLimits(64L << 20, 1);
-        BubblewrapProcess process;
+        const long ProbeMemory = 64L << 20;
+        ISandboxProcess process;
         try
         {
-            process = await LaunchAsync(setup, null, limits, setup.Command.SessionArguments(snapshot!, new Dictionary<string, string>(), ["true"], []));
+            process = await LaunchAsync(setup, null, new CgroupLimits(ProbeMemory, 1), _ =>
+                new SessionStart(setup.Command.SessionArguments(snapshot!, new Dictionary<string, string>(), ["true"], [], ProbeMemory / 2), null));
         }
         catch (CgroupJoinException e)
         {
-            return (CgroupJoinFailed, e.Message);
+            return (CgroupJoinFailed, false, e.Message);
         }
         catch (SandboxException e)
         {
-            return (-1, e.Message);
+            return (-1, false, e.Message);
         }
 
         await using (process)
@@ -229,11 +262,11 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
             {
                 var error = await stderr.ReadToEndAsync(timeout.Token);
                 var exit = await process.WaitForExitAsync(timeout.Token);
-                return (exit.ExitCode, error.Trim());
+                return (exit.ExitCode, exit.Started, error.Trim());
             }
             catch (OperationCanceledException)
             {
-                return (-1, $"a trivial sandbox did not finish within {ProbeTimeout.TotalSeconds} s");
+                return (-1, false, $"a trivial sandbox did not finish within {ProbeTimeout.TotalSeconds} s");
             }
         }
     }
@@ -274,8 +307,12 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
             ArgumentException.ThrowIfNullOrWhiteSpace(options.SharedDirectory, nameof(options.SharedDirectory));
         }
 
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.HostUid, nameof(options.HostUid));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.HostGid, nameof(options.HostGid));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.FirstHostUid, nameof(options.FirstHostUid));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.HostUidCount, nameof(options.HostUidCount));
+        if ((long)options.FirstHostUid + options.HostUidCount > MaxHostUid)
+        {
+            throw new ArgumentException($"The sandbox host uids must end at or below {MaxHostUid}.", nameof(options));
+        }
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.TmpSizeBytes, nameof(options.TmpSizeBytes));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.WorkdirSizeBytes, nameof(options.WorkdirSizeBytes));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.PidsLimit, nameof(options.PidsLimit));
@@ -338,8 +375,8 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         && char.IsAsciiLetterOrDigit(name[0])
         && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
-    /// <summary>What the probe found usable: everything a start needs.</summary>
-    private sealed record Setup(BubblewrapCommand Command, SnapshotCatalogue Snapshots, CgroupLayout Cgroups, string SharedDirectory);
+    /// <summary>A session's arguments for its standby, and its files on the host (removed when it ends).</summary>
+    private sealed record SessionStart(byte[] Arguments, SandboxFiles? Files);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox runtime: {Description}")]
     private static partial void LogCapabilities(ILogger logger, string description);
@@ -349,9 +386,6 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the sandbox files of an earlier version: {Reason}")]
     private static partial void LogOldFilesNotRemoved(ILogger logger, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sandboxes drop root with setpriv, one exec slower, because {Reason}")]
-    private static partial void LogSetprivFallback(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A standby sandbox had died; starting the session in a new one: {Reason}")]
     private static partial void LogStandbyLost(ILogger logger, string reason);

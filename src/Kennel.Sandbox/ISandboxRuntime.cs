@@ -42,7 +42,8 @@ public sealed record SandboxSpec
 /// <param name="ExitCode">The workload's exit code, or 128 + signal when a signal ended it.</param>
 /// <param name="OutOfMemory">True when the memory limit killed the workload.</param>
 /// <param name="CpuSeconds">CPU time of the whole process tree, measured by the cgroup where one exists.</param>
-public sealed record SandboxExit(int ExitCode, bool OutOfMemory, double CpuSeconds);
+/// <param name="Started">False when the sandbox could not be built, so nothing of the workload ran: the exit code and stderr are the runtime's (bwrap's), not the workload's.</param>
+public sealed record SandboxExit(int ExitCode, bool OutOfMemory, double CpuSeconds, bool Started = true);
 
 /// <summary>What the sandbox enforces on this machine, for the start-up report and the fleet view.</summary>
 public sealed record SandboxCapabilities

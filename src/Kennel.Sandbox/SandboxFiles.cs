@@ -47,8 +47,8 @@ internal sealed partial class SandboxFiles
         }
     }
 
-    /// <summary>Writes the files under <paramref name="sharedDirectory"/>, readable by the sandbox's host uid alone.</summary>
-    public static SandboxFiles? Write(string sharedDirectory, string sessionId, IReadOnlyList<SandboxFile> files, int hostUid, int hostGid)
+    /// <summary>Writes the files under <paramref name="sharedDirectory"/>, readable by the sandbox's host uid alone (null: this process's uid).</summary>
+    public static SandboxFiles? Write(string sharedDirectory, string sessionId, IReadOnlyList<SandboxFile> files, int? hostUid)
     {
         if (files.Count == 0)
         {
@@ -56,7 +56,7 @@ internal sealed partial class SandboxFiles
         }
         try
         {
-            return WriteAll(sharedDirectory, sessionId, files, hostUid, hostGid);
+            return WriteAll(sharedDirectory, sessionId, files, hostUid);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -64,7 +64,7 @@ internal sealed partial class SandboxFiles
         }
     }
 
-    private static SandboxFiles WriteAll(string sharedDirectory, string sessionId, IReadOnlyList<SandboxFile> files, int hostUid, int hostGid)
+    private static SandboxFiles WriteAll(string sharedDirectory, string sessionId, IReadOnlyList<SandboxFile> files, int? hostUid)
     {
         // Searchable but not listable: other users cannot find the session directories, and each is private to the sandbox uid.
         var parent = Path.Join(sharedDirectory, "files");
@@ -88,10 +88,10 @@ internal sealed partial class SandboxFiles
                     stream.Write(files[i].Content.Span);
                 }
                 File.SetUnixFileMode(host, UnixFileMode.UserRead);
-                Own(host, hostUid, hostGid);
+                Own(host, hostUid);
                 arguments.AddRange(["--ro-bind", host, files[i].Path]);
             }
-            Own(directory, hostUid, hostGid);
+            Own(directory, hostUid);
         }
         catch
         {
@@ -113,12 +113,12 @@ internal sealed partial class SandboxFiles
         }
     }
 
-    /// <summary>From root, hands the file to the sandbox's host uid; otherwise the sandbox runs as this process's uid already.</summary>
-    private static void Own(string path, int uid, int gid)
+    /// <summary>From root, hands the file to the sandbox's host uid (and the gid of the same number); otherwise the sandbox runs as this process's uid already.</summary>
+    private static void Own(string path, int? uid)
     {
-        if (Environment.IsPrivilegedProcess && Chown(path, uid, gid) != 0)
+        if (uid is { } owner && Chown(path, owner, owner) != 0)
         {
-            throw new IOException($"Cannot hand {path} to uid {uid}: errno {Marshal.GetLastPInvokeError()}.");
+            throw new IOException($"Cannot hand {path} to uid {owner}: errno {Marshal.GetLastPInvokeError()}.");
         }
     }
 

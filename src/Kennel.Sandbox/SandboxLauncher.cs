@@ -30,10 +30,12 @@ internal sealed partial class SandboxLauncher
     public static SandboxLauncher Shared { get; } = new();
 
     /// <summary>Starts a process from the launcher thread.</summary>
-    public Task<Process> StartAsync(ProcessStartInfo startInfo)
+    /// <param name="startInfo">What to start.</param>
+    /// <param name="inherited">Close-on-exec descriptors this one child inherits, at the same numbers; they are close-on-exec again once it has started.</param>
+    public Task<Process> StartAsync(ProcessStartInfo startInfo, params int[] inherited)
     {
         // Continuations must not run on the launcher thread, or one caller's work would delay every other start.
-        var request = new Request(startInfo, new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var request = new Request(startInfo, inherited, new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously));
         _requests.Add(request);
         return request.Started.Task;
     }
@@ -45,11 +47,32 @@ internal sealed partial class SandboxLauncher
             try
             {
                 MarkDescriptorsCloseOnExec();
-                request.Started.SetResult(Process.Start(request.StartInfo)!);
+                request.Started.SetResult(StartInheriting(request));
             }
             catch (Exception e)
             {
                 request.Started.SetException(e);
+            }
+        }
+    }
+
+    // Only a fork from another thread in this short window could inherit them too; every sandbox start comes from here.
+    private static Process StartInheriting(Request request)
+    {
+        foreach (var fd in request.Inherited)
+        {
+            LinuxDescriptors.SetCloseOnExec(fd, false);
+        }
+
+        try
+        {
+            return Process.Start(request.StartInfo)!;
+        }
+        finally
+        {
+            foreach (var fd in request.Inherited)
+            {
+                LinuxDescriptors.SetCloseOnExec(fd, true);
             }
         }
     }
@@ -68,5 +91,5 @@ internal sealed partial class SandboxLauncher
     [LibraryImport("libc", EntryPoint = "close_range", SetLastError = true)]
     private static partial int CloseRange(uint first, uint last, int flags);
 
-    private sealed record Request(ProcessStartInfo StartInfo, TaskCompletionSource<Process> Started);
+    private sealed record Request(ProcessStartInfo StartInfo, int[] Inherited, TaskCompletionSource<Process> Started);
 }

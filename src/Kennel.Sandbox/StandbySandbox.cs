@@ -6,54 +6,76 @@ using Microsoft.Extensions.Logging;
 namespace Kennel.Sandbox;
 
 /// <summary>
-/// A bwrap started before its session, already inside its own cgroups, blocked reading the rest of its arguments (see
-/// <see cref="BubblewrapCommand"/>). Moving a process between cgroups can wait for an RCU grace period, about 10 ms on
-/// a quiet machine, so doing that and bwrap's exec ahead of time takes them off the path of a session's start.
+/// A bwrap started before its session, already inside its own cgroups and under its own host uid, blocked reading the
+/// rest of its arguments (see <see cref="BubblewrapCommand"/>). Moving a process between cgroups can wait for an RCU
+/// grace period, about 10 ms on a quiet machine, so doing that, setpriv's and bwrap's execs ahead of time takes them
+/// off the path of a session's start.
 /// </summary>
 internal sealed class StandbySandbox
 {
     private readonly SessionCgroup? _cgroup;
+    private readonly HostUids.Lease? _uid;
+    private readonly SandboxRelease _release;
 
-    private StandbySandbox(Process process, SessionCgroup? cgroup)
+    private StandbySandbox(Process process, SessionCgroup? cgroup, HostUids.Lease? uid, int status)
     {
         Process = process;
         _cgroup = cgroup;
+        _uid = uid;
+        _release = new SandboxRelease(status, uid);
     }
 
     public Process Process { get; }
 
+    /// <summary>The host uid its workload will run as, or null for this process's own.</summary>
+    public int? HostUid => _uid?.Uid;
+
     /// <summary>Creates the cgroups, starts bwrap from the launcher thread and moves it into them while it waits.</summary>
-    public static async Task<StandbySandbox> StartAsync(BubblewrapCommand command, CgroupLayout layout, int pidsLimit, TimeProvider time, ILogger logger)
+    public static async Task<StandbySandbox> StartAsync(SandboxSetup setup, TimeProvider time, ILogger logger)
     {
+        var uid = setup.Uids?.Take();
         SessionCgroup? cgroup = null;
-        if (!layout.IsEmpty)
+        if (!setup.Cgroups.IsEmpty)
         {
             try
             {
-                cgroup = SessionCgroup.Create(layout, $"sandbox-{Guid.NewGuid():N}", pidsLimit);
+                cgroup = SessionCgroup.Create(setup.Cgroups, $"sandbox-{Guid.NewGuid():N}", setup.PidsLimit);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                uid?.Release();
                 throw new SandboxException("sandbox_start_failed", $"Cannot create a sandbox's cgroups: {e.Message}");
             }
         }
 
         Process process;
+        var status = (Read: -1, Write: -1);
+        var seccomp = -1;
         try
         {
-            process = await SandboxLauncher.Shared.StartAsync(command.StandbyStartInfo());
+            status = LinuxDescriptors.Pipe();
+            seccomp = LinuxDescriptors.MemoryFile("kennel-seccomp", setup.SeccompProgram);
+            process = await SandboxLauncher.Shared.StartAsync(setup.Command.StandbyStartInfo(uid?.Uid, seccomp, status.Write), seccomp, status.Write);
         }
         catch (Exception e) when (e is Win32Exception or IOException or UnauthorizedAccessException)
         {
+            LinuxDescriptors.CloseQuietly(status.Read);
             if (cgroup is not null)
             {
                 await cgroup.RemoveAsync(time, logger);
             }
 
+            uid?.Release();
             throw new SandboxException("sandbox_start_failed", $"Cannot start bwrap: {e.Message}");
         }
+        finally
+        {
+            // bwrap holds its own copies now; the read end stays here until the sandbox has exited.
+            LinuxDescriptors.CloseQuietly(seccomp);
+            LinuxDescriptors.CloseQuietly(status.Write);
+        }
 
-        var standby = new StandbySandbox(process, cgroup);
+        var standby = new StandbySandbox(process, cgroup, uid, status.Read);
         try
         {
             // bwrap has forked nothing while it waits for its arguments, so its whole tree will be born in here. The
@@ -92,10 +114,10 @@ internal sealed class StandbySandbox
             throw new IOException(e.Message, e);
         }
 
-        return new BubblewrapProcess(Process, _cgroup, time, logger);
+        return new BubblewrapProcess(Process, _cgroup, _release, time, logger);
     }
 
-    /// <summary>Kills it (nothing of a workload runs in it yet), reaps it and removes its cgroups.</summary>
+    /// <summary>Kills it (nothing of a workload runs in it yet), reaps it, removes its cgroups and gives back its uid.</summary>
     public async Task DiscardAsync(TimeProvider time, ILogger logger)
     {
         using (Process)
@@ -112,11 +134,14 @@ internal sealed class StandbySandbox
             await Process.WaitForExitAsync();
         }
 
+        var emptied = true;
         if (_cgroup is not null)
         {
             _cgroup.Kill();
-            await _cgroup.RemoveAsync(time, logger);
+            emptied = await _cgroup.RemoveAsync(time, logger);
         }
+
+        _ = _release.Release(uidIsFree: emptied);
     }
 }
 

@@ -11,8 +11,12 @@ namespace Kennel.Worker;
 /// </summary>
 public sealed class OutputCapture(string stream, int limitBytes)
 {
+    /// <summary>How much of the start of the stream <see cref="Beginning"/> keeps.</summary>
+    public const int BeginningChars = 2048;
+
     private readonly Lock gate = new();
     private readonly StringBuilder pending = new();
+    private readonly StringBuilder beginning = new();
     private long pendingOffset;
     private long kept;
     private bool truncated;
@@ -56,6 +60,18 @@ public sealed class OutputCapture(string stream, int limitBytes)
         }
     }
 
+    /// <summary>The first <see cref="BeginningChars"/> characters read, whether or not they were taken since.</summary>
+    public string Beginning
+    {
+        get
+        {
+            lock (gate)
+            {
+                return beginning.ToString();
+            }
+        }
+    }
+
     public bool HasPending
     {
         get
@@ -88,6 +104,10 @@ public sealed class OutputCapture(string stream, int limitBytes)
             }
             pending.Append(text);
             kept += bytes;
+            if (beginning.Length < BeginningChars)
+            {
+                beginning.Append(text[..Math.Min(text.Length, BeginningChars - beginning.Length)]);
+            }
         }
     }
 

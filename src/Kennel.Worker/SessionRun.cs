@@ -109,10 +109,21 @@ public sealed partial class SessionRun(
             return Exit(SessionStatus.TimedOut, null, new SessionError("timeout", $"The session ran past its timeout of {assignment.TimeoutMs} ms and was killed."),
                 started, result.CpuSeconds);
         }
+        if (!result.Started)
+        {
+            // bwrap could not build the sandbox, so nothing of the workload ran: what it printed is bwrap's reason.
+            var reason = stderr.Beginning.Trim();
+            LogSandboxStartFailed(logger, assignment.SessionId, result.ExitCode, reason);
+            return Exit(SessionStatus.Failed, null, new SessionError("sandbox_start_failed",
+                $"The sandbox could not be created (exit {result.ExitCode}): {(reason.Length > 0 ? reason : "no reason given")}"), started, result.CpuSeconds);
+        }
         if (result.OutOfMemory)
         {
-            return Exit(SessionStatus.Failed, result.ExitCode,
-                new SessionError("out_of_memory", $"The workload exceeded its memory limit of {assignment.MemoryMb} MiB and was killed."), started, result.CpuSeconds);
+            // An exit code of 0 says the workload succeeded, which a session that lost a process to the memory limit did
+            // not: the code is kept only when it says the session failed (137 when the kill took the main process).
+            return Exit(SessionStatus.Failed, result.ExitCode == 0 ? null : result.ExitCode,
+                new SessionError("out_of_memory", $"A process of the workload exceeded the session's memory limit of {assignment.MemoryMb} MiB and was killed."),
+                started, result.CpuSeconds);
         }
         return result.ExitCode == 0
             ? Exit(SessionStatus.Succeeded, 0, null, started, result.CpuSeconds)
@@ -208,6 +219,9 @@ public sealed partial class SessionRun(
         WallSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds,
         CpuSeconds = cpuSeconds,
     };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: the sandbox could not be created (exit {ExitCode}): {Reason}")]
+    private static partial void LogSandboxStartFailed(ILogger logger, string sessionId, int exitCode, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} is no longer live on this worker; dropped it")]
     private static partial void LogDropped(ILogger logger, string sessionId);

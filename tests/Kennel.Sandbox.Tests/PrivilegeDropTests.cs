@@ -3,54 +3,84 @@ namespace Kennel.Sandbox.Tests;
 /// <summary>How a root worker drops to the sandbox's host uid, and the cgroups the child joins before bwrap runs.</summary>
 public sealed class PrivilegeDropTests(DefaultOptionsSandbox sandbox) : IClassFixture<DefaultOptionsSandbox>
 {
-    // Debian's nobody:nogroup, with no other groups.
-    private const int Nobody = 65534;
-
-    // No passwd entry on these machines.
-    private const int Unnamed = 65533;
-
     private readonly SandboxHost _host = sandbox.Host;
 
     [Fact]
-    public void A_uid_with_a_matching_passwd_entry_resolves_to_its_name()
+    public async Task The_whole_tree_runs_as_one_host_uid_of_the_range_with_the_same_gid_and_no_other_groups()
     {
-        HostUser.TryResolve(Nobody, Nobody, out var reason).ShouldBe("nobody", reason);
+        if (!Environment.IsPrivilegedProcess)
+        {
+            await AssertTreeRunsAsAsync(_host, Own("Uid:"), Own("Gid:"));
+            return;
+        }
+
+        var uid = await AssertTreeRunsAsAsync(_host, null, null);
+        uid.ShouldBeInRange(_host.Options.FirstHostUid, _host.Options.FirstHostUid + _host.Options.HostUidCount - 1);
     }
 
     [Fact]
-    public void A_gid_other_than_the_passwd_entry_does_not_resolve()
+    public async Task Concurrent_sandboxes_run_as_different_host_uids()
     {
-        HostUser.TryResolve(Nobody, Unnamed, out var reason).ShouldBeNull();
-        reason.ShouldContain($"not the configured host gid {Unnamed}");
+        if (!Environment.IsPrivilegedProcess)
+        {
+            return; // a non-root worker has only its own uid to give
+        }
+
+        var markers = Enumerable.Range(0, 3).Select(_ => $"{Random.Shared.Next(100, 999)}.{Random.Shared.Next(100_000, 999_999)}").ToList();
+        var processes = new List<ISandboxProcess>();
+        try
+        {
+            foreach (var marker in markers)
+            {
+                processes.Add(await _host.Runtime.StartAsync(SandboxHost.Spec("unused") with { Argv = ["sleep", marker] }, CancellationToken.None));
+            }
+
+            var uids = new List<int>();
+            foreach (var marker in markers)
+            {
+                var workload = await HostProcesses.WaitForAsync(() => HostProcesses.WithArgv("sleep", marker), p => p.Count > 0);
+                uids.Add(HostProcesses.Uids(workload.Single())[0]);
+            }
+
+            uids.Distinct().Count().ShouldBe(3, string.Join(", ", uids));
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                await process.DisposeAsync();
+            }
+        }
     }
 
     [Fact]
-    public void A_uid_without_a_passwd_entry_does_not_resolve()
-    {
-        HostUser.TryResolve(Unnamed, Unnamed, out var reason).ShouldBeNull();
-        reason.ShouldBe($"host uid {Unnamed} has no passwd entry");
-    }
-
-    [Fact]
-    public async Task The_whole_tree_runs_as_the_host_uid_and_gid()
-    {
-        var (uid, gid) = Environment.IsPrivilegedProcess ? (_host.Options.HostUid, _host.Options.HostGid) : (Own("Uid:"), Own("Gid:"));
-        await AssertTreeRunsAsAsync(_host, uid, gid);
-    }
-
-    [Fact]
-    public async Task A_host_uid_without_a_passwd_entry_still_drops_root_through_setpriv()
+    public async Task When_every_host_uid_is_held_a_start_fails_clearly_and_a_uid_comes_back_once_its_sandbox_is_gone()
     {
         if (!Environment.IsPrivilegedProcess)
         {
             return;
         }
 
-        using var host = new SandboxHost(options => options with { HostUid = Unnamed, HostGid = Unnamed });
-        host.Runtime.Capabilities.Available.ShouldBeTrue(host.Runtime.Capabilities.Problem);
+        // Three uids and no standbys: three sessions hold them all.
+        using var host = new SandboxHost(options => options with { FirstHostUid = 1_990_000_000 + Random.Shared.Next(0, 1_000_000), HostUidCount = 3, StandbySandboxes = 0 });
+        var held = new List<ISandboxProcess>();
+        for (var i = 0; i < 3; i++)
+        {
+            held.Add(await host.Runtime.StartAsync(SandboxHost.Spec("sleep 60"), CancellationToken.None));
+        }
 
-        await AssertTreeRunsAsAsync(host, Unnamed, Unnamed);
-        (await host.RunAsync("echo ok")).Stdout.ShouldBe("ok\n");
+        var refused = await Should.ThrowAsync<SandboxException>(() => host.RunAsync("echo too many"));
+        refused.Code.ShouldBe("sandbox_start_failed");
+        refused.Message.ShouldContain($"All 3 sandbox host uids ({host.Options.FirstHostUid}-{host.Options.FirstHostUid + 2}) are in use");
+
+        await held[0].DisposeAsync();
+        var after = await host.RunAsync("echo after");
+        after.Stdout.ShouldBe("after\n", after.Stderr);
+
+        foreach (var process in held.Skip(1))
+        {
+            await process.DisposeAsync();
+        }
     }
 
     [Fact]
@@ -85,7 +115,8 @@ public sealed class PrivilegeDropTests(DefaultOptionsSandbox sandbox) : IClassFi
         int.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field, StringComparison.Ordinal))[field.Length..].Split('\t', StringSplitOptions.RemoveEmptyEntries)[0]);
 
     // Real, effective, saved and filesystem ids of every process of the tree, as the host sees them, and no other groups.
-    private static async Task AssertTreeRunsAsAsync(SandboxHost host, int uid, int gid)
+    // A null uid is whatever the first process runs as, so long as the whole tree agrees; the gid is then the same number.
+    private static async Task<int> AssertTreeRunsAsAsync(SandboxHost host, int? expectedUid, int? expectedGid)
     {
         var marker = $"{Random.Shared.Next(100, 999)}.{Random.Shared.Next(100_000, 999_999)}";
         var spec = SandboxHost.Spec("unused") with { Argv = ["sleep", marker] };
@@ -95,6 +126,8 @@ public sealed class PrivilegeDropTests(DefaultOptionsSandbox sandbox) : IClassFi
         var wholeTree = HostProcesses.ChainFromHere(workload.Single());
 
         wholeTree.Count.ShouldBeGreaterThanOrEqualTo(3);
+        var uid = expectedUid ?? Ids(File.ReadAllLines($"/proc/{wholeTree[0]}/status"), "Uid:")[0];
+        var gid = expectedGid ?? uid;
         foreach (var pid in wholeTree)
         {
             var status = File.ReadAllLines($"/proc/{pid}/status");
@@ -107,6 +140,7 @@ public sealed class PrivilegeDropTests(DefaultOptionsSandbox sandbox) : IClassFi
         }
 
         await process.KillAsync();
+        return uid;
     }
 
     private static int[] Ids(string[] status, string field) =>

@@ -49,7 +49,7 @@ public sealed class ProcessIsolationTests(DefaultOptionsSandbox sandbox) : IClas
             uids.ShouldNotContain(0);
             if (Environment.IsPrivilegedProcess)
             {
-                uids.ShouldAllBe(uid => uid == _host.Options.HostUid);
+                uids.ShouldAllBe(uid => uid >= _host.Options.FirstHostUid && uid < _host.Options.FirstHostUid + _host.Options.HostUidCount);
             }
         }
 

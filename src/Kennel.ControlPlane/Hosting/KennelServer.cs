@@ -169,7 +169,7 @@ public sealed class KennelServer : IAsyncDisposable
         if (settings.EmbeddedWorker)
         {
             services.AddSingleton(settings.EmbeddedWorkerCapacity ?? WorkerAgentOptions.DefaultCapacity());
-            services.AddSingleton<ISandboxRuntime>(provider => DefaultSandbox.Create(settings.DataDir, settings.SandboxUid, provider.GetRequiredService<ILoggerFactory>()));
+            services.AddSingleton<ISandboxRuntime>(provider => DefaultSandbox.Create(settings.DataDir, settings.SandboxUids, settings.SandboxSharedDirectory, provider.GetRequiredService<ILoggerFactory>()));
             services.AddHostedService<EmbeddedWorker>();
         }
     }

@@ -16,7 +16,11 @@ public sealed record KennelSettings
     public long MaxBodyBytes { get; init; } = 1024 * 1024;
     public bool EmbeddedWorker { get; init; } = true;
     public Contracts.Workers.WorkerCapacity? EmbeddedWorkerCapacity { get; init; }
-    public int SandboxUid { get; init; } = 65534;
+    /// <summary>The host uids a root worker runs sandboxes as, one each (<c>KENNEL_SANDBOX_UIDS</c>).</summary>
+    public Worker.SandboxUidRange SandboxUids { get; init; } = Worker.SandboxUidRange.Default;
+
+    /// <summary>Where a root worker publishes what sandboxes mount read-only, and its uid locks (<c>KENNEL_SANDBOX_SHARED_DIR</c>); null for the default.</summary>
+    public string? SandboxSharedDirectory { get; init; }
     public ControlPlaneOptions ControlPlane { get; init; } = new();
     public Kennel.Mcp.McpHttpOptions Mcp { get; init; } = new();
     public Kennel.ControlPlane.Daemons.DaemonOptions Daemons { get; init; } = new();
@@ -54,7 +58,10 @@ public sealed record KennelSettings
             MaxBodyBytes = Int(read, "KENNEL_MAX_BODY_BYTES", 1024 * 1024),
             EmbeddedWorker = Bool(read, "KENNEL_EMBEDDED_WORKER", true),
             EmbeddedWorkerCapacity = capacity,
-            SandboxUid = Int(read, "KENNEL_SANDBOX_UID", 65534),
+            SandboxUids = SandboxUidRange(read),
+            SandboxSharedDirectory = NonEmpty(read("KENNEL_SANDBOX_SHARED_DIR")) is { } shared
+                ? Path.IsPathRooted(shared) ? shared : throw new SettingsException($"KENNEL_SANDBOX_SHARED_DIR must be an absolute path, not '{shared}'.")
+                : null,
             Mcp = new Kennel.Mcp.McpHttpOptions
             {
                 IdleTimeout = TimeSpan.FromSeconds(Positive(read, "KENNEL_MCP_IDLE_TIMEOUT_SECONDS", 1800)),
@@ -147,6 +154,26 @@ public sealed record KennelSettings
             throw new SettingsException($"KENNEL_EXTERNAL_URL must be https (http is allowed on loopback only), not '{value}'.");
         }
         return url.GetLeftPart(UriPartial.Authority);
+    }
+
+    private static Worker.SandboxUidRange SandboxUidRange(Func<string, string?> read)
+    {
+        // The single shared uid of earlier versions let one session use up per-uid kernel limits for all, so a setting
+        // of it is refused rather than quietly ignored.
+        if (NonEmpty(read("KENNEL_SANDBOX_UID")) is { } old)
+        {
+            throw new SettingsException($"KENNEL_SANDBOX_UID (set to '{old}') was replaced by KENNEL_SANDBOX_UIDS, a range of host uids such as "
+                + $"{Worker.SandboxUidRange.Default}: each running sandbox now takes a uid of its own. Unset KENNEL_SANDBOX_UID.");
+        }
+        var value = NonEmpty(read("KENNEL_SANDBOX_UIDS"));
+        if (value is null)
+        {
+            return Worker.SandboxUidRange.Default;
+        }
+        return Worker.SandboxUidRange.TryParse(value, out var range)
+            ? range
+            : throw new SettingsException($"KENNEL_SANDBOX_UIDS must be a range of host uids FIRST-LAST, from 1 to {int.MaxValue - 1}, "
+                + $"such as {Worker.SandboxUidRange.Default}, not '{value}'.");
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

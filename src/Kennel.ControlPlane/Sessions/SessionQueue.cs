@@ -92,8 +92,11 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
                 {
                     throw ApiProblem.Invalid("exit.status", "An exit must carry a terminal status.");
                 }
+                // Status and exit code agree (README, Sessions): a session that did not succeed never shows exit code 0,
+                // whatever a worker of another version reports.
+                var exitCode = exit.Status == SessionStatus.Succeeded || exit.ExitCode != 0 ? exit.ExitCode : null;
                 await SessionStore.FinishAsync(connection, transaction, sessionId,
-                    new SessionOutcome(exit.Status, exit.ExitCode, exit.Error, exit.WallSeconds, exit.CpuSeconds), now, cancellationToken);
+                    new SessionOutcome(exit.Status, exitCode, exit.Error, exit.WallSeconds, exit.CpuSeconds), now, cancellationToken);
             }
             return session.CancelRequestedAt is not null;
         }, cancellationToken);

@@ -139,14 +139,18 @@ internal sealed partial class SessionCgroup
         { } g => CgroupFile.ReadKeyed(Path.Join(g.SessionDirectory(_name), "memory.oom_control"), "oom_kill") > 0,
     };
 
-    /// <summary>Removes the cgroups. The kernel refuses while a dying process still holds them, so each removal is retried briefly.</summary>
-    public async Task RemoveAsync(TimeProvider timeProvider, ILogger logger)
+    /// <summary>
+    /// Removes the cgroups. The kernel refuses while a dying process still holds them, so each removal is retried briefly.
+    /// True when all are gone, which proves no process of the session is left.
+    /// </summary>
+    public async Task<bool> RemoveAsync(TimeProvider timeProvider, ILogger logger)
     {
         lock (_gate)
         {
             _removed = true;
         }
 
+        var removedAll = true;
         foreach (var directory in _directories)
         {
             for (var attempt = 1; ; attempt++)
@@ -165,6 +169,7 @@ internal sealed partial class SessionCgroup
                     if (attempt == RemoveAttempts)
                     {
                         LogNotRemoved(logger, directory, e.Message);
+                        removedAll = false;
                         break;
                     }
                 }
@@ -172,6 +177,8 @@ internal sealed partial class SessionCgroup
                 await Task.Delay(RemoveRetryDelay, timeProvider);
             }
         }
+
+        return removedAll;
     }
 
     private List<int> ReadPids()

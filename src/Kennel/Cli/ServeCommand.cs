@@ -12,7 +12,7 @@ public static class ServeCommand
             Run the control plane: REST API, queue and an embedded worker.
             Configured by environment: KENNEL_LISTEN (127.0.0.1:4000), KENNEL_DATA_DIR (~/.kennel),
             KENNEL_DATABASE_URL (PostgreSQL; unset = SQLite in the data dir), KENNEL_EMBEDDED_WORKER (true),
-            KENNEL_OUTPUT_LIMIT_BYTES, KENNEL_MAX_BODY_BYTES, KENNEL_LEASE_TTL_SECONDS, KENNEL_SANDBOX_UID,
+            KENNEL_OUTPUT_LIMIT_BYTES, KENNEL_MAX_BODY_BYTES, KENNEL_LEASE_TTL_SECONDS, KENNEL_SANDBOX_UIDS,
             KENNEL_WORKER_VCPUS, KENNEL_WORKER_MEMORY_MB, KENNEL_WORKER_SLOTS. See the README for all of them.
             """);
         serve.SetAction(async (_, cancellationToken) =>

@@ -43,7 +43,8 @@ public static class WorkerCommands
     private static async Task RunWorkerAsync(string dataDir, string? url, string? token, string name, WorkerCapacity capacity, CancellationToken cancellationToken)
     {
         using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
-        await using var sandbox = DefaultSandbox.Create(dataDir, KennelSettings.FromEnvironment().SandboxUid, loggers);
+        var settings = KennelSettings.FromEnvironment();
+        await using var sandbox = DefaultSandbox.Create(dataDir, settings.SandboxUids, settings.SandboxSharedDirectory, loggers);
         if (!sandbox.Capabilities.Available)
         {
             throw new CliException($"This machine cannot run sandboxes: {sandbox.Capabilities.Problem}");

@@ -21,6 +21,8 @@ public sealed class KennelSettingsTests
         settings.EmbeddedWorkerCapacity.ShouldBeNull();
         settings.ControlPlane.LeaseTtl.ShouldBe(TimeSpan.FromSeconds(30));
         settings.ControlPlane.OutputLimitBytes.ShouldBe(1024 * 1024);
+        settings.SandboxUids.ShouldBe(new Kennel.Worker.SandboxUidRange(2_000_000_000, 65_536));
+        settings.SandboxSharedDirectory.ShouldBeNull();
     }
 
     [Fact]
@@ -47,6 +49,8 @@ public sealed class KennelSettingsTests
             ["KENNEL_WORKER_VCPUS"] = "3",
             ["KENNEL_LEASE_TTL_SECONDS"] = "7",
             ["KENNEL_OUTPUT_LIMIT_BYTES"] = "999",
+            ["KENNEL_SANDBOX_UIDS"] = "300000-300099",
+            ["KENNEL_SANDBOX_SHARED_DIR"] = "/srv/kennel-sandbox",
         };
 
         var settings = KennelSettings.FromEnvironment(name => env.GetValueOrDefault(name));
@@ -60,6 +64,8 @@ public sealed class KennelSettingsTests
         settings.EmbeddedWorkerCapacity!.Vcpus.ShouldBe(3);
         settings.ControlPlane.LeaseTtl.ShouldBe(TimeSpan.FromSeconds(7));
         settings.ControlPlane.OutputLimitBytes.ShouldBe(999);
+        settings.SandboxUids.ShouldBe(new Kennel.Worker.SandboxUidRange(300_000, 100));
+        settings.SandboxSharedDirectory.ShouldBe("/srv/kennel-sandbox");
     }
 
     [Theory]
@@ -70,6 +76,13 @@ public sealed class KennelSettingsTests
     [InlineData("KENNEL_OUTPUT_LIMIT_BYTES", "99999999999")]
     [InlineData("KENNEL_WORKER_MEMORY_MB", "8G")]
     [InlineData("KENNEL_SANDBOX_UID", "nobody")]
+    [InlineData("KENNEL_SANDBOX_UID", "65534")]
+    [InlineData("KENNEL_SANDBOX_UIDS", "65534")]
+    [InlineData("KENNEL_SANDBOX_UIDS", "200-100")]
+    [InlineData("KENNEL_SANDBOX_UIDS", "0-100")]
+    [InlineData("KENNEL_SANDBOX_UIDS", "1-2147483647")]
+    [InlineData("KENNEL_SANDBOX_UIDS", "-5-10")]
+    [InlineData("KENNEL_SANDBOX_SHARED_DIR", "relative/dir")]
     [InlineData("KENNEL_EMBEDDED_WORKER", "maybe")]
     [InlineData("KENNEL_MCP_IDLE_TIMEOUT_SECONDS", "0")]
     [InlineData("KENNEL_MCP_IDLE_TIMEOUT_SECONDS", "soon")]
