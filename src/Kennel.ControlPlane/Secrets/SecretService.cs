@@ -1,11 +1,9 @@
-using System.Data.Common;
 using System.Text;
 using Kennel.Contracts.Secrets;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Hosting;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Sessions;
-using Kennel.Store;
 using Microsoft.Extensions.Logging;
 
 namespace Kennel.ControlPlane.Secrets;
@@ -19,10 +17,10 @@ public sealed record ResolvedSecrets(IReadOnlyDictionary<string, string> Values,
 /// <summary>
 /// A workspace's secrets: set, listed and deleted by people, and resolved by name, by workspace, for whatever hands them
 /// to a workload. Values are encrypted under the installation's key-encryption key with the workspace and the name as
-/// associated data. No method returns a value to a caller; only <see cref="ResolveAsync(string, IReadOnlyCollection{string}, CancellationToken)"/>
-/// decrypts, and nothing here logs one.
+/// associated data. No method returns a value to a caller; only <see cref="ResolveAsync"/> decrypts, and nothing here
+/// logs one.
 /// </summary>
-public sealed partial class SecretService(Database database, SecretStore store, KeyEncryption encryption, TimeProvider time, ILogger<SecretService> logger)
+public sealed partial class SecretService(SecretStore store, KeyEncryption encryption, TimeProvider time, ILogger<SecretService> logger)
 {
     public const int MaxValueBytes = 64 * 1024;
     public const int MaxPerWorkspace = 500;
@@ -81,17 +79,15 @@ public sealed partial class SecretService(Database database, SecretStore store, 
         }
     }
 
-    /// <summary>The values of one workspace's secrets, by name, decrypted: the one way a value leaves the store.</summary>
-    public Task<ResolvedSecrets> ResolveAsync(string workspaceId, IReadOnlyCollection<string> names, CancellationToken cancellationToken) =>
-        database.ReadAsync(connection => ResolveAsync(connection, null, workspaceId, names, cancellationToken), cancellationToken);
-
-    /// <summary>As <see cref="ResolveAsync(string, IReadOnlyCollection{string}, CancellationToken)"/>, inside a caller's transaction (a worker's claim).</summary>
-    internal async Task<ResolvedSecrets> ResolveAsync(
-        DbConnection connection, DbTransaction? transaction, string workspaceId, IReadOnlyCollection<string> names, CancellationToken cancellationToken)
+    /// <summary>
+    /// The values of one workspace's secrets, by name, decrypted: the one way a value leaves the store, for whatever hands
+    /// it to a workload (a worker's claim today; an agent's provider keys and channel tokens next).
+    /// </summary>
+    public async Task<ResolvedSecrets> ResolveAsync(string workspaceId, IReadOnlyCollection<string> names, CancellationToken cancellationToken)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var unreadable = new List<string>();
-        foreach (var row in await store.ReadValuesAsync(connection, transaction, workspaceId, names, cancellationToken))
+        foreach (var row in await store.ReadValuesAsync(workspaceId, names, cancellationToken))
         {
             try
             {

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Dapper;
 using Kennel.Store;
 
@@ -57,12 +56,11 @@ public sealed class SecretStore(Database database)
             $"SELECT name FROM secrets WHERE workspace_id = @workspaceId AND name {database.InList("names")}",
             new { workspaceId, names = names.ToArray() }, cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal), cancellationToken);
 
-    /// <summary>The encrypted values of these secrets of one workspace, on the caller's connection (and transaction, if any).</summary>
-    internal async Task<IReadOnlyList<SecretRow>> ReadValuesAsync(
-        DbConnection connection, DbTransaction? transaction, string workspaceId, IReadOnlyCollection<string> names, CancellationToken cancellationToken) =>
-        [.. await connection.QueryAsync<SecretRow>(new CommandDefinition(
+    /// <summary>The encrypted values of these secrets of one workspace.</summary>
+    public Task<IReadOnlyList<SecretRow>> ReadValuesAsync(string workspaceId, IReadOnlyCollection<string> names, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<SecretRow>>(async connection => [.. await connection.QueryAsync<SecretRow>(new CommandDefinition(
             $"SELECT name, encrypted_value FROM secrets WHERE workspace_id = @workspaceId AND name {database.InList("names")}",
-            new { workspaceId, names = names.ToArray() }, transaction, cancellationToken: cancellationToken))];
+            new { workspaceId, names = names.ToArray() }, cancellationToken: cancellationToken))], cancellationToken);
 
     private const string SelectColumns = "SELECT name, created_at, updated_at FROM secrets";
 }

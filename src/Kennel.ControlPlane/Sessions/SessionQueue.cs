@@ -218,8 +218,8 @@ public sealed class SessionQueue(Database database, SecretService secrets, Chang
 
     /// <summary>
     /// What the worker is sent for each claimed session, with the values of the secrets it names in its env: resolved now,
-    /// inside the claim, so they never rest in the session's row. A session whose secret was deleted (or cannot be
-    /// decrypted) since it was created ends <c>failed</c> here without running, and the worker never hears of it.
+    /// at the claim, so they never rest in the session's row. A session whose secret was deleted (or cannot be decrypted)
+    /// since it was created ends <c>failed</c> in the claim's transaction without running, and the worker never hears of it.
     /// </summary>
     private async Task<List<SessionAssignment>> AssignAsync(
         DbConnection connection, DbTransaction transaction, List<SessionRow> claimed, long now, List<string> settled, CancellationToken cancellationToken)
@@ -233,7 +233,7 @@ public sealed class SessionQueue(Database database, SecretService secrets, Chang
                 assignments.Add(ToAssignment(row, spec, spec.Env));
                 continue;
             }
-            var resolved = await secrets.ResolveAsync(connection, transaction, row.WorkspaceId, names, cancellationToken);
+            var resolved = await secrets.ResolveAsync(row.WorkspaceId, names, cancellationToken);
             if (resolved.Missing.Count > 0 || resolved.Unreadable.Count > 0)
             {
                 await FailUnstartedAsync(connection, transaction, row.Id, SecretFailure(resolved), now, cancellationToken);
