@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Kennel.Contracts.ApiKeys;
 using Kennel.Contracts.Cost;
 using Kennel.Contracts.Daemons;
+using Kennel.Contracts.Secrets;
 using Kennel.Contracts.Sessions;
 using Kennel.Contracts.Users;
 using Kennel.Contracts.Workers;
@@ -38,6 +39,10 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(TriggerDaemonRequest))]
 [JsonSerializable(typeof(DaemonTriggerResult))]
 [JsonSerializable(typeof(CostSummary))]
+[JsonSerializable(typeof(SetSecretRequest))]
+[JsonSerializable(typeof(Secret))]
+[JsonSerializable(typeof(SecretList))]
+[JsonSerializable(typeof(DeletedSecret))]
 [JsonSerializable(typeof(CreateUserRequest))]
 [JsonSerializable(typeof(ChangePasswordRequest))]
 [JsonSerializable(typeof(SetRoleRequest))]

@@ -16,6 +16,7 @@ root.Subcommands.Add(WorkerCommands.Build());
 root.Subcommands.Add(SessionCommands.Build());
 root.Subcommands.Add(ApiKeyCommands.Build());
 root.Subcommands.Add(DaemonCommands.Build());
+root.Subcommands.Add(SecretCommands.Build());
 root.Subcommands.Add(UserCommands.Build());
 root.Subcommands.Add(UserCommands.BuildOAuth());
 root.Subcommands.Add(McpCommand.Build());

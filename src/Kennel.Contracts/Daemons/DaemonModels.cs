@@ -36,6 +36,9 @@ public sealed record DaemonWorkload
     public string? Script { get; init; }
     public IReadOnlyList<string>? Command { get; init; }
     public IReadOnlyDictionary<string, string>? Env { get; init; }
+
+    /// <summary>Names of workspace secrets each run sees as env vars, resolved when the run starts; never their values.</summary>
+    public IReadOnlyList<string>? Secrets { get; init; }
 }
 
 /// <summary>

@@ -7,6 +7,10 @@ public sealed record CreateSessionRequest
     public string? Script { get; init; }
     public IReadOnlyList<string>? Command { get; init; }
     public IReadOnlyDictionary<string, string>? Env { get; init; }
+
+    /// <summary>Names of workspace secrets the workload sees as env vars. Their values are never stored with the session.</summary>
+    public IReadOnlyList<string>? Secrets { get; init; }
+
     public long? TimeoutMs { get; init; }
     public SessionResources? Resources { get; init; }
     public SessionNetwork? Network { get; init; }
@@ -36,6 +40,10 @@ public sealed record Session
     public string? Script { get; init; }
     public IReadOnlyList<string>? Command { get; init; }
     public required IReadOnlyDictionary<string, string> Env { get; init; }
+
+    /// <summary>The names of the workspace secrets the workload sees as env vars; never their values.</summary>
+    public required IReadOnlyList<string> Secrets { get; init; }
+
     public required long TimeoutMs { get; init; }
     public required SessionResources Resources { get; init; }
     public required SessionNetwork Network { get; init; }

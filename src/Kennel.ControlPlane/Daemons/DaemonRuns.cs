@@ -87,6 +87,7 @@ public sealed class DaemonRuns(Database database, DaemonStore store, ChangeSigna
             Script = definition.Workload.Script,
             Command = definition.Workload.Command,
             Env = env,
+            Secrets = definition.Workload.Secrets is { Count: > 0 } secrets ? secrets : null,
             NetworkMode = "none",
             Metadata = new Dictionary<string, string>(StringComparer.Ordinal),
             Files = [new SessionFile(DaemonValues.PayloadPath, Convert.ToBase64String(trigger.Payload))],

@@ -4,17 +4,20 @@ using Kennel.Contracts.Sessions;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Scheduling;
+using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Snapshots;
 using Kennel.Store;
 
 namespace Kennel.ControlPlane.Daemons;
 
 /// <summary>What people and their tools can do with daemons. REST, CLI and MCP are thin faces over these calls.</summary>
-public sealed class DaemonService(DaemonStore store, DaemonRuns runs, SnapshotCatalog snapshots, Scheduler scheduler, TimeProvider time)
+public sealed class DaemonService(
+    DaemonStore store, DaemonRuns runs, SnapshotCatalog snapshots, SecretService secrets, Scheduler scheduler, TimeProvider time)
 {
     public async Task<Daemon> CreateAsync(Caller caller, CreateDaemonRequest request, CancellationToken cancellationToken)
     {
         var valid = DaemonValidator.Validate(request, snapshots);
+        await secrets.RequireAsync(caller.WorkspaceId, valid.Definition.Workload.Secrets, WorkloadSecrets, cancellationToken);
         var now = time.GetUtcNow();
         var row = ToRow(valid, SortableId.New("dmn", time), caller.WorkspaceId, now, now);
         if (!await store.InsertAsync(row, DaemonSchedule.For(row), now, cancellationToken))
@@ -63,6 +66,11 @@ public sealed class DaemonService(DaemonStore store, DaemonRuns runs, SnapshotCa
         };
         var keepSecret = request.Trigger is null || request.Trigger.Type == row.TriggerType && request.Trigger.Signature == row.Signature;
         var valid = DaemonValidator.Validate(merged, snapshots, keepSecret ? row.WebhookSecret : null);
+        if (request.Workload is not null)
+        {
+            // Only a new workload is checked: a secret deleted since fails the daemon's runs, not an edit of its schedule.
+            await secrets.RequireAsync(caller.WorkspaceId, valid.Definition.Workload.Secrets, WorkloadSecrets, cancellationToken);
+        }
         return await SaveAsync(caller, row, valid, cancellationToken);
     }
 
@@ -88,6 +96,8 @@ public sealed class DaemonService(DaemonStore store, DaemonRuns runs, SnapshotCa
         var bytes = payload is { } json ? JsonSerializer.SerializeToUtf8Bytes(json, Contracts.KennelJson.Default.JsonElement) : "{}"u8.ToArray();
         return await runs.StartAsync(row, new TriggerEvent(DaemonValues.Manual, bytes), cancellationToken);
     }
+
+    private const string WorkloadSecrets = "workload.secrets";
 
     private async Task<Daemon> SaveAsync(Caller caller, DaemonRow row, ValidDaemon valid, CancellationToken cancellationToken)
     {
@@ -130,7 +140,7 @@ public sealed class DaemonService(DaemonStore store, DaemonRuns runs, SnapshotCa
             Name = row.Name,
             Description = definition.Description,
             Snapshot = definition.Snapshot,
-            Workload = definition.Workload,
+            Workload = definition.Workload with { Secrets = definition.Workload.Secrets ?? [] },
             Resources = new SessionResources { Vcpus = definition.Vcpus, MemoryMb = definition.MemoryMb },
             TimeoutMs = definition.TimeoutMs,
             Trigger = new DaemonTriggerRequest
@@ -157,7 +167,7 @@ public sealed class DaemonService(DaemonStore store, DaemonRuns runs, SnapshotCa
             Workspace = row.WorkspaceName,
             Description = definition.Description,
             Snapshot = definition.Snapshot,
-            Workload = definition.Workload,
+            Workload = definition.Workload with { Secrets = definition.Workload.Secrets ?? [] },
             Resources = new SessionResources { Vcpus = definition.Vcpus, MemoryMb = definition.MemoryMb },
             TimeoutMs = definition.TimeoutMs,
             Trigger = new DaemonTrigger

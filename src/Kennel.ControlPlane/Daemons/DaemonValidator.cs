@@ -29,13 +29,19 @@ public static partial class DaemonValidator
         {
             throw ApiProblem.Invalid("description", $"description must be at most {DaemonValues.MaxDescriptionLength} characters.");
         }
-        var workload = request.Workload ?? throw ApiProblem.Invalid("workload", "workload is required: {script} or {command}, with optional env.");
+        var workload = request.Workload ?? throw ApiProblem.Invalid("workload", "workload is required: {script} or {command}, with optional env and secrets.");
         var session = ValidateWorkload(workload, request, snapshots);
         var definition = new StoredDaemonDefinition
         {
             Description = description,
             Snapshot = session.Snapshot,
-            Workload = new DaemonWorkload { Script = workload.Script, Command = workload.Command, Env = session.Spec.Env },
+            Workload = new DaemonWorkload
+            {
+                Script = workload.Script,
+                Command = workload.Command,
+                Env = session.Spec.Env,
+                Secrets = session.Spec.Secrets ?? [],
+            },
             Vcpus = session.Vcpus,
             MemoryMb = session.MemoryMb,
             TimeoutMs = session.TimeoutMs,
@@ -63,11 +69,12 @@ public static partial class DaemonValidator
                 Script = workload.Script,
                 Command = workload.Command,
                 Env = workload.Env,
+                Secrets = workload.Secrets,
                 TimeoutMs = request.TimeoutMs,
                 Resources = request.Resources,
             }, snapshots);
         }
-        catch (ApiProblem problem) when (problem.Field is { } field && (field is "script" or "command" || field.StartsWith("env", StringComparison.Ordinal)))
+        catch (ApiProblem problem) when (problem.Field is { } field && (field is "script" or "command" or "secrets" || field.StartsWith("env", StringComparison.Ordinal)))
         {
             throw new ApiProblem(problem.Status, problem.Code, problem.Title, problem.Detail, $"workload.{field}");
         }

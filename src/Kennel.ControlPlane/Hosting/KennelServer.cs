@@ -5,6 +5,7 @@ using Kennel.ControlPlane.Daemons;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Mcp;
 using Kennel.ControlPlane.OAuth;
+using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Sessions;
 using Kennel.ControlPlane.Snapshots;
 using Kennel.ControlPlane.Workers;
@@ -108,6 +109,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapWorkers();
         app.MapWorkerProtocol();
         app.MapDaemons();
+        app.MapSecrets();
         app.MapFleetMcp();
         app.MapOAuth();
         app.MapFallback(() => { throw new ApiProblem(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such route."); });
@@ -155,7 +157,10 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddHostedService<LeaseReaper>();
         services.AddFleetMcp(settings.Mcp);
         services.AddDaemons(settings.Daemons, settings.Scheduler);
-        services.AddOAuth(settings.ExternalUrl, settings.OAuth with { KeyEncryptionKey = OAuth.SigningKeyEncryption.Load(settings.OAuth.KeyEncryptionKey, settings.DataDir) });
+        services.AddSingleton(new KeyEncryption(KeyEncryption.Load(settings.OAuth.KeyEncryptionKey, settings.DataDir)));
+        services.AddSingleton<SecretStore>();
+        services.AddSingleton<SecretService>();
+        services.AddOAuth(settings.ExternalUrl, settings.OAuth);
         // The authentication core without AddAuthentication's data protection: no authentication scheme uses cookies (the
         // OAuth sign-in pages keep their own store-backed session), and its key ring would cost memory and disk for no use.
         services.AddWebEncoders();

@@ -77,9 +77,9 @@ public sealed record KennelSettings
                 RegistrationsPerMinute = Int(read, "KENNEL_OAUTH_REGISTRATION_RATE_LIMIT", 20),
                 LoginsPerMinute = Int(read, "KENNEL_OAUTH_LOGIN_RATE_LIMIT", 30),
                 CimdAllowPrivateAddresses = Bool(read, "KENNEL_OAUTH_CIMD_ALLOW_PRIVATE", false),
-                KeyEncryptionKey = NonEmpty(read(Kennel.ControlPlane.OAuth.SigningKeyEncryption.Variable)) is { } kek
-                    ? Kennel.ControlPlane.OAuth.SigningKeyEncryption.Parse(kek) ?? throw new SettingsException(
-                        $"{Kennel.ControlPlane.OAuth.SigningKeyEncryption.Variable} must be {Kennel.ControlPlane.OAuth.SigningKeyEncryption.KeyBytes} random bytes in base64 (e.g. from 'openssl rand -base64 32').")
+                KeyEncryptionKey = NonEmpty(read(KeyEncryption.Variable)) is { } kek
+                    ? KeyEncryption.Parse(kek) ?? throw new SettingsException(
+                        $"{KeyEncryption.Variable} must be {KeyEncryption.KeyBytes} random bytes in base64 (e.g. from 'openssl rand -base64 32').")
                     : null,
             },
             ControlPlane = defaults with

@@ -18,4 +18,7 @@ public static class ErrorCodes
     public const string WorkspaceMismatch = "workspace_forbidden";
     public const string TokenInvalid = "token_invalid";
     public const string UserExists = "user_exists";
+    public const string SecretNotFound = "secret_not_found";
+    public const string SecretUnreadable = "secret_unreadable";
+    public const string SecretLimitReached = "secret_limit_reached";
 }

@@ -65,7 +65,8 @@ public static class DaemonTools
         DaemonService daemons,
         ClaimsPrincipal user,
         [Description("Unique in the workspace: 1-63 characters of a-z, 0-9 and '-'.")] string name,
-        [Description("What to run: {script} (run by /bin/sh -c) or {command} (an argv array), with optional env (variable names of letters, digits and '_').")]
+        [Description("What to run: {script} (run by /bin/sh -c) or {command} (an argv array), with optional env (variable names of letters, digits and '_'; " +
+            "readable by anyone who can read the daemon) and secrets (names of this workspace's secrets, seen by each run as variables of the same name).")]
         DaemonWorkload workload,
         [Description("{type: \"webhook\", signature: \"hmac-sha256\" | \"slack-v0\" | \"none\", secret (8-256 characters; not for none), header (optional)} " +
             "or {type: \"schedule\", cron, timezone (IANA, default UTC), catchUp: \"once\" (default: one run for runs missed while down) | \"skip\"}.")]
@@ -106,7 +107,7 @@ public static class DaemonTools
         [Description(NameDescription)] string name,
         [Description("New description.")] string? description = null,
         [Description("New snapshot.")] string? snapshot = null,
-        [Description("New workload: {script} or {command}, with optional env; replaces the old one whole.")] DaemonWorkload? workload = null,
+        [Description("New workload: {script} or {command}, with optional env and secrets; replaces the old one whole.")] DaemonWorkload? workload = null,
         [Description("New vcpus and/or memoryMb.")] SessionResources? resources = null,
         [Description("New timeout in milliseconds.")] long? timeoutMs = null,
         [Description("New trigger, as create-daemon takes it.")] DaemonTriggerRequest? trigger = null,

@@ -56,7 +56,10 @@ public static class FleetTools
         [Description("The program and its arguments, run without a shell, e.g. [\"python3\", \"-c\", \"print(1)\"]. Give this or script, not both.")]
         string[]? command = null,
         [Description("The environment image to boot; list-snapshots shows the choices.")] string snapshot = SnapshotCatalog.TestMinimal,
-        [Description("Environment variables for the workload: names of letters, digits and '_'.")] Dictionary<string, string>? env = null,
+        [Description("Environment variables for the workload: names of letters, digits and '_'. Anyone who can read the session sees them; " +
+            "pass credentials as secrets instead.")] Dictionary<string, string>? env = null,
+        [Description("Names of this workspace's secrets (set with kennel secret set or PUT /v1/secrets/{name}) that the workload sees as " +
+            "environment variables of the same name. Their values are never shown; a name that is not set is refused.")] string[]? secrets = null,
         [Description("Wall-clock limit in milliseconds; the session ends as timed_out past it."), Range(SessionLimits.MinTimeoutMs, SessionLimits.MaxTimeoutMs)]
         long timeoutMs = SessionLimits.DefaultTimeoutMs,
         [Description("vcpus (1-64, default 1) and memoryMb (16-262144, default 512) for the sandbox.")] SessionResources? resources = null,
@@ -70,6 +73,7 @@ public static class FleetTools
             Script = script,
             Command = command,
             Env = env,
+            Secrets = secrets,
             TimeoutMs = timeoutMs,
             Resources = resources,
             Network = network,

@@ -21,8 +21,9 @@ public sealed record OAuthOptions
     public RemoteCertificateValidationCallback? CimdCertificateValidation { get; init; }
 
     /// <summary>
-    /// The AES-256 key the signing keys are encrypted with at rest (<c>KENNEL_OAUTH_KEY_ENCRYPTION_KEY</c>, base64); null:
-    /// the data directory's <c>oauth-signing.kek</c>, created at the first start.
+    /// The installation's key-encryption key (<c>KENNEL_OAUTH_KEY_ENCRYPTION_KEY</c>, base64): the AES-256 key that the
+    /// signing keys and the workspace secrets are encrypted with at rest (<see cref="Hosting.KeyEncryption"/>). Null: the
+    /// data directory's <c>oauth-signing.kek</c>, created at the first start.
     /// </summary>
     public byte[]? KeyEncryptionKey { get; init; }
 

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using Dapper;
 using Kennel.Contracts.OAuth;
+using Kennel.ControlPlane.Hosting;
 using Kennel.Store;
 
 namespace Kennel.ControlPlane.OAuth;
@@ -10,13 +11,11 @@ namespace Kennel.ControlPlane.OAuth;
 /// The ES256 keys that sign access tokens, kept in the store so every replica signs and verifies with the same ones.
 /// The newest unretired key signs. <see cref="RotateAsync"/> adds a key and retires the others, which stay published in
 /// the JWKS (and accepted) until every token they signed has expired. Public keys are cached in memory: a token's
-/// verification costs one signature check and no store read. Private keys are stored encrypted (<see cref="SigningKeyEncryption"/>).
+/// verification costs one signature check and no store read. Private keys are stored encrypted (<see cref="KeyEncryption"/>,
+/// the key id as associated data); rows written before that are plain base64 PKCS#8, read as such and encrypted at the next start.
 /// </summary>
-public sealed class SigningKeys(Database database, OAuthOptions options, TimeProvider time) : IDisposable
+public sealed class SigningKeys(Database database, OAuthOptions options, KeyEncryption encryption, TimeProvider time) : IDisposable
 {
-    private readonly SigningKeyEncryption encryption = new(options.KeyEncryptionKey
-        ?? throw new InvalidOperationException("The OAuth options carry no key-encryption key; KennelServer loads one."));
-
     private static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(10);
     private readonly SemaphoreSlim loading = new(1, 1);
     private volatile KeyRing? ring;
@@ -75,7 +74,7 @@ public sealed class SigningKeys(Database database, OAuthOptions options, TimePro
             "SELECT id, private_key FROM oauth_signing_keys WHERE private_key NOT LIKE 'enc:v1:%'", cancellationToken: cancellationToken)), cancellationToken);
         foreach (var row in rows)
         {
-            var encrypted = encryption.Encrypt(row.Id, encryption.Decrypt(row.Id, row.PrivateKey));
+            var encrypted = encryption.Encrypt(row.Id, PrivateKey(row));
             await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE oauth_signing_keys SET private_key = @encrypted WHERE id = @Id AND private_key = @PrivateKey",
                 new { encrypted, row.Id, row.PrivateKey }, transaction, cancellationToken: cancellationToken)), cancellationToken);
@@ -116,7 +115,7 @@ public sealed class SigningKeys(Database database, OAuthOptions options, TimePro
             var previous = ring?.ById ?? new Dictionary<string, SigningKey>();
             var keys = rows.ToDictionary(r => r.Id, r => previous.TryGetValue(r.Id, out var known) && known.RetiredAt == r.RetiredAt
                 ? known
-                : new SigningKey(r.Id, Import(encryption.Decrypt(r.Id, r.PrivateKey)), r.CreatedAt, r.RetiredAt), StringComparer.Ordinal);
+                : new SigningKey(r.Id, Import(PrivateKey(r)), r.CreatedAt, r.RetiredAt), StringComparer.Ordinal);
             var current = keys.Values.Where(k => k.RetiredAt is null).MaxBy(k => k.CreatedAt)!;
             ring = new KeyRing(current, keys);
             Interlocked.Exchange(ref lastLoadedAt, time.GetTimestamp());
@@ -136,6 +135,10 @@ public sealed class SigningKeys(Database database, OAuthOptions options, TimePro
             "SELECT id, private_key, created_at, retired_at FROM oauth_signing_keys WHERE retired_at IS NULL OR retired_at > @since",
             new { since }, cancellationToken: cancellationToken)), cancellationToken)];
     }
+
+    /// <summary>The PKCS#8 private key of a stored row, encrypted or (from before encryption) plain.</summary>
+    private byte[] PrivateKey(KeyRow row) =>
+        KeyEncryption.IsEncrypted(row.PrivateKey) ? encryption.Decrypt(row.Id, row.PrivateKey) : Convert.FromBase64String(row.PrivateKey);
 
     private static ECDsa Import(byte[] privateKey)
     {

@@ -45,12 +45,14 @@ public static partial class CreateSessionValidator
                 $"network.mode '{networkMode}' is not supported yet; the only mode is 'none' (no network at all).", "network.mode");
         }
         var env = Env(request.Env);
+        var secrets = Secrets(request.Secrets, env);
         var metadata = Metadata(request.Metadata);
         var spec = new StoredSessionSpec
         {
             Script = request.Script,
             Command = request.Command,
             Env = env,
+            Secrets = secrets,
             NetworkMode = networkMode,
             Metadata = metadata,
         };
@@ -103,13 +105,9 @@ public static partial class CreateSessionValidator
         var bytes = 0;
         foreach (var (name, value) in env)
         {
-            if (!EnvName().IsMatch(name))
+            if (EnvNameProblem(name) is { } problem)
             {
-                throw ApiProblem.Invalid($"env.{name}", $"'{name}' is not a valid variable name: use letters, digits and '_', not starting with a digit.");
-            }
-            if (name.StartsWith(Kennel.Sandbox.SandboxSpec.ReservedEnvPrefix, StringComparison.Ordinal))
-            {
-                throw ApiProblem.Invalid($"env.{name}", $"'{name}' is reserved: names starting with {Kennel.Sandbox.SandboxSpec.ReservedEnvPrefix} carry the workload's command into the sandbox.");
+                throw ApiProblem.Invalid($"env.{name}", problem);
             }
             if (value is null || value.Contains('\0', StringComparison.Ordinal))
             {
@@ -122,6 +120,50 @@ public static partial class CreateSessionValidator
             throw ApiProblem.Invalid("env", $"env must total at most {SessionLimits.MaxEnvBytes} bytes.");
         }
         return new Dictionary<string, string>(env, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Why <paramref name="name"/> cannot name a variable of the workload's environment, or null when it can. Secret names
+    /// follow the same rule, since each one becomes a variable.
+    /// </summary>
+    public static string? EnvNameProblem(string name) =>
+        !EnvName().IsMatch(name) ? $"'{name}' is not a valid variable name: use letters, digits and '_', not starting with a digit (at most 128)."
+        : name.StartsWith(Kennel.Sandbox.SandboxSpec.ReservedEnvPrefix, StringComparison.Ordinal)
+            ? $"'{name}' is reserved: names starting with {Kennel.Sandbox.SandboxSpec.ReservedEnvPrefix} carry the workload's command into the sandbox."
+            : null;
+
+    /// <summary>The names of the secrets the workload sees as variables; whether they exist is the service's check.</summary>
+    private static IReadOnlyList<string>? Secrets(IReadOnlyList<string>? secrets, Dictionary<string, string> env)
+    {
+        if (secrets is not { Count: > 0 })
+        {
+            return null;
+        }
+        if (secrets.Count > SessionLimits.MaxSecrets)
+        {
+            throw ApiProblem.Invalid("secrets", $"secrets takes at most {SessionLimits.MaxSecrets} names.");
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in secrets)
+        {
+            if (name is null)
+            {
+                throw ApiProblem.Invalid("secrets", "secrets must be an array of secret names.");
+            }
+            if (EnvNameProblem(name) is { } problem)
+            {
+                throw ApiProblem.Invalid("secrets", problem);
+            }
+            if (!seen.Add(name))
+            {
+                throw ApiProblem.Invalid("secrets", $"'{name}' is listed twice in secrets.");
+            }
+            if (env.ContainsKey(name))
+            {
+                throw ApiProblem.Invalid("secrets", $"'{name}' is in both env and secrets: a variable comes from one or the other.");
+            }
+        }
+        return [.. secrets];
     }
 
     private static Dictionary<string, string> Metadata(IReadOnlyDictionary<string, string>? metadata)

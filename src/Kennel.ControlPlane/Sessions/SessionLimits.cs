@@ -15,6 +15,10 @@ public static class SessionLimits
     public const int MaxCommandArgs = 4096;
     public const int MaxEnvEntries = 256;
     public const int MaxEnvBytes = 256 * 1024;
+
+    /// <summary>Secrets a session may reference: with values of at most 64 KiB, what the sandbox's environment can hold.</summary>
+    public const int MaxSecrets = 16;
+
     public const int MaxMetadataEntries = 64;
     public const int MaxMetadataKeyLength = 128;
     public const int MaxMetadataValueLength = 1024;

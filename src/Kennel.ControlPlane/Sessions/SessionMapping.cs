@@ -20,6 +20,7 @@ internal static class SessionMapping
             Script = spec.Script,
             Command = spec.Command,
             Env = spec.Env,
+            Secrets = spec.Secrets ?? [],
             TimeoutMs = row.TimeoutMs,
             Resources = new SessionResources { Vcpus = row.Vcpus, MemoryMb = row.MemoryMb },
             Network = new SessionNetwork { Mode = spec.NetworkMode },

@@ -6,6 +6,7 @@ using Kennel.Contracts.Sessions;
 using Kennel.Contracts.Workers;
 using Kennel.ControlPlane.Hosting;
 using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.Secrets;
 using Kennel.Store;
 
 namespace Kennel.ControlPlane.Sessions;
@@ -17,7 +18,7 @@ namespace Kennel.ControlPlane.Sessions;
 /// double-claim or double-finish. Workers serve every workspace, so these queries span workspaces by design; they
 /// are reachable only with a worker credential.
 /// </summary>
-public sealed class SessionQueue(Database database, ChangeSignal signal, ControlPlaneOptions options, TimeProvider time)
+public sealed class SessionQueue(Database database, SecretService secrets, ChangeSignal signal, ControlPlaneOptions options, TimeProvider time)
 {
     private const int ClaimCandidates = 64;
 
@@ -40,7 +41,7 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
             var settled = new List<string>();
             var response = await database.WriteAsync((connection, transaction) => first
                 ? HeartbeatAndClaimAsync(connection, transaction, workerId, request, settled, cancellationToken)
-                : ClaimAsync(connection, transaction, workerId, cancellationToken), cancellationToken);
+                : ClaimAsync(connection, transaction, workerId, settled, cancellationToken), cancellationToken);
             first = false;
             // Waiters are woken only once the transaction that settled their session has committed.
             settled.ForEach(signal.PulseSession);
@@ -170,10 +171,11 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
             await SettleLostAsync(connection, transaction, orphan, "The worker restarted and no longer runs this session.", now, cancellationToken);
             settled.Add(orphan.Id);
         }
-        return await ClaimAsync(connection, transaction, workerId, cancellationToken);
+        return await ClaimAsync(connection, transaction, workerId, settled, cancellationToken);
     }
 
-    private async Task<PollResponse> ClaimAsync(DbConnection connection, DbTransaction transaction, string workerId, CancellationToken cancellationToken)
+    private async Task<PollResponse> ClaimAsync(
+        DbConnection connection, DbTransaction transaction, string workerId, List<string> settled, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var cancel = (await connection.QueryAsync<string>(new CommandDefinition(
@@ -213,8 +215,59 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
                     new { workerId, lease = LeaseFrom(now), ids = claimed.Select(c => c.Id).ToArray() }, transaction, cancellationToken: cancellationToken));
             }
         }
-        return new PollResponse([.. claimed.Select(ToAssignment)], cancel, (int)options.LeaseTtl.TotalMilliseconds);
+        var assignments = await AssignAsync(connection, transaction, claimed, now, settled, cancellationToken);
+        return new PollResponse(assignments, cancel, (int)options.LeaseTtl.TotalMilliseconds);
     }
+
+    /// <summary>
+    /// What the worker is sent for each claimed session, with the values of the secrets it names in its env: resolved now,
+    /// at the claim, so they never rest in the session's row. A session whose secret was deleted (or cannot be decrypted)
+    /// since it was created ends <c>failed</c> in the claim's transaction without running, and the worker never hears of it.
+    /// </summary>
+    private async Task<List<SessionAssignment>> AssignAsync(
+        DbConnection connection, DbTransaction transaction, List<SessionRow> claimed, long now, List<string> settled, CancellationToken cancellationToken)
+    {
+        var assignments = new List<SessionAssignment>(claimed.Count);
+        foreach (var row in claimed)
+        {
+            var spec = JsonSerializer.Deserialize(row.Spec, StoreJson.Default.StoredSessionSpec)!;
+            if (spec.Secrets is not { Count: > 0 } names)
+            {
+                assignments.Add(ToAssignment(row, spec, spec.Env));
+                continue;
+            }
+            var resolved = await secrets.ResolveAsync(row.WorkspaceId, names, cancellationToken);
+            if (resolved.Missing.Count > 0 || resolved.Unreadable.Count > 0)
+            {
+                await FailUnstartedAsync(connection, transaction, row.Id, SecretFailure(resolved), now, cancellationToken);
+                settled.Add(row.Id);
+                continue;
+            }
+            // A daemon's run sets KENNEL_DAEMON and the trigger variables in its env; those are Kennel's and win over a secret.
+            var env = new Dictionary<string, string>(resolved.Values, StringComparer.Ordinal);
+            foreach (var (name, value) in spec.Env)
+            {
+                env[name] = value;
+            }
+            assignments.Add(ToAssignment(row, spec, env));
+        }
+        return assignments;
+    }
+
+    private static SessionError SecretFailure(ResolvedSecrets resolved) => resolved.Missing.Count > 0
+        ? new SessionError(ErrorCodes.SecretNotFound,
+            $"The secret '{resolved.Missing[0]}' no longer exists in this workspace (deleted after the session was created), so the session did not run.")
+        : new SessionError(ErrorCodes.SecretUnreadable,
+            $"The secret '{resolved.Unreadable[0]}' cannot be decrypted (the control plane's key-encryption key is not the one it was stored with), " +
+            "so the session did not run. The server log has the cause.");
+
+    /// <summary>Ends a claimed session that never reached a worker, as if it had never been claimed.</summary>
+    private static async Task FailUnstartedAsync(
+        DbConnection connection, DbTransaction transaction, string id, SessionError error, long now, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE sessions SET status = 'failed', error_code = @Code, error_message = @Message, ended_at = @now, worker_id = NULL, " +
+            "lease_expires_at = NULL WHERE id = @id AND status = 'pending'",
+            new { id, error.Code, error.Message, now }, transaction, cancellationToken: cancellationToken));
 
     private static async Task SettleLostAsync(
         DbConnection connection, DbTransaction transaction, SessionRow session, string why, long now, CancellationToken cancellationToken)
@@ -270,22 +323,19 @@ public sealed class SessionQueue(Database database, ChangeSignal signal, Control
         }
     }
 
-    private SessionAssignment ToAssignment(SessionRow row)
-    {
-        var spec = JsonSerializer.Deserialize(row.Spec, StoreJson.Default.StoredSessionSpec)!;
-        return new SessionAssignment
+    private SessionAssignment ToAssignment(SessionRow row, StoredSessionSpec spec, IReadOnlyDictionary<string, string> env) =>
+        new()
         {
             SessionId = row.Id,
             Snapshot = row.Snapshot,
             Argv = spec.Argv(),
-            Env = spec.Env,
+            Env = env,
             TimeoutMs = row.TimeoutMs,
             Vcpus = row.Vcpus,
             MemoryMb = row.MemoryMb,
             OutputLimitBytes = options.OutputLimitBytes,
             Files = spec.Files,
         };
-    }
 
     private long LeaseFrom(long now) => now + (long)options.LeaseTtl.TotalMilliseconds;
 

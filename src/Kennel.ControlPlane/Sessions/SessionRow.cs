@@ -40,6 +40,10 @@ public sealed record StoredSessionSpec
     public string? Script { get; init; }
     public IReadOnlyList<string>? Command { get; init; }
     public required IReadOnlyDictionary<string, string> Env { get; init; }
+
+    /// <summary>The names of the workspace secrets to add to the env. Only names: the values are resolved when a worker claims the session.</summary>
+    public IReadOnlyList<string>? Secrets { get; init; }
+
     public required string NetworkMode { get; init; }
     public required IReadOnlyDictionary<string, string> Metadata { get; init; }
 

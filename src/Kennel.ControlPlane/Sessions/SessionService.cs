@@ -2,13 +2,14 @@ using System.Text.Json;
 using Kennel.Contracts.Sessions;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Snapshots;
 using Kennel.Store;
 
 namespace Kennel.ControlPlane.Sessions;
 
 /// <summary>What people and their tools can do with sessions. REST, CLI and MCP are thin faces over these calls.</summary>
-public sealed class SessionService(SessionStore store, SnapshotCatalog snapshots, ChangeSignal signal, TimeProvider time)
+public sealed class SessionService(SessionStore store, SnapshotCatalog snapshots, SecretService secrets, ChangeSignal signal, TimeProvider time)
 {
     /// <summary>How often a waiter rechecks the store when no in-process signal arrives (a change on another replica).</summary>
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromMilliseconds(500);
@@ -16,6 +17,7 @@ public sealed class SessionService(SessionStore store, SnapshotCatalog snapshots
     public async Task<Session> CreateAsync(Caller caller, CreateSessionRequest request, CancellationToken cancellationToken)
     {
         var valid = CreateSessionValidator.Validate(request, snapshots);
+        await secrets.RequireAsync(caller.WorkspaceId, valid.Spec.Secrets, "secrets", cancellationToken);
         var row = new SessionRow
         {
             Id = SortableId.New("ses", time),

@@ -106,7 +106,11 @@ public static class DaemonCommands
         public Option<string?> Description { get; } = new("--description") { Description = "What the daemon is for." };
         public Option<string?> Snapshot { get; } = new("--snapshot") { Description = "Snapshot each run boots (default test-minimal)." };
         public Option<string?> Script { get; } = new("--script") { Description = "Shell script each run executes with /bin/sh -c, instead of a command after --." };
-        public Option<string[]> Env { get; } = new("--env", "-e") { Description = "Environment variable NAME=VALUE for each run; repeatable." };
+        public Option<string[]> Env { get; } = new("--env", "-e")
+        {
+            Description = "Environment variable NAME=VALUE for each run; repeatable. Anyone who can read the daemon sees it: pass credentials with --secret.",
+        };
+        public Option<string[]> Secret { get; } = SessionCommands.Secret("Each run sees the workspace's secret NAME (kennel secret set NAME) as the variable NAME; repeatable.");
         public Option<string?> Timeout { get; } = new("--timeout") { Description = "Each run's time limit: 30s, 10m, 2h, or milliseconds. Default 10m." };
         public Option<int?> Vcpus { get; } = new("--vcpus") { Description = "vCPUs per run (default 1)." };
         public Option<int?> Memory { get; } = new("--memory-mb") { Description = "Memory limit per run in MiB (default 512)." };
@@ -121,7 +125,7 @@ public static class DaemonCommands
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Description, Snapshot, Script, Env, Timeout, Vcpus, Memory, Webhook, SecretEnv, Header, Cron, Timezone, CatchUp, Concurrency })
+            foreach (var option in new Option[] { Description, Snapshot, Script, Env, Secret, Timeout, Vcpus, Memory, Webhook, SecretEnv, Header, Cron, Timezone, CatchUp, Concurrency })
             {
                 command.Options.Add(option);
             }
@@ -133,11 +137,14 @@ public static class DaemonCommands
             var argv = parse.GetValue(Command) ?? [];
             var script = parse.GetValue(Script);
             var env = SessionCommands.Pairs(parse.GetValue(Env), "--env");
+            var secrets = parse.GetValue(Secret) is { Length: > 0 } names ? names : null;
             if (argv.Length > 0 && script is not null)
             {
                 throw new CliException("Give either --script '...' or a command after --, not both.", ExitCodes.Usage);
             }
-            return argv.Length == 0 && script is null && env is null ? null : new DaemonWorkload { Script = script, Command = argv.Length > 0 ? argv : null, Env = env };
+            return argv.Length == 0 && script is null && env is null && secrets is null
+                ? null
+                : new DaemonWorkload { Script = script, Command = argv.Length > 0 ? argv : null, Env = env, Secrets = secrets };
         }
 
         public DaemonTriggerRequest? Trigger(ParseResult parse)

@@ -54,6 +54,9 @@ public sealed class KennelClient : IDisposable
     public Task<T> PostAsync<T>(string path, HttpContent? body, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, path, body, type, cancellationToken);
 
+    public Task<T> PutAsync<T>(string path, HttpContent body, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, path, body, type, cancellationToken);
+
     public Task<T> PatchAsync<T>(string path, HttpContent body, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Patch, path, body, type, cancellationToken);
 

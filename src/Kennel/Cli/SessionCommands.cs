@@ -24,7 +24,12 @@ public static class SessionCommands
     {
         var snapshot = new Option<string>("--snapshot") { Description = "Snapshot to boot from.", DefaultValueFactory = _ => "test-minimal" };
         var script = new Option<string?>("--script") { Description = "Shell script to run with /bin/sh -c, instead of a command after --." };
-        var env = new Option<string[]>("--env", "-e") { Description = "Environment variable NAME=VALUE; repeatable.", AllowMultipleArgumentsPerToken = false };
+        var env = new Option<string[]>("--env", "-e")
+        {
+            Description = "Environment variable NAME=VALUE; repeatable. Anyone who can read the session sees it: pass credentials with --secret.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var secret = Secret("The workload sees the workspace's secret NAME (kennel secret set NAME) as the variable NAME; repeatable.");
         var timeout = new Option<string?>("--timeout") { Description = "Kill the workload after this long: 30s, 10m, 2h, or milliseconds. Default 10m." };
         var vcpus = new Option<int?>("--vcpus") { Description = "vCPUs to allocate (default 1)." };
         var memory = new Option<int?>("--memory-mb") { Description = "Memory limit in MiB (default 512)." };
@@ -34,7 +39,7 @@ public static class SessionCommands
         var command = new Argument<string[]>("command") { Description = "The program and its arguments, after --.", Arity = ArgumentArity.ZeroOrMore };
         var run = new Command("run", "Run a workload, stream its output live, and exit with its exit code (124 timed out, 130 cancelled, 125 Kennel failure).")
         {
-            snapshot, script, env, timeout, vcpus, memory, metadata, detach, json, command,
+            snapshot, script, env, secret, timeout, vcpus, memory, metadata, detach, json, command,
         };
         run.SetAction(async (parse, cancellationToken) =>
         {
@@ -50,6 +55,7 @@ public static class SessionCommands
                 Script = scriptText,
                 Command = argv.Length > 0 ? argv : null,
                 Env = Pairs(parse.GetValue(env), "--env"),
+                Secrets = parse.GetValue(secret) is { Length: > 0 } names ? names : null,
                 Metadata = Pairs(parse.GetValue(metadata), "--metadata"),
                 TimeoutMs = parse.GetValue(timeout) is { } t ? Duration(t) : null,
                 Resources = parse.GetValue(vcpus) is null && parse.GetValue(memory) is null
@@ -277,6 +283,9 @@ public static class SessionCommands
         text = text.ReplaceLineEndings(" ");
         return text.Length > 40 ? text[..39] + "…" : text;
     }
+
+    /// <summary><c>--secret NAME</c>, repeatable: a workspace secret the workload sees as a variable of that name.</summary>
+    internal static Option<string[]> Secret(string description) => new("--secret") { Description = description, AllowMultipleArgumentsPerToken = false };
 
     internal static Dictionary<string, string>? Pairs(string[]? values, string option)
     {

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Dapper;
 using Kennel.Contracts.OAuth;
-using Kennel.ControlPlane.OAuth;
+using Kennel.ControlPlane.Hosting;
 using Kennel.Testing;
 
 namespace Kennel.Tests.OAuth;
@@ -24,7 +24,7 @@ public sealed class SigningKeyEncryptionTests
             await using (var first = await TestServer.StartAsync(store, dataDir: dataDir.FullName, databaseUrl: database))
             {
                 (await first.FullFlowAsync($"k-{Guid.NewGuid():N}"[..16])).AccessToken.ShouldNotBeNullOrEmpty();
-                var kekFile = Path.Combine(dataDir.FullName, SigningKeyEncryption.FileName);
+                var kekFile = Path.Combine(dataDir.FullName, KeyEncryption.FileName);
                 File.GetUnixFileMode(kekFile).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
                 var stored = await PrivateKeysAsync(first);
                 stored.ShouldNotBeEmpty();
@@ -60,12 +60,13 @@ public sealed class SigningKeyEncryptionTests
     [Fact]
     public void A_key_encrypted_under_another_key_encryption_key_or_id_is_refused_with_a_message_naming_the_setting()
     {
-        var encryption = new SigningKeyEncryption(RandomNumberGenerator.GetBytes(32));
+        var encryption = new KeyEncryption(RandomNumberGenerator.GetBytes(32));
         var stored = encryption.Encrypt("key_1", [1, 2, 3]);
         encryption.Decrypt("key_1", stored).ShouldBe([1, 2, 3]);
-        var refused = Should.Throw<InvalidOperationException>(() => new SigningKeyEncryption(RandomNumberGenerator.GetBytes(32)).Decrypt("key_1", stored));
-        refused.Message.ShouldContain(SigningKeyEncryption.Variable);
-        Should.Throw<InvalidOperationException>(() => encryption.Decrypt("key_2", stored), "a row's ciphertext cannot be moved to another key id");
+        var refused = Should.Throw<KeyEncryptionException>(() => new KeyEncryption(RandomNumberGenerator.GetBytes(32)).Decrypt("key_1", stored));
+        refused.Message.ShouldContain(KeyEncryption.Variable);
+        Should.Throw<KeyEncryptionException>(() => encryption.Decrypt("key_2", stored), "a row's ciphertext cannot be moved to another key id");
+        Should.Throw<KeyEncryptionException>(() => encryption.Decrypt("key_1", Convert.ToBase64String([1, 2, 3])), "a plain value is not an encrypted one");
     }
 
     private static async Task<Dictionary<string, string>> PrivateKeysAsync(TestServer server) =>
