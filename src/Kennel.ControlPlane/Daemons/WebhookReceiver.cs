@@ -8,7 +8,7 @@ namespace Kennel.ControlPlane.Daemons;
 
 /// <summary>
 /// The public side of a webhook daemon: finds it by workspace and name, checks the request's signature before anything
-/// else about the daemon is revealed, and starts a run with the raw body as its payload.
+/// else about the daemon is revealed, and starts a run with the raw body as its payload, once per delivery.
 /// </summary>
 /// <remarks>
 /// A URL with no webhook daemon behind it (no such workspace, no such daemon, a daemon of another kind, a name no daemon
@@ -16,7 +16,7 @@ namespace Kennel.ControlPlane.Daemons;
 /// so neither the answer nor its timing tells whether a daemon exists. A paused daemon is told apart only once the
 /// signature verifies.
 /// </remarks>
-public sealed partial class WebhookReceiver(DaemonStore store, DaemonRuns runs, TimeProvider time, ILogger<WebhookReceiver> logger)
+public sealed partial class WebhookReceiver(DaemonStore store, DaemonRuns runs, DaemonOptions options, TimeProvider time, ILogger<WebhookReceiver> logger)
 {
     // A secret nobody knows: a request to a missing daemon is checked against it, so it costs what a real check costs.
     private static readonly string DecoySecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
@@ -42,7 +42,8 @@ public sealed partial class WebhookReceiver(DaemonStore store, DaemonRuns runs, 
         {
             throw ApiProblem.Conflict(DaemonErrors.DaemonPaused, $"Daemon '{name}' is paused; resume it to accept webhooks.");
         }
-        return await runs.StartAsync(daemon, new TriggerEvent(DaemonValues.Webhook, body), cancellationToken);
+        var delivery = WebhookDelivery.Of(daemon.Signature!, headers, body, now, options.WebhookReplayWindow);
+        return await runs.StartAsync(daemon, new TriggerEvent(DaemonValues.Webhook, body, Delivery: delivery), cancellationToken);
     }
 
     /// <summary>The one answer to every request refused before a valid signature: it names no daemon, scheme or header.</summary>
