@@ -1,6 +1,9 @@
+using System.Globalization;
 using System.Net.Http.Json;
+using System.Text;
 using Kennel.Contracts;
 using Kennel.Contracts.Daemons;
+using Kennel.ControlPlane.Daemons;
 
 namespace Kennel.Testing;
 
@@ -29,6 +32,36 @@ public static class DaemonApi
             throw new InvalidOperationException($"Trigger failed with {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         }
         return (await response.Content.ReadFromJsonAsync(KennelJson.Default.DaemonTriggerResult))!;
+    }
+
+    /// <summary>Posts <paramref name="body"/> to a webhook URL with no API key, as GitHub or Slack would.</summary>
+    public static async Task<HttpResponseMessage> PostWebhookAsync(this TestServer server, string path, string body, params (string Name, string Value)[] headers)
+    {
+        using var anonymous = TestServer.Client(server.Url, null);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+        return await anonymous.SendAsync(request);
+    }
+
+    /// <summary>The headers GitHub sends with a delivery of <paramref name="body"/>: its signature and, when given, its delivery id.</summary>
+    public static (string Name, string Value)[] GitHubHeaders(string secret, string body, string? deliveryId = null) =>
+    [
+        ("X-Hub-Signature-256", WebhookSignature.Sign(WebhookSignature.HmacSha256, secret, Encoding.UTF8.GetBytes(body))),
+        .. deliveryId is null ? Array.Empty<(string, string)>() : [("X-GitHub-Delivery", deliveryId)],
+    ];
+
+    /// <summary>The headers Slack sends with a request of <paramref name="body"/> made at <paramref name="at"/>.</summary>
+    public static (string Name, string Value)[] SlackHeaders(string secret, string body, DateTimeOffset at)
+    {
+        var timestamp = at.ToUnixTimeSeconds();
+        return
+        [
+            (WebhookSignature.SlackTimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture)),
+            ("X-Slack-Signature", WebhookSignature.Sign(WebhookSignature.SlackV0, secret, Encoding.UTF8.GetBytes(body), timestamp)),
+        ];
     }
 
     /// <summary>A daemon that runs <paramref name="script"/> on a webhook with the given signature scheme.</summary>

@@ -4,13 +4,17 @@ using Dapper;
 using Kennel.Contracts.Daemons;
 using Kennel.Contracts.Sessions;
 using Kennel.Contracts.Workers;
+using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Sessions;
 using Kennel.Store;
 
 namespace Kennel.ControlPlane.Daemons;
 
-/// <summary>What fired a daemon, with the payload its session sees as a file.</summary>
-public sealed record TriggerEvent(string Type, byte[] Payload, DateTimeOffset? ScheduledFor = null, bool CatchUp = false);
+/// <summary>
+/// What fired a daemon, with the payload its session sees as a file. A webhook's <paramref name="Delivery"/> is
+/// remembered with the run, and a delivery remembered before starts nothing.
+/// </summary>
+public sealed record TriggerEvent(string Type, byte[] Payload, DateTimeOffset? ScheduledFor = null, bool CatchUp = false, WebhookDelivery? Delivery = null);
 
 /// <summary>One run to start: the daemon (by id, within its workspace) and what fired it.</summary>
 internal sealed record DaemonRunRequest(string WorkspaceId, string DaemonId, TriggerEvent Trigger);
@@ -23,9 +27,18 @@ public sealed class DaemonRuns(Database database, DaemonStore store, ChangeSigna
 {
     public async Task<DaemonTriggerResult> StartAsync(DaemonRow daemon, TriggerEvent trigger, CancellationToken cancellationToken)
     {
-        var results = await database.WriteAsync((connection, transaction) =>
-            StartAsync(connection, transaction, [new DaemonRunRequest(daemon.WorkspaceId, daemon.Id, trigger)], cancellationToken), cancellationToken);
-        var result = results[0] ?? throw Http.ApiProblem.NotFound("daemon", daemon.Name);
+        var results = await database.WriteAsync(async (connection, transaction) =>
+        {
+            if (trigger.Delivery is { } delivery
+                && !await WebhookDeliveries.RememberAsync(connection, transaction, daemon.WorkspaceId, daemon.Id, delivery, time.GetUtcNow(), cancellationToken))
+            {
+                throw ApiProblem.Conflict(DaemonErrors.WebhookReplayed,
+                    $"Daemon '{daemon.Name}' already received this delivery (the same signed body or X-GitHub-Delivery id, or the same signed Slack request) " +
+                    "within the replay window; it was not run again.");
+            }
+            return await StartAsync(connection, transaction, [new DaemonRunRequest(daemon.WorkspaceId, daemon.Id, trigger)], cancellationToken);
+        }, cancellationToken);
+        var result = results[0] ?? throw ApiProblem.NotFound("daemon", daemon.Name);
         if (result.SessionId is not null)
         {
             signal.PulseQueue();

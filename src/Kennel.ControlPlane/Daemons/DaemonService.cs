@@ -196,4 +196,5 @@ public static class DaemonErrors
     public const string DaemonExists = "daemon_exists";
     public const string DaemonPaused = "daemon_paused";
     public const string SignatureInvalid = "signature_invalid";
+    public const string WebhookReplayed = "webhook_replayed";
 }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Kennel.ControlPlane.Daemons;
 
-/// <summary>Daemons, their webhooks, the scheduler that fires their schedules, and the cost report, in one registration.</summary>
+/// <summary>Daemons, their webhooks and the memory of their deliveries, the scheduler that fires their schedules, and the cost report, in one registration.</summary>
 public static class DaemonSetup
 {
     public static IServiceCollection AddDaemons(this IServiceCollection services, DaemonOptions options, SchedulerOptions scheduler)
@@ -18,6 +18,8 @@ public static class DaemonSetup
         services.AddSingleton<IScheduledWork, DaemonSchedule>();
         services.AddSingleton<DaemonService>();
         services.AddSingleton<WebhookReceiver>();
+        services.AddSingleton<WebhookDeliveries>();
+        services.AddHostedService(provider => provider.GetRequiredService<WebhookDeliveries>());
         services.AddHostedService<DaemonQueue>();
         services.AddSingleton<Cost.CostService>();
         return services;

@@ -159,6 +159,9 @@ public static partial class DaemonValidator
         return new ValidTrigger(DaemonValues.Schedule, null, null, null, expression.Text, timezone, catchUp);
     }
 
+    /// <summary>Whether a daemon could have this name; a public webhook URL with any other asks the store nothing.</summary>
+    public static bool IsName(string? name) => name is not null && NamePattern().IsMatch(name);
+
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex NamePattern();
 

@@ -22,7 +22,10 @@ public static class WebhookSignature
 
     public static string DefaultHeader(string signature) => signature == SlackV0 ? "X-Slack-Signature" : "X-Hub-Signature-256";
 
-    /// <summary>Null when the request is authentic; otherwise why not, for the 401's detail (never the expected value).</summary>
+    /// <summary>
+    /// Null when the request is authentic; otherwise why not (never the expected value), for the server's log: the caller
+    /// learns no more than it would from a URL with no daemon behind it.
+    /// </summary>
     public static string? Check(
         string signature, string? secret, string? header, Func<string, string?> headers, ReadOnlySpan<byte> body, DateTimeOffset now)
     {
@@ -42,7 +45,9 @@ public static class WebhookSignature
                 ? null
                 : $"The {header} header is missing or is not sha256= and the HMAC-SHA256 of the body under the daemon's secret.";
         }
+        // The MAC is computed before the timestamp is judged, so a refusal costs the same whichever check fails.
         var timestamp = headers(SlackTimestampHeader);
+        var authentic = Matches(sent, "v0=", HMACSHA256.HashData(key, SlackBaseString(timestamp, body)));
         if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
             || seconds > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
         {
@@ -52,13 +57,19 @@ public static class WebhookSignature
         {
             return $"The {SlackTimestampHeader} is more than {SlackWindow.TotalMinutes} minutes from now; a stale request may be a replay.";
         }
+        return authentic
+            ? null
+            : $"The {header} header is missing or is not v0= and the HMAC-SHA256 of v0:timestamp:body under the daemon's signing secret.";
+    }
+
+    /// <summary>What Slack signs: <c>v0:{timestamp}:{body}</c>.</summary>
+    public static byte[] SlackBaseString(string? timestamp, ReadOnlySpan<byte> body)
+    {
         var prefix = Encoding.UTF8.GetBytes($"v0:{timestamp}:");
         var signed = new byte[prefix.Length + body.Length];
         prefix.CopyTo(signed, 0);
         body.CopyTo(signed.AsSpan(prefix.Length));
-        return Matches(sent, "v0=", HMACSHA256.HashData(key, signed))
-            ? null
-            : $"The {header} header is missing or is not v0= and the HMAC-SHA256 of v0:timestamp:body under the daemon's signing secret.";
+        return signed;
     }
 
     /// <summary>Computes a signature header value, for clients and tests that sign what they send.</summary>
@@ -69,9 +80,7 @@ public static class WebhookSignature
         {
             return "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(key, body));
         }
-        var prefix = Encoding.UTF8.GetBytes($"v0:{timestamp?.ToString(CultureInfo.InvariantCulture)}:");
-        byte[] signed = [.. prefix, .. body];
-        return "v0=" + Convert.ToHexStringLower(HMACSHA256.HashData(key, signed));
+        return "v0=" + Convert.ToHexStringLower(HMACSHA256.HashData(key, SlackBaseString(timestamp?.ToString(CultureInfo.InvariantCulture), body)));
     }
 
     private static bool Matches(string? sent, string prefix, byte[] expected)

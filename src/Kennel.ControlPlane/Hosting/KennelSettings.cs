@@ -30,6 +30,8 @@ public sealed record KennelSettings
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public OAuth.OAuthOptions OAuth { get; init; } = new();
 
+    private const int MaxReplayWindowHours = 24 * 365;
+
     public static string DefaultDataDir() =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kennel");
 
@@ -71,6 +73,10 @@ public sealed record KennelSettings
             Daemons = new Kennel.ControlPlane.Daemons.DaemonOptions
             {
                 WebhookMaxBytes = Positive(read, "KENNEL_WEBHOOK_MAX_BYTES", Kennel.ControlPlane.Daemons.DaemonOptions.DefaultWebhookMaxBytes),
+                WebhookReplayWindow = TimeSpan.FromHours(
+                    Int(read, "KENNEL_WEBHOOK_REPLAY_WINDOW_HOURS", Kennel.ControlPlane.Daemons.DaemonOptions.DefaultWebhookReplayWindowHours) is <= MaxReplayWindowHours and var hours
+                        ? hours
+                        : throw new SettingsException($"KENNEL_WEBHOOK_REPLAY_WINDOW_HOURS must be 0 (off) to {MaxReplayWindowHours} (a year), not '{read("KENNEL_WEBHOOK_REPLAY_WINDOW_HOURS")}'.")),
             },
             OAuth = new OAuth.OAuthOptions
             {

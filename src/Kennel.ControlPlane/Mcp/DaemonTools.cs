@@ -132,8 +132,8 @@ public static class DaemonTools
     [McpServerTool(Name = "delete-daemon", Title = "Delete a daemon", ReadOnly = false, Destructive = true, Idempotent = false, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(DeletedDaemon))]
     [RequiresScope(Scopes.Write)]
-    [Description("Stops and removes a daemon: its webhook URL answers 404 and its schedule never fires again. The sessions it already " +
-        "ran stay, still naming it, and count in cost-summary.")]
+    [Description("Stops and removes a daemon: its webhook URL refuses every request (401, as any URL with no daemon does) and its " +
+        "schedule never fires again. The sessions it already ran stay, still naming it, and count in cost-summary.")]
     public static async Task<CallToolResult> DeleteDaemon(
         DaemonService daemons, ClaimsPrincipal user, [Description(NameDescription)] string name, CancellationToken cancellationToken = default)
     {

@@ -1,4 +1,5 @@
 using Dapper;
+using Kennel.ControlPlane.Hosting;
 using Kennel.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -32,29 +33,8 @@ public sealed partial class ExpiredSecretsSweeper(Database database, TimeProvide
         return deleted;
     }, cancellationToken);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    await SweepAsync(stoppingToken);
-                }
-                catch (Exception exception) when (exception is not OperationCanceledException)
-                {
-                    // The store may be briefly unreachable; the next tick tries again.
-                    LogFailed(logger, exception);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // stopping
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicUpkeep.RunAsync(Interval, time, SweepAsync, exception => LogFailed(logger, exception), stoppingToken);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sweeping expired OAuth secrets failed; retrying on the next tick")]
     private static partial void LogFailed(ILogger logger, Exception exception);

@@ -19,10 +19,12 @@ public static class MetadataEndpoints
         app.MapGet("/.well-known/openid-configuration", ServerMetadata);
         app.MapGet("/.well-known/oauth-protected-resource", (OAuthIssuer issuer) => ResourceMetadata(issuer, OAuthIssuer.FleetPath));
         app.MapGet($"/.well-known/oauth-protected-resource{OAuthIssuer.FleetPath}", (OAuthIssuer issuer) => ResourceMetadata(issuer, OAuthIssuer.FleetPath));
-        app.MapGet("/.well-known/oauth-protected-resource/w/{workspace}/mcp", async (OAuthIssuer issuer, WorkspaceStore workspaces, string workspace, CancellationToken cancellationToken) =>
-            WorkspaceName.IsValid(workspace) && await workspaces.FindByNameAsync(workspace, cancellationToken) is not null
+        // Answered alike for every name a workspace could have, existing or not, so an anonymous caller cannot list the
+        // workspaces; a token is issued for a workspace only to a user who belongs to it.
+        app.MapGet("/.well-known/oauth-protected-resource/w/{workspace}/mcp", (OAuthIssuer issuer, string workspace) =>
+            WorkspaceName.IsValid(workspace)
                 ? ResourceMetadata(issuer, OAuthIssuer.WorkspacePath(workspace))
-                : TokenEndpoints.Error("not_found", $"There is no workspace '{workspace}'.", StatusCodes.Status404NotFound));
+                : TokenEndpoints.Error("not_found", "No workspace can have that name: 1-63 characters of a-z, 0-9 and '-'.", StatusCodes.Status404NotFound));
         app.MapGet("/.well-known/jwks.json", async (SigningKeys keys, CancellationToken cancellationToken) =>
             Results.Json(await keys.JwksAsync(cancellationToken), OAuthJson.Default.JsonWebKeySet));
 

@@ -78,8 +78,11 @@ public sealed class ScheduleStore(Database database)
             " ORDER BY next_run_at LIMIT @limit" + database.SkipLocked,
             new { now, limit, onlyId }, transaction, cancellationToken: cancellationToken))];
 
-    /// <summary>One due schedule's outcome in a batch: the run it fired (if any) with what that started, and its next time.</summary>
-    internal sealed record Step(string Id, long Due, long? Next, ScheduledRun? Run, string? Result);
+    /// <summary>One due schedule's outcome in a batch: the runs it fired (none, one, or a catch-up and an on-time run), and its next time.</summary>
+    internal sealed record Step(string Id, long Due, long? Next, IReadOnlyList<FiredRun> Runs);
+
+    /// <summary>A run fired in a batch, with what it started (null: its owner declined or is gone).</summary>
+    internal sealed record FiredRun(ScheduledRun Run, string? Result);
 
     /// <summary>
     /// Records the batch's runs with what they started and moves each schedule on from the due time this transaction
@@ -96,14 +99,14 @@ public sealed class ScheduleStore(Database database)
         {
             return await RecordAndAdvanceEachAsync(connection, transaction, steps, firedAt, cancellationToken);
         }
-        var runs = steps.Where(s => s.Run is not null).ToList();
+        var runs = steps.SelectMany(s => s.Runs).ToList();
         var changed = await connection.ExecuteScalarAsync<long>(new CommandDefinition(RecordAndAdvanceArraysSql, new
         {
             firedAt,
-            runIds = runs.Select(s => s.Id).ToArray(),
-            runFor = runs.Select(s => s.Run!.ScheduledFor.ToUnixTimeMilliseconds()).ToArray(),
-            runCatchUp = runs.Select(s => s.Run!.CatchUp ? 1 : 0).ToArray(),
-            runResult = runs.Select(s => s.Result).ToArray(),
+            runIds = runs.Select(r => r.Run.ScheduleId).ToArray(),
+            runFor = runs.Select(r => r.Run.ScheduledFor.ToUnixTimeMilliseconds()).ToArray(),
+            runCatchUp = runs.Select(r => r.Run.CatchUp ? 1 : 0).ToArray(),
+            runResult = runs.Select(r => r.Result).ToArray(),
             ids = steps.Select(s => s.Id).ToArray(),
             dues = steps.Select(s => s.Due).ToArray(),
             nexts = steps.Select(s => s.Next).ToArray(),
@@ -135,10 +138,12 @@ public sealed class ScheduleStore(Database database)
             "UPDATE schedules SET next_run_at = @next WHERE id = @id AND next_run_at = @due", "next", "id", "due");
         foreach (var step in steps)
         {
-            if (step.Run is { } run
-                && await record.ExecuteAsync(cancellationToken, step.Id, run.ScheduledFor.ToUnixTimeMilliseconds(), firedAt, run.CatchUp ? 1 : 0, step.Result) != 1)
+            foreach (var (run, result) in step.Runs)
             {
-                return false;
+                if (await record.ExecuteAsync(cancellationToken, step.Id, run.ScheduledFor.ToUnixTimeMilliseconds(), firedAt, run.CatchUp ? 1 : 0, result) != 1)
+                {
+                    return false;
+                }
             }
             if (await advance.ExecuteAsync(cancellationToken, step.Next, step.Id, step.Due) != 1)
             {

@@ -22,7 +22,8 @@ public interface IScheduledWork
     /// <summary>
     /// Starts a batch of runs in the scheduler's transaction, so the runs and what they start commit together or not at
     /// all. Returns, for each run in order, a reference to what it started (a session id), or null when it declined (the
-    /// owner is busy or gone). A batch holds at most one run of a schedule.
+    /// owner is busy or gone). A batch holds at most two runs of a schedule: a catch-up for the runs it missed, then the
+    /// run due on time, in that order.
     /// </summary>
     Task<IReadOnlyList<string?>> StartAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<ScheduledRun> runs, CancellationToken cancellationToken);
 
@@ -33,7 +34,10 @@ public interface IScheduledWork
 /// <summary>What happens to runs missed while no scheduler was running.</summary>
 public static class CatchUpPolicy
 {
-    /// <summary>Fire one run for all that were missed, marked as a catch-up, then continue on schedule (the default).</summary>
+    /// <summary>
+    /// Fire one run for all that were missed, marked as a catch-up, then continue on schedule (the default). A run due on
+    /// time when the scheduler comes back still fires, after the catch-up.
+    /// </summary>
     public const string Once = "once";
 
     /// <summary>Fire none of them; continue on schedule.</summary>

@@ -119,50 +119,58 @@ public sealed partial class Scheduler(
         var now = time.GetUtcNow();
         var due = await store.LockDueAsync(connection, transaction, now.ToUnixTimeMilliseconds(), options.BatchSize, onlyId, cancellationToken);
         var plans = due.Select(row => (Row: row, Plan: Plan(row, now))).ToList();
-        var results = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var kind in plans.Where(p => p.Plan.Run is not null).GroupBy(p => p.Row.Kind, StringComparer.Ordinal))
+        var results = new Dictionary<(string, DateTimeOffset), string?>();
+        foreach (var kind in plans.SelectMany(p => p.Plan.Runs).GroupBy(r => r.Kind, StringComparer.Ordinal))
         {
             if (byKind.TryGetValue(kind.Key, out var work))
             {
-                var runs = kind.Select(p => p.Plan.Run!).ToList();
+                var runs = kind.ToList();
                 var started = await work.StartAsync(connection, transaction, runs, cancellationToken);
                 for (var i = 0; i < runs.Count; i++)
                 {
-                    results[runs[i].ScheduleId] = started[i];
+                    results[(runs[i].ScheduleId, runs[i].ScheduledFor)] = started[i];
                 }
             }
         }
         // Another scheduler may have fired one of these runs or moved its schedule on since this one read it (on SQLite
         // nothing locks the rows): then the whole transaction is undone rather than fire twice.
-        var steps = plans.Select(p => new ScheduleStore.Step(p.Row.Id, p.Row.NextRunAt, p.Plan.Next?.ToUnixTimeMilliseconds(), p.Plan.Run,
-            results.GetValueOrDefault(p.Row.Id))).ToList();
+        var steps = plans.Select(p => new ScheduleStore.Step(p.Row.Id, p.Row.NextRunAt, p.Plan.Next?.ToUnixTimeMilliseconds(),
+            [.. p.Plan.Runs.Select(r => new ScheduleStore.FiredRun(r, results.GetValueOrDefault((r.ScheduleId, r.ScheduledFor))))])).ToList();
         if (!await ScheduleStore.RecordAndAdvanceAsync(connection, transaction, steps, now.ToUnixTimeMilliseconds(), cancellationToken))
         {
             throw new ScheduleRaceException(string.Join(", ", due.Select(r => r.Id)));
         }
-        fired.AddRange(plans.Where(p => p.Plan.Run is not null).Select(p => p.Plan.Run!));
+        fired.AddRange(plans.SelectMany(p => p.Plan.Runs));
         return due.Count;
     }
 
     /// <summary>
-    /// What to fire for a due schedule: the latest of its runs that are due by now (older ones are covered by it), marked
-    /// as a catch-up when it is late past the misfire threshold, or nothing when it is late and its policy is to skip.
+    /// What to fire for a due schedule. Of its runs due by now, the latest is on time when it is at most
+    /// <see cref="SchedulerOptions.MisfireThreshold"/> late, and fires as usual; every other due run was missed (no
+    /// scheduler was running). The missed runs fire once together, as a catch-up for the latest of them, when the policy
+    /// is <see cref="CatchUpPolicy.Once"/>, and not at all for <see cref="CatchUpPolicy.Skip"/>; the catch-up comes first.
     /// </summary>
-    internal (ScheduledRun? Run, DateTimeOffset? Next) Plan(ScheduleStore.DueRow row, DateTimeOffset now)
+    internal (IReadOnlyList<ScheduledRun> Runs, DateTimeOffset? Next) Plan(ScheduleStore.DueRow row, DateTimeOffset now)
     {
         var definition = row.Definition;
+        DateTimeOffset? previous = null;
         var latest = DateTimeOffset.FromUnixTimeMilliseconds(row.NextRunAt);
         for (var i = 0; i < 100_000 && Schedules.NextRun(definition, latest) is { } following && following <= now; i++)
         {
+            previous = latest;
             latest = following;
         }
-        var next = Schedules.NextRun(definition, now);
-        var late = now - latest >= options.MisfireThreshold;
-        if (late && row.CatchUp == CatchUpPolicy.Skip)
+        var onTime = now - latest <= options.MisfireThreshold;
+        var runs = new List<ScheduledRun>(2);
+        if ((onTime ? previous : latest) is { } missed && row.CatchUp != CatchUpPolicy.Skip)
         {
-            return (null, next);
+            runs.Add(new ScheduledRun(row.Id, row.Kind, row.WorkspaceId, missed, CatchUp: true));
         }
-        return (new ScheduledRun(row.Id, row.Kind, row.WorkspaceId, latest, late), next);
+        if (onTime)
+        {
+            runs.Add(new ScheduledRun(row.Id, row.Kind, row.WorkspaceId, latest, CatchUp: false));
+        }
+        return (runs, Schedules.NextRun(definition, now));
     }
 
     private void Announce(List<ScheduledRun> fired)

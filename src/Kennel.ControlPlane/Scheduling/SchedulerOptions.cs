@@ -9,7 +9,10 @@ public sealed record SchedulerOptions
     /// </summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>A run this late is a missed run: it fires as a catch-up (or not at all) by its schedule's policy.</summary>
+    /// <summary>
+    /// A run more than this late is a missed run: it fires as a catch-up (or not at all) by its schedule's policy. So is
+    /// every due run before the latest, however late.
+    /// </summary>
     public TimeSpan MisfireThreshold { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How many due schedules one transaction fires.</summary>

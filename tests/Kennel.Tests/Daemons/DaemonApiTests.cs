@@ -191,7 +191,7 @@ public sealed class DaemonApiTests(ServersWithoutWorkers servers) : IClassFixtur
         await get.ShouldBeProblemAsync(404, "not_found");
         using var unauthenticated = TestServer.Client(server.Url, null);
         using var hook = await unauthenticated.PostRawAsync($"/v1/webhooks/{(await client.GetSessionAsync(run.SessionId!)).Workspace}/gone", "{}");
-        await hook.ShouldBeProblemAsync(404, "not_found");
+        await hook.ShouldBeProblemAsync(401, "signature_invalid"); // as for any URL with no webhook daemon behind it
         var kept = await client.GetSessionAsync(run.SessionId!);
         kept.Daemon.ShouldBe("gone");
         await client.CancelAsync(kept.Id);

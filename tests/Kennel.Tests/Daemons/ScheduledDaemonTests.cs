@@ -1,4 +1,5 @@
 using Kennel.Contracts.Daemons;
+using Kennel.Contracts.Sessions;
 using Kennel.Testing;
 
 namespace Kennel.Tests.Daemons;
@@ -79,6 +80,52 @@ public sealed class ScheduledDaemonTests
         finally
         {
             await TestStore.DropDatabaseAsync(database);
+            dataDir.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_run_missed_while_kennel_was_down_catches_up_beside_the_run_due_on_time(string store)
+    {
+        // The next five-minute mark ahead (02:00, say); Kennel stops two minutes before it and is back at 02:05:30.
+        var now = DateTimeOffset.UtcNow;
+        var missed = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute - now.Minute % 5, 0, TimeSpan.Zero).AddMinutes(5);
+        var onTime = missed.AddMinutes(5);
+        var clock = new ManualClock(missed.AddMinutes(-2));
+        var database = store == TestStore.Postgres ? await TestStore.CreateDatabaseAsync() : null;
+        var dataDir = Directory.CreateTempSubdirectory("kennel-test-catch-up-");
+        try
+        {
+            await using (var before = await TestServer.StartAsync(store, s => s with { Time = clock, EmbeddedWorker = false }, dataDir.FullName, database))
+            {
+                using var client = before.Client();
+                await client.CreateDaemonAsync(DaemonApi.Scheduled("catches-up", "true", "*/5 * * * *"));
+                var skipping = DaemonApi.Scheduled("skips", "true", "*/5 * * * *");
+                await client.CreateDaemonAsync(skipping with { Trigger = skipping.Trigger! with { CatchUp = "skip" } });
+            }
+            clock.SetUtcNow(onTime.AddSeconds(30));
+            await using var after = await TestServer.StartAsync(store, s => s with { Time = clock, EmbeddedWorker = false }, dataDir.FullName, database);
+            using var admin = after.Client();
+
+            var caughtUp = await EventuallyAsync(admin, "catches-up", d => d.Totals!.Sessions == 2);
+            var runs = new List<Session>();
+            foreach (var summary in caughtUp.RecentSessions!.OrderBy(s => s.Id, StringComparer.Ordinal))
+            {
+                runs.Add(await admin.GetSessionAsync(summary.Id));
+            }
+            runs.Select(s => (s.ScheduledFor, s.CatchUp)).ShouldBe([(missed, (bool?)true), (onTime, (bool?)null)]);
+            var skipped = await EventuallyAsync(admin, "skips", d => d.Totals!.Sessions == 1);
+            var only = await admin.GetSessionAsync(skipped.RecentSessions!.Single().Id);
+            (only.ScheduledFor, only.CatchUp).ShouldBe((onTime, (bool?)null));
+            caughtUp.Trigger.NextRunAt.ShouldBe(onTime.AddMinutes(5));
+        }
+        finally
+        {
+            if (database is not null)
+            {
+                await TestStore.DropDatabaseAsync(database);
+            }
             dataDir.Delete(recursive: true);
         }
     }

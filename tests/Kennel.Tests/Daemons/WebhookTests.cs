@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using Kennel.Contracts;
@@ -58,11 +57,8 @@ public sealed class WebhookTests(SharedServers servers) : IClassFixture<SharedSe
         using var client = await server.NewWorkspaceClientAsync();
         var daemon = await client.CreateDaemonAsync(DaemonApi.Webhook("slack-bot", PrintPayload, signature: "slack-v0", secret: Secret));
         var body = "token=x&team_id=T1&command=%2Ftriage&text=now";
-        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-        using var response = await PostAsync(server, daemon, body,
-            ("X-Slack-Request-Timestamp", timestamp.ToString(CultureInfo.InvariantCulture)),
-            ("X-Slack-Signature", WebhookSignature.Sign("slack-v0", Secret, Encoding.UTF8.GetBytes(body), timestamp)));
+        using var response = await PostAsync(server, daemon, body, DaemonApi.SlackHeaders(Secret, body, DateTimeOffset.UtcNow));
 
         ((int)response.StatusCode).ShouldBe(202, await response.Content.ReadAsStringAsync());
         var session = await client.WaitAsync((await response.Content.ReadFromJsonAsync(KennelJson.Default.DaemonTriggerResult))!.SessionId!);
@@ -110,12 +106,8 @@ public sealed class WebhookTests(SharedServers servers) : IClassFixture<SharedSe
 
         foreach (var age in new[] { TimeSpan.FromMinutes(6), TimeSpan.FromMinutes(-6) })
         {
-            var timestamp = (DateTimeOffset.UtcNow - age).ToUnixTimeSeconds();
-            using var response = await PostAsync(server, daemon, body,
-                ("X-Slack-Request-Timestamp", timestamp.ToString(CultureInfo.InvariantCulture)),
-                ("X-Slack-Signature", WebhookSignature.Sign("slack-v0", Secret, Encoding.UTF8.GetBytes(body), timestamp)));
-            var problem = await response.ShouldBeProblemAsync(401, "signature_invalid");
-            problem.Detail!.ShouldContain("5 minutes");
+            using var response = await server.PostWebhookAsync(daemon.Trigger.WebhookPath!, body, DaemonApi.SlackHeaders(Secret, body, DateTimeOffset.UtcNow - age));
+            await response.ShouldBeProblemAsync(401, "signature_invalid");
         }
         (await client.GetDaemonAsync("slack-old")).Totals!.Sessions.ShouldBe(0);
     }
@@ -154,30 +146,54 @@ public sealed class WebhookTests(SharedServers servers) : IClassFixture<SharedSe
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
-    public async Task A_webhook_url_of_another_kind_or_workspace_is_a_404(string store)
+    public async Task Every_request_refused_before_a_valid_signature_gets_the_same_answer(string store)
     {
         var server = await servers.GetAsync(store);
         using var client = await server.NewWorkspaceClientAsync();
-        var scheduled = await client.CreateDaemonAsync(DaemonApi.Scheduled("cron-only", "true", "@yearly"));
-        using var anonymous = TestServer.Client(server.Url, null);
+        var github = await client.CreateDaemonAsync(DaemonApi.Webhook("github-hook", "true", secret: Secret));
+        var slack = await client.CreateDaemonAsync(DaemonApi.Webhook("slack-hook", "true", signature: "slack-v0", secret: Secret));
+        var paused = await client.CreateDaemonAsync(DaemonApi.Webhook("paused-hook", "true", secret: Secret));
+        (await client.PostAsync("/v1/daemons/paused-hook/pause", null)).Dispose();
+        await client.CreateDaemonAsync(DaemonApi.Scheduled("cron-only", "true", "@yearly"));
+        await client.CreateDaemonAsync(DaemonApi.Webhook("deleted-hook", "true", secret: Secret));
+        (await client.DeleteAsync("/v1/daemons/deleted-hook")).Dispose();
+        var workspace = github.Workspace;
+        var body = """{"action":"opened"}""";
+        var forged = DaemonApi.GitHubHeaders("not the daemon's secret", body, Guid.NewGuid().ToString());
 
-        using var notWebhook = await anonymous.PostRawAsync($"/v1/webhooks/{scheduled.Workspace}/cron-only", "{}");
-        await notWebhook.ShouldBeProblemAsync(404, "not_found");
-        using var otherWorkspace = await anonymous.PostRawAsync("/v1/webhooks/default/cron-only", "{}");
-        await otherWorkspace.ShouldBeProblemAsync(404, "not_found");
-    }
-
-    private static async Task<HttpResponseMessage> PostAsync(TestServer server, Daemon daemon, string body, params (string Name, string Value)[] headers)
-    {
-        using var anonymous = TestServer.Client(server.Url, null);
-        using var request = new HttpRequestMessage(HttpMethod.Post, daemon.Trigger.WebhookPath)
+        var cases = new (string Why, string Path, (string, string)[] Headers)[]
         {
-            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+            ("a missing daemon", $"/v1/webhooks/{workspace}/no-such-hook", forged),
+            ("a missing workspace", "/v1/webhooks/no-such-workspace/github-hook", forged),
+            ("a daemon of another kind", $"/v1/webhooks/{workspace}/cron-only", forged),
+            ("a deleted daemon", $"/v1/webhooks/{workspace}/deleted-hook", forged),
+            ("a name no daemon can have", $"/v1/webhooks/{workspace}/Not_A_Name", forged),
+            ("a wrong signature", github.Trigger.WebhookPath!, forged),
+            ("no signature", github.Trigger.WebhookPath!, []),
+            ("a paused daemon and a wrong signature", paused.Trigger.WebhookPath!, forged),
+            ("a Slack daemon and GitHub's header", slack.Trigger.WebhookPath!, forged),
+            ("a Slack daemon and a stale timestamp", slack.Trigger.WebhookPath!, DaemonApi.SlackHeaders(Secret, body, DateTimeOffset.UtcNow.AddMinutes(-6))),
+            ("a Slack daemon and no timestamp", slack.Trigger.WebhookPath!, [("X-Slack-Signature", "v0=00")]),
         };
-        foreach (var (name, value) in headers)
+        string? first = null;
+        foreach (var (why, path, headers) in cases)
         {
-            request.Headers.TryAddWithoutValidation(name, value);
+            using var response = await server.PostWebhookAsync(path, body, headers);
+            await response.ShouldBeProblemAsync(401, "signature_invalid");
+            var answer = $"{response.Content.Headers.ContentType} | {response.Headers.WwwAuthenticate} | {await response.Content.ReadAsStringAsync()}";
+            first ??= answer;
+            answer.ShouldBe(first, $"{why} must be answered as a missing daemon is");
         }
-        return await anonymous.SendAsync(request);
+        foreach (var revealing in new[] { "sha256", "X-Hub", "Slack", "hmac", "github-hook", "paused", workspace })
+        {
+            first!.ShouldNotContain(revealing);
+        }
+        foreach (var name in new[] { "github-hook", "slack-hook", "paused-hook" })
+        {
+            (await client.GetDaemonAsync(name)).Totals!.Sessions.ShouldBe(0);
+        }
     }
+
+    private static Task<HttpResponseMessage> PostAsync(TestServer server, Daemon daemon, string body, params (string Name, string Value)[] headers) =>
+        server.PostWebhookAsync(daemon.Trigger.WebhookPath!, body, headers);
 }

@@ -60,8 +60,38 @@ public sealed class DiscoveryTests(ServersWithoutWorkers servers) : IClassFixtur
             metadata.AuthorizationServers.ShouldBe([issuer]);
             metadata.ScopesSupported.Count.ShouldBe(4);
         }
-        using var unknown = await http.GetAsync("/.well-known/oauth-protected-resource/w/no-such-workspace/mcp");
-        unknown.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Neither_the_metadata_nor_the_401_tells_whether_a_workspace_exists(string store)
+    {
+        var server = await servers.GetAsync(store);
+        using var http = server.Client(null);
+        await server.Client().CreateApiKeyAsync("known-ws", Contracts.ApiKeys.Scopes.Read);
+
+        var known = await AnswersAsync(server, http, "known-ws");
+        var unknown = await AnswersAsync(server, http, "unknown-ws");
+
+        known.Metadata.ShouldStartWith("200 ");
+        unknown.Metadata.ShouldBe(known.Metadata.Replace("known-ws", "unknown-ws", StringComparison.Ordinal));
+        known.Challenge.ShouldStartWith("401 ");
+        unknown.Challenge.ShouldBe(known.Challenge.Replace("known-ws", "unknown-ws", StringComparison.Ordinal));
+        // A name that no workspace can have is still refused.
+        foreach (var malformed in new[] { "Known-WS", "-dash", "a_b", new string('a', 64) })
+        {
+            using var refused = await http.GetAsync($"/.well-known/oauth-protected-resource/w/{malformed}/mcp");
+            refused.StatusCode.ShouldBe(HttpStatusCode.NotFound, malformed);
+        }
+    }
+
+    /// <summary>The metadata and the anonymous 401 of one workspace's MCP endpoint, as status, headers and body.</summary>
+    private static async Task<(string Metadata, string Challenge)> AnswersAsync(TestServer server, HttpClient http, string workspace)
+    {
+        using var metadata = await http.GetAsync($"/.well-known/oauth-protected-resource/w/{workspace}/mcp");
+        using var challenge = await server.InitializeAsync($"/w/{workspace}/mcp", null);
+        return ($"{(int)metadata.StatusCode} {metadata.Content.Headers.ContentType} {await metadata.Content.ReadAsStringAsync()}",
+            $"{(int)challenge.StatusCode} {challenge.Headers.WwwAuthenticate} {challenge.Content.Headers.ContentType} {await challenge.Content.ReadAsStringAsync()}");
     }
 
     [Theory]

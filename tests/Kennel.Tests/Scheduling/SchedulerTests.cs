@@ -193,6 +193,53 @@ public sealed class SchedulerTests
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_run_missed_while_down_catches_up_and_the_run_due_on_time_fires_too(string store)
+    {
+        await using var fixture = await SchedulerFixture.CreateAsync(store, Utc("2026-11-21T01:59:00Z"));
+        await fixture.AddAsync("every-5", "*/5 * * * *");
+        await fixture.AddAsync("every-5-skip", "*/5 * * * *", catchUp: CatchUpPolicy.Skip);
+
+        // Down from 01:59 until 02:05:30: the 02:00 run was missed (330 s late); the 02:05 run is on time (30 s).
+        fixture.Clock.SetUtcNow(Utc("2026-11-21T02:05:30Z"));
+        (await fixture.NewScheduler().RunDueAsync(CancellationToken.None)).ShouldBe(2);
+
+        fixture.Committed.Where(r => r.ScheduleId == "every-5").Select(r => (r.ScheduledFor, r.CatchUp))
+            .ShouldBe([(Utc("2026-11-21T02:00:00Z"), true), (Utc("2026-11-21T02:05:00Z"), false)]);
+        fixture.Committed.Where(r => r.ScheduleId == "every-5-skip").Select(r => (r.ScheduledFor, r.CatchUp))
+            .ShouldBe([(Utc("2026-11-21T02:05:00Z"), false)]);
+        (await fixture.NextRunAsync("every-5")).ShouldBe(Utc("2026-11-21T02:10:00Z"));
+        (await fixture.NextRunAsync("every-5-skip")).ShouldBe(Utc("2026-11-21T02:10:00Z"));
+        (await fixture.StoredRunsAsync()).Select(r => (r.ScheduleId, r.ScheduledFor, r.CatchUp)).ShouldBe(
+        [
+            ("every-5", Utc("2026-11-21T02:00:00Z").ToUnixTimeMilliseconds(), 1L),
+            ("every-5", Utc("2026-11-21T02:05:00Z").ToUnixTimeMilliseconds(), 0L),
+            ("every-5-skip", Utc("2026-11-21T02:05:00Z").ToUnixTimeMilliseconds(), 0L),
+        ]);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Runs_more_than_60_s_late_are_all_missed_and_one_exactly_60_s_late_is_on_time(string store)
+    {
+        await using var fixture = await SchedulerFixture.CreateAsync(store, Utc("2026-11-21T01:59:00Z"));
+        await fixture.AddAsync("on-the-5s", "*/5 * * * *");
+        await fixture.AddAsync("on-the-1s", "1-59/5 * * * *");
+
+        // Back at 02:07: 02:00 and 02:05 were both missed (02:05 by 120 s), so one catch-up fires, for 02:05. The 02:06
+        // run is exactly 60 s late, not more, so it is on time, after a catch-up for the missed 02:01.
+        fixture.Clock.SetUtcNow(Utc("2026-11-21T02:07:00Z"));
+        (await fixture.NewScheduler().RunDueAsync(CancellationToken.None)).ShouldBe(2);
+
+        fixture.Committed.Where(r => r.ScheduleId == "on-the-5s").Select(r => (r.ScheduledFor, r.CatchUp))
+            .ShouldBe([(Utc("2026-11-21T02:05:00Z"), true)]);
+        fixture.Committed.Where(r => r.ScheduleId == "on-the-1s").Select(r => (r.ScheduledFor, r.CatchUp))
+            .ShouldBe([(Utc("2026-11-21T02:01:00Z"), true), (Utc("2026-11-21T02:06:00Z"), false)]);
+        (await fixture.NextRunAsync("on-the-5s")).ShouldBe(Utc("2026-11-21T02:10:00Z"));
+        (await fixture.NextRunAsync("on-the-1s")).ShouldBe(Utc("2026-11-21T02:11:00Z"));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
     public async Task A_batch_that_finds_a_run_taken_or_a_schedule_moved_is_undone_and_the_others_fire_once(string store)
     {
         await using var fixture = await SchedulerFixture.CreateAsync(store, Utc("2026-11-21T10:00:30Z"));
