@@ -27,8 +27,12 @@ public sealed class TestServer : IAsyncDisposable
     public string AdminKey { get; }
     public KennelServer Server => server;
 
-    /// <summary>Starts a server. <paramref name="configure"/> adjusts settings (a short lease, no embedded worker, …).</summary>
-    public static async Task<TestServer> StartAsync(string store, Func<KennelSettings, KennelSettings>? configure = null, string? dataDir = null, string? databaseUrl = null)
+    /// <summary>
+    /// Starts a server. <paramref name="configure"/> adjusts settings (a short lease, no embedded worker, …); its log goes
+    /// nowhere unless <paramref name="logging"/> sends it somewhere (a <see cref="LogCapture"/>).
+    /// </summary>
+    public static async Task<TestServer> StartAsync(string store, Func<KennelSettings, KennelSettings>? configure = null, string? dataDir = null, string? databaseUrl = null,
+        Action<Microsoft.Extensions.Logging.ILoggingBuilder>? logging = null)
     {
         var ownsDataDir = dataDir is null;
         dataDir ??= Directory.CreateTempSubdirectory("kennel-test-").FullName;
@@ -46,7 +50,7 @@ public sealed class TestServer : IAsyncDisposable
             OAuth = new Kennel.ControlPlane.OAuth.OAuthOptions { RegistrationsPerMinute = 0, LoginsPerMinute = 0 },
         };
         settings = configure?.Invoke(settings) ?? settings;
-        var server = await KennelServer.StartAsync(settings, logging => { });
+        var server = await KennelServer.StartAsync(settings, logging ?? (_ => { }));
         return new TestServer(server, settings, databaseUrl is null ? postgres : null, ownsDataDir);
     }
 
