@@ -16,6 +16,11 @@ public static class FormBody
 
     public static async Task<IFormCollection> ReadAsync(HttpRequest request)
     {
+        // HasFormContentType admits multipart too, which none of these forms is, and which this reader does not parse.
+        if (!string.Equals(request.GetTypedHeaders().ContentType?.MediaType.Value, "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        {
+            throw ApiProblem.Invalid("Content-Type", "Send the form as application/x-www-form-urlencoded.");
+        }
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var form = QueryHelpers.ParseQuery(await reader.ReadToEndAsync(request.HttpContext.RequestAborted));
         if (form.Keys.FirstOrDefault(name => name.Length > MaxNameLength) is { } tooLong)

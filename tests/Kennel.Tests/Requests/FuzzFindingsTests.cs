@@ -49,6 +49,8 @@ public sealed class FuzzFindingsTests(ServersForBadInput servers) : IClassFixtur
                 using var longName = await http.PostRawAsync(path, $"client_id=mcp_x&{new string('k', length)}=1", Form);
                 await ShouldBeOAuthInvalidRequestAsync(longName, "kkkkkkkk");
             }
+            using var multipart = await http.PostAsync(path, new MultipartFormDataContent { { new StringContent("a\0b"), "code" } });
+            await ShouldBeOAuthInvalidRequestAsync(multipart, "x-www-form-urlencoded");
         }
 
         (await server.SnapshotAsync()).ShouldBe(before);
