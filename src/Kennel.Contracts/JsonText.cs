@@ -19,7 +19,7 @@ public enum BadTextKind
 /// <param name="Path">From the root: property names, and array indexes as <c>[i]</c>.</param>
 public sealed record BadText(BadTextKind Kind, IReadOnlyList<string> Path)
 {
-    /// <summary>The path as a field name: <c>env.A</c>, <c>command[1]</c>; NUL shown as <c>\u0000</c>, undecodable text as U+FFFD.</summary>
+    /// <summary>The path as a field name: <c>env.A</c>, <c>command[1]</c>; a NUL in a name shown as <c>\u0000</c>.</summary>
     public string Field => Join(Path);
 
     public static string Join(IEnumerable<string> path)
@@ -162,7 +162,7 @@ public static class JsonText
         return pendingHigh ? BadTextKind.Undecodable : null;
     }
 
-    /// <summary>A property name for a message: decoded where it can be, with what cannot replaced by U+FFFD.</summary>
+    /// <summary>A property name for a message: decoded, or when it cannot be, as written (<c>\ud800</c>; invalid UTF-8 as U+FFFD).</summary>
     private static string Readable(ref Utf8JsonReader reader)
     {
         try
