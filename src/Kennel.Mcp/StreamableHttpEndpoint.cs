@@ -3,6 +3,7 @@ using System.Net.ServerSentEvents;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Kennel.Contracts;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -72,10 +73,20 @@ public sealed class StreamableHttpEndpoint(
                 "Unsupported Media Type: send the JSON-RPC message as application/json.");
             return;
         }
+        // Buffered (Kestrel caps its size) so its text is checked before anything decodes it.
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var json = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        var bad = JsonText.Find(json.Span);
+        if (bad is not null && bad.Path is not ["params", ..])
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCode.InvalidRequest, $"Invalid Request: {bad.Describe(bad.Field)}");
+            return;
+        }
         JsonRpcMessage? message;
         try
         {
-            message = await JsonSerializer.DeserializeAsync(context.Request.Body, MessageJson, context.RequestAborted);
+            message = JsonSerializer.Deserialize(json.Span, MessageJson);
         }
         catch (JsonException)
         {
@@ -87,13 +98,21 @@ public sealed class StreamableHttpEndpoint(
                 "Parse error: the body is not one JSON-RPC message.");
             return;
         }
-
         var owner = ownerOf(context.User);
         if (owner is null)
         {
             await WriteErrorAsync(context, StatusCodes.Status403Forbidden, McpErrorCode.InvalidRequest, "Forbidden: this credential cannot use MCP.");
             return;
         }
+        var items = new Dictionary<string, object?>(StringComparer.Ordinal);
+        if (McpRequestCheck.Check(message, bad, items) is { } refusal)
+        {
+            // A request's error goes back as its answer (200, as any JSON-RPC response); anything else cannot be answered.
+            await Results.Json(refusal, ErrorJson, statusCode: message is JsonRpcRequest ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest)
+                .ExecuteAsync(context);
+            return;
+        }
+
         McpHttpSession? session;
         if (string.IsNullOrEmpty(SessionId(context)))
         {
@@ -124,7 +143,7 @@ public sealed class StreamableHttpEndpoint(
                 ErrorJson, statusCode: StatusCodes.Status403Forbidden).ExecuteAsync(context);
             return;
         }
-        message.Context = new JsonRpcMessageContext { User = context.User };
+        message.Context = new JsonRpcMessageContext { User = context.User, Items = items };
         StartEventStream(context);
         var body = new PrimingHoldStream(context.Response.Body);
         bool answered;

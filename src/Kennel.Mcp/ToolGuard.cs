@@ -37,23 +37,29 @@ public sealed record ToolFailure(string Error, string Message)
 }
 
 /// <summary>
-/// The filters every Kennel MCP endpoint installs: <c>tools/list</c> shows only the tools the caller's scopes allow, and
-/// <c>tools/call</c> refuses the others, answers unknown tools, and turns every failure into a <see cref="ToolFailure"/>.
+/// The filters every Kennel MCP endpoint installs: <c>tools/list</c> shows only the tools the caller may call (its
+/// scopes allow them and the host does not refuse them to it), and <c>tools/call</c> refuses the others, answers unknown
+/// tools and arguments <see cref="McpRequestCheck"/> set aside, and turns every failure into a <see cref="ToolFailure"/>.
 /// Protocol errors (<see cref="McpProtocolException"/>) stay JSON-RPC errors, and no exception text or stack trace of
 /// an unexpected failure reaches the client.
 /// </summary>
 public static partial class ToolGuard
 {
     /// <param name="hasScope">Whether the caller holds a scope.</param>
+    /// <param name="refusal">
+    /// The host's refusal of a tool to a caller whatever its scopes (null: the scopes decide). Checked before the
+    /// scopes, since no scope would help.
+    /// </param>
     /// <param name="translate">The host's own errors as tool failures (null: not one of them).</param>
-    public static void Install(McpServerOptions options, Func<ClaimsPrincipal?, string, bool> hasScope, Func<Exception, ToolFailure?> translate, ILogger logger)
+    public static void Install(McpServerOptions options, Func<ClaimsPrincipal?, string, bool> hasScope,
+        Func<McpServerTool, ClaimsPrincipal?, ToolFailure?> refusal, Func<Exception, ToolFailure?> translate, ILogger logger)
     {
         options.Filters.Request.ListToolsFilters.Add(next => async (context, cancellationToken) =>
         {
             var result = await next(context, cancellationToken);
             var tools = context.Server.ServerOptions.ToolCollection;
             result.Tools = [.. result.Tools.Where(tool => tools is not null && tools.TryGetPrimitive(tool.Name, out var served)
-                && MissingScopes(served, context.User, hasScope) is { Count: 0 })];
+                && refusal(served, context.User) is null && MissingScopes(served, context.User, hasScope) is { Count: 0 })];
             return result;
         });
 
@@ -64,9 +70,17 @@ public static partial class ToolGuard
             {
                 return new ToolFailure(ToolFailure.UnknownTool, $"There is no tool '{name}'. Call tools/list for the tools this credential may use.").ToResult();
             }
+            if (refusal(tool, context.User) is { } refused)
+            {
+                return refused.ToResult();
+            }
             if (MissingScopes(tool, context.User, hasScope) is { Count: > 0 } missing)
             {
                 return new ToolFailure(ToolFailure.InsufficientScope, $"Missing scopes: {string.Join(' ', missing)}").ToResult();
+            }
+            if (context.Items.TryGetValue(McpRequestCheck.ArgumentFailureKey, out var argumentFailure) && argumentFailure is ToolFailure badArgument)
+            {
+                return badArgument.ToResult();
             }
             try
             {
@@ -102,12 +116,14 @@ public static partial class ToolGuard
 
     /// <summary>
     /// The scopes a <c>tools/call</c> request needs that the caller lacks: empty when it may make the call, and when the
-    /// call names no tool or a tool that declares no scopes (the call's own answer says so).
+    /// call names no tool, a tool that declares no scopes, or one <paramref name="refusal"/> refuses it anyway (the
+    /// call's own answer says so).
     /// </summary>
-    public static IReadOnlyList<string> MissingScopes(McpServerOptions options, JsonRpcRequest call, ClaimsPrincipal? user, Func<ClaimsPrincipal?, string, bool> hasScope) =>
+    public static IReadOnlyList<string> MissingScopes(McpServerOptions options, JsonRpcRequest call, ClaimsPrincipal? user, Func<ClaimsPrincipal?, string, bool> hasScope,
+        Func<McpServerTool, ClaimsPrincipal?, ToolFailure?> refusal) =>
         call.Params is System.Text.Json.Nodes.JsonObject parameters && parameters["name"] is System.Text.Json.Nodes.JsonValue name
             && name.TryGetValue<string>(out var toolName) && options.ToolCollection is { } tools && tools.TryGetPrimitive(toolName, out var tool)
-            && tool.Metadata.OfType<RequiresScopeAttribute>().Any()
+            && tool.Metadata.OfType<RequiresScopeAttribute>().Any() && refusal(tool, user) is null
             ? MissingScopes(tool, user, hasScope)
             : [];
 

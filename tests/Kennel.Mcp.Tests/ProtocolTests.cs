@@ -4,14 +4,13 @@ using System.Text;
 using System.Text.Json;
 using Kennel.Contracts.ApiKeys;
 using Kennel.Testing;
+using static Kennel.Mcp.Tests.RawMcp;
 
 namespace Kennel.Mcp.Tests;
 
 /// <summary>The Streamable HTTP rules at <c>/mcp</c>, checked with a plain HTTP client the way a hand-written client would meet them.</summary>
 public sealed class ProtocolTests(ServersWithoutWorkers servers) : IClassFixture<ServersWithoutWorkers>
 {
-    private const string Initialize =
-        """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
     private const string ListTools = """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""";
 
     [Fact]
@@ -170,27 +169,5 @@ public sealed class ProtocolTests(ServersWithoutWorkers servers) : IClassFixture
         using var response = await client.SendAsync(Post(Initialize));
 
         response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-    }
-
-    private static HttpRequestMessage Post(string json, string? sessionId = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/mcp") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-        if (sessionId is not null)
-        {
-            request.Headers.Add("Mcp-Session-Id", sessionId);
-        }
-        return request;
-    }
-
-    /// <summary>The first JSON-RPC message of an SSE answer.</summary>
-    private static async Task<JsonElement> ReadEventAsync(HttpResponseMessage response)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        // Skips the priming event (an id and empty data) that starts a resumable stream.
-        var data = body.Split('\n').Where(line => line.StartsWith("data:", StringComparison.Ordinal))
-            .Select(line => line["data:".Length..].Trim()).First(line => line.Length > 0);
-        return JsonDocument.Parse(data).RootElement.Clone();
     }
 }

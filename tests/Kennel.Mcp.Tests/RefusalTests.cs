@@ -21,7 +21,7 @@ public sealed class RefusalTests(ServersWithoutWorkers servers) : IClassFixture<
         var refused = (await reader.CallAsync("create-session", """{"script": "echo sneaky"}""")).Failure();
         refused.Error.ShouldBe("insufficient_scope");
         refused.Message.ShouldBe("Missing scopes: mcp:write");
-        (await reader.CallAsync("list-workers")).Failure().Error.ShouldBe("insufficient_scope");
+        (await reader.CallAsync("list-workers")).Failure().Error.ShouldBe("workspace_forbidden");
         (await reader.CallAsync("list-sessions")).StructuredContent!.Value.GetProperty("items").GetArrayLength().ShouldBe(0);
     }
 
@@ -38,15 +38,49 @@ public sealed class RefusalTests(ServersWithoutWorkers servers) : IClassFixture<
         (await writer.CallAsync("get-session", $$"""{"id": "{{session.Id}}"}""")).Failure().Error.ShouldBe("insufficient_scope");
     }
 
-    [Fact]
-    public async Task An_admin_of_another_workspace_sees_list_workers_but_may_not_use_it()
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task An_admin_of_another_workspace_is_not_offered_list_workers_and_is_refused_it(string store)
     {
-        var server = await servers.GetAsync(TestStore.Sqlite);
-        await using var admin = await server.ConnectAsync(await server.NewKeyAsync(null, Scopes.Read, Scopes.Admin));
+        var server = await servers.GetAsync(store);
+        await using var admin = await server.ConnectAsync(await server.NewKeyAsync(null, Scopes.Read, Scopes.Write, Scopes.Admin));
+        await using var reader = await server.ConnectAsync(await server.NewKeyAsync(null, Scopes.Read));
 
+        var names = (await admin.ListToolsAsync()).Select(t => t.Name).ToList();
+        names.ShouldNotContain("list-workers");
+        names.Count.ShouldBe(14, "every fleet tool but list-workers");
         var refused = (await admin.CallAsync("list-workers")).Failure();
-
         refused.Error.ShouldBe("workspace_forbidden");
+        refused.Message.ShouldContain("'default' workspace");
+        // No scope would open it to another workspace, so that, not a missing scope, is what a reader is told.
+        (await reader.CallAsync("list-workers")).Failure().Error.ShouldBe("workspace_forbidden");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Every_listed_tool_can_be_called_by_the_key_that_lists_it(string store)
+    {
+        var server = await servers.GetAsync(store);
+        var keys = new[]
+        {
+            server.AdminKey,
+            await server.NewKeyAsync("default", Scopes.Read),
+            await server.NewKeyAsync(null, Scopes.Read, Scopes.Write, Scopes.Admin),
+            await server.NewKeyAsync(null, Scopes.Admin),
+            await server.NewKeyAsync(null, Scopes.Read),
+        };
+        foreach (var key in keys)
+        {
+            await using var client = await server.ConnectAsync(key);
+            foreach (var tool in await client.ListToolsAsync())
+            {
+                var answer = await client.CallAsync(tool.Name);
+                if (answer.IsError == true)
+                {
+                    answer.Failure().Error.ShouldBeOneOf(["invalid_arguments", "not_found"], $"{tool.Name}: {Mcp.Text(answer)}");
+                }
+            }
+        }
     }
 
     [Theory]

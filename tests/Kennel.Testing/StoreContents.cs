@@ -46,6 +46,14 @@ public static class StoreContents
         return values;
     }
 
+    /// <summary>
+    /// Every stored value, as sorted <c>table.column=value</c> lines, but the API keys' last use (which any call touches):
+    /// equal before and after a refused request when it wrote nothing.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> SnapshotAsync(this TestServer server) =>
+        [.. (await server.ReadAllValuesAsync()).Where(v => !(v.Table == "api_keys" && v.Column == "last_used_at"))
+            .Select(v => $"{v.Table}.{v.Column}={v.Value}").Order(StringComparer.Ordinal)];
+
     private static async Task<DbConnection> OpenAsync(TestServer server)
     {
         DbConnection connection = server.Settings.DatabaseUrl is { } url

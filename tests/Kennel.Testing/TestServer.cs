@@ -27,9 +27,11 @@ public sealed class TestServer : IAsyncDisposable
     public string AdminKey { get; }
     public KennelServer Server => server;
 
-    /// <summary>Starts a server. <paramref name="configure"/> adjusts settings (a short lease, no embedded worker, …); <paramref name="logging"/> adds log providers.</summary>
-    public static async Task<TestServer> StartAsync(
-        string store, Func<KennelSettings, KennelSettings>? configure = null, string? dataDir = null, string? databaseUrl = null,
+    /// <summary>
+    /// Starts a server. <paramref name="configure"/> adjusts settings (a short lease, no embedded worker, …); its log goes
+    /// nowhere unless <paramref name="logging"/> sends it somewhere (a <see cref="LogCapture"/>).
+    /// </summary>
+    public static async Task<TestServer> StartAsync(string store, Func<KennelSettings, KennelSettings>? configure = null, string? dataDir = null, string? databaseUrl = null,
         Action<Microsoft.Extensions.Logging.ILoggingBuilder>? logging = null)
     {
         var ownsDataDir = dataDir is null;

@@ -81,13 +81,13 @@ public sealed class KennelServer : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = settings.MaxBodyBytes;
         });
         builder.Logging.ClearProviders();
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning); // kennel serve prints its own start line
+        // The MCP SDK logs every request at Information (three lines a tool call): noise to an operator, and a cost.
+        builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         if (logging is null)
         {
             builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
-            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-            builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning); // kennel serve prints its own start line
-            // The MCP SDK logs every request at Information (three lines a tool call): noise to an operator, and a cost.
-            builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         }
         else
         {
@@ -97,6 +97,7 @@ public sealed class KennelServer : IAsyncDisposable
 
         var app = builder.Build();
         app.UseMiddleware<ProblemMiddleware>();
+        app.UseMiddleware<QueryStringGuard>();
         // CORS before authentication, because a browser's preflight carries no credential; the rate limiter after
         // authorization, because it counts per credential and a request without a valid one must not cost any budget.
         app.UseCors();

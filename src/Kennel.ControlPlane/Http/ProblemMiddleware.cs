@@ -55,6 +55,11 @@ public sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Prob
             return;
         }
         context.Response.Clear();
+        if (context.GetEndpoint()?.Metadata.GetMetadata<ProblemFormat>() is { } format)
+        {
+            await format.Answer(problem).ExecuteAsync(context);
+            return;
+        }
         context.Response.StatusCode = problem.Status;
         if (wwwAuthenticate is not null || problem.Status == StatusCodes.Status401Unauthorized)
         {

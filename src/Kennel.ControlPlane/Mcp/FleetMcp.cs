@@ -10,6 +10,7 @@ using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.OAuth;
 using Kennel.ControlPlane.Users;
 using Kennel.ControlPlane.Workers;
+using Kennel.ControlPlane.Workspaces;
 using Kennel.Mcp;
 using Kennel.Store;
 using Microsoft.AspNetCore.Authorization;
@@ -91,7 +92,7 @@ public static class FleetMcp
                 "list-daemons, get-daemon, update-daemon, delete-daemon, and trigger-webhook to run one now; cost-summary sums vCPU-seconds.",
             ToolCollection = [.. Tools(services)],
         };
-        ToolGuard.Install(options, HasScope, Translate, services.GetRequiredService<ILoggerFactory>().CreateLogger("Kennel.Mcp.Fleet"));
+        ToolGuard.Install(options, HasScope, Refusal, Translate, services.GetRequiredService<ILoggerFactory>().CreateLogger("Kennel.Mcp.Fleet"));
         return options;
     }
 
@@ -105,7 +106,7 @@ public static class FleetMcp
     private static async ValueTask<ScopeChallenge?> StepUpAsync(IServiceProvider services, HttpContext context, McpServerOptions options, JsonRpcRequest call)
     {
         var caller = Caller.From(context.User);
-        if (caller.UserId is null || ToolGuard.MissingScopes(options, call, context.User, HasScope) is not { Count: > 0 } missing)
+        if (caller.UserId is null || ToolGuard.MissingScopes(options, call, context.User, HasScope, Refusal) is not { Count: > 0 } missing)
         {
             return null;
         }
@@ -141,6 +142,12 @@ public static class FleetMcp
         KennelJson.Default.Problem, "application/problem+json", StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
 
     private static bool HasScope(ClaimsPrincipal? user, string scope) => user?.HasClaim(Caller.ScopeClaim, scope) == true;
+
+    /// <summary>An <see cref="InstallationOnlyAttribute"/> tool is refused to every workspace but <c>default</c>, whatever the scopes.</summary>
+    private static ToolFailure? Refusal(McpServerTool tool, ClaimsPrincipal? user) =>
+        tool.Metadata.OfType<InstallationOnlyAttribute>().Any() && user?.FindFirstValue(Caller.WorkspaceNameClaim) != WorkspaceStore.DefaultName
+            ? new ToolFailure(ErrorCodes.WorkspaceMismatch, $"Only an admin key of the 'default' workspace may call {tool.ProtocolTool.Name}: it shows the whole installation.")
+            : null;
 
     /// <summary>
     /// The services' one error type, as tool failures: bad input is invalid_arguments, the rest keep their code. A store

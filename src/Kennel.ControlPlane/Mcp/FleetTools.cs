@@ -188,6 +188,7 @@ public static class FleetTools
     [McpServerTool(Name = "list-workers", Title = "List workers", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(WorkerList))]
     [RequiresScope(Scopes.Admin)]
+    [InstallationOnly]
     [Description("Lists every worker machine with its health (healthy, or lost when it stopped polling), its capacity (vcpus, memoryMb, slots), " +
         "what running sessions use of it, its labels and when it was last seen. For installation admins: an admin key of the 'default' workspace.")]
     public static async Task<CallToolResult> ListWorkers(WorkerRegistry workers, ClaimsPrincipal user, CancellationToken cancellationToken = default)
@@ -215,3 +216,10 @@ public sealed record SnapshotInfo(string Name, bool Default);
 public sealed record SnapshotList(IReadOnlyList<SnapshotInfo> Snapshots);
 
 public sealed record WorkerList(IReadOnlyList<Contracts.Workers.Worker> Workers);
+
+/// <summary>
+/// A tool about the whole installation (the shared worker fleet): only credentials of the <c>default</c> workspace see
+/// it in <c>tools/list</c> or may call it, whatever their scopes; the others get <c>workspace_forbidden</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public sealed class InstallationOnlyAttribute : Attribute;

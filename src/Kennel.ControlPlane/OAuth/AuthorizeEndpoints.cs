@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Kennel.Contracts.Users;
+using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Users;
 using Kennel.Store;
 
@@ -13,10 +14,12 @@ public static class AuthorizeEndpoints
 {
     public static void MapAuthorize(this IEndpointRouteBuilder app)
     {
+        // A browser shows these: a request they refuse at the edge (a NUL, an over-long form field) is a page too.
+        var asPage = new ProblemFormat(problem => Pages.Error("This request is not valid", problem.Detail ?? problem.Title, problem.Status));
         app.MapGet("/oauth/authorize", async (HttpContext context, AuthorizeFlow flow) =>
-            await flow.AuthorizeAsync(context, AuthorizationRequest.From(context.Request.Query)));
-        app.MapPost("/oauth/login", (HttpContext context, AuthorizeFlow flow) => flow.LoginAsync(context)).DisableAntiforgery();
-        app.MapPost("/oauth/consent", (HttpContext context, AuthorizeFlow flow) => flow.ConsentAsync(context)).DisableAntiforgery();
+            await flow.AuthorizeAsync(context, AuthorizationRequest.From(context.Request.Query))).WithMetadata(asPage);
+        app.MapPost("/oauth/login", (HttpContext context, AuthorizeFlow flow) => flow.LoginAsync(context)).DisableAntiforgery().WithMetadata(asPage);
+        app.MapPost("/oauth/consent", (HttpContext context, AuthorizeFlow flow) => flow.ConsentAsync(context)).DisableAntiforgery().WithMetadata(asPage);
     }
 }
 
@@ -83,7 +86,7 @@ public sealed class AuthorizeFlow(
         {
             return NotAForm();
         }
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var form = await FormBody.ReadAsync(context.Request);
         var request = AuthorizationRequest.From(form);
         if (!sessions.IsGenuinePost(context, form))
         {
@@ -117,7 +120,7 @@ public sealed class AuthorizeFlow(
         {
             return NotAForm();
         }
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var form = await FormBody.ReadAsync(context.Request);
         if (!sessions.IsGenuinePost(context, form))
         {
             return Pages.Error("Request refused", "This form did not come from Kennel's consent page (CSRF check failed). Start again from your application.", StatusCodes.Status403Forbidden);

@@ -1,4 +1,5 @@
 using Dapper;
+using Kennel.Contracts.OAuth;
 using Kennel.Store;
 
 namespace Kennel.ControlPlane.OAuth;
@@ -27,7 +28,7 @@ public enum Redemption
     Revoked,
     /// <summary>Issued to another client: refused, and left unused for its own.</summary>
     WrongClient,
-    /// <summary>Presented without what the code is bound to (redirect URI, PKCE verifier): refused, and left unused.</summary>
+    /// <summary>Presented without what the code is bound to (redirect URI, PKCE verifier, resource): refused, and left unused.</summary>
     Refused,
 }
 
@@ -53,12 +54,12 @@ public sealed class GrantStore(Database database, RevokedGrants revoked)
         }, cancellationToken);
 
     /// <summary>
-    /// Uses a code once, if <paramref name="check"/> (given the code's redirect URI and PKCE challenge) finds no reason
-    /// to refuse it: a refused presentation leaves the code for its rightful holder. A second use revokes the grant,
-    /// and with it every token issued from the first.
+    /// Uses a code once, if <paramref name="check"/> (given the code's redirect URI, its PKCE challenge and the grant's
+    /// resource) finds no reason to refuse it: a refused presentation leaves the code for its rightful holder. A second
+    /// use revokes the grant, and with it every token issued from the first.
     /// </summary>
-    public async Task<(Redemption Outcome, GrantRow? Grant, string? Refusal)> RedeemCodeAsync(string codeHash, string clientId, long now,
-        Func<string, string?, string?> check, CancellationToken cancellationToken)
+    public async Task<(Redemption Outcome, GrantRow? Grant, OAuthError? Refusal)> RedeemCodeAsync(string codeHash, string clientId, long now,
+        Func<string, string?, string, OAuthError?> check, CancellationToken cancellationToken)
     {
         var result = await database.WriteAsync(async (connection, transaction) =>
         {
@@ -67,7 +68,7 @@ public sealed class GrantStore(Database database, RevokedGrants revoked)
                 new { codeHash }, transaction, cancellationToken: cancellationToken));
             if (code is null)
             {
-                return (Redemption.Unknown, (GrantRow?)null, (string?)null);
+                return (Redemption.Unknown, (GrantRow?)null, (OAuthError?)null);
             }
             var grant = await connection.QuerySingleAsync<GrantRow>(new CommandDefinition($"{GrantColumns} WHERE g.id = @grantId",
                 new { grantId = code.GrantId }, transaction, cancellationToken: cancellationToken));
@@ -75,7 +76,7 @@ public sealed class GrantStore(Database database, RevokedGrants revoked)
             {
                 return (Redemption.WrongClient, null, null);
             }
-            if (code.UsedAt is null && check(code.RedirectUri, code.CodeChallenge) is { } refusal)
+            if (code.UsedAt is null && check(code.RedirectUri, code.CodeChallenge, grant.Resource) is { } refusal)
             {
                 return (Redemption.Refused, null, refusal);
             }

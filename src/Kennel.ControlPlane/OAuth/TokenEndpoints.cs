@@ -2,7 +2,9 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
+using Kennel.Contracts;
 using Kennel.Contracts.OAuth;
+using Kennel.ControlPlane.Http;
 
 namespace Kennel.ControlPlane.OAuth;
 
@@ -15,8 +17,11 @@ public static class TokenEndpoints
     public static void MapTokenEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/oauth/register", RegisterAsync);
-        app.MapPost("/oauth/token", (HttpContext context, TokenIssuer tokens) => tokens.TokenAsync(context)).DisableAntiforgery();
-        app.MapPost("/oauth/revoke", (HttpContext context, TokenIssuer tokens) => tokens.RevokeAsync(context)).DisableAntiforgery();
+        // OAuth clients read errors as RFC 6749 JSON, including a request refused at the edge (a NUL, an over-long field).
+        var asOAuthError = new ProblemFormat(problem =>
+            Error(problem.Status >= StatusCodes.Status500InternalServerError ? "server_error" : "invalid_request", problem.Detail ?? problem.Title, problem.Status));
+        app.MapPost("/oauth/token", (HttpContext context, TokenIssuer tokens) => tokens.TokenAsync(context)).DisableAntiforgery().WithMetadata(asOAuthError);
+        app.MapPost("/oauth/revoke", (HttpContext context, TokenIssuer tokens) => tokens.RevokeAsync(context)).DisableAntiforgery().WithMetadata(asOAuthError);
     }
 
     public static IResult Error(string error, string description, int status = StatusCodes.Status400BadRequest) =>
@@ -38,7 +43,12 @@ public static class TokenEndpoints
         }
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-        if (ClientRegistry.ParseMetadata(body.ToArray()) is not { } metadata)
+        var json = body.GetBuffer().AsSpan(0, (int)body.Length);
+        if (JsonText.Find(json) is { } bad)
+        {
+            return Error("invalid_client_metadata", bad.Describe(bad.Field));
+        }
+        if (ClientRegistry.ParseMetadata(json) is not { } metadata)
         {
             return Error("invalid_client_metadata", "The body is not a JSON object of client metadata.");
         }
@@ -100,7 +110,7 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
         {
             return (FormCollection.Empty, null, TokenEndpoints.Error("invalid_request", "Send the parameters as application/x-www-form-urlencoded."));
         }
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var form = await FormBody.ReadAsync(context.Request);
         var client = await clients.FindAsync(form["client_id"].ToString(), context.RequestAborted);
         return client is not null && ClientRegistry.Authenticates(client, form["client_secret"].ToString())
             ? (form, client, null)
@@ -142,16 +152,19 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var verifier = form["code_verifier"].ToString();
         var presentedRedirectUri = form["redirect_uri"].ToString();
-        // Checked before the code is used up: a leaked code presented without its verifier does not burn the grant.
-        string? Check(string redirectUri, string? challenge) =>
-            presentedRedirectUri != redirectUri ? "redirect_uri does not match the one the code was issued for."
-            : (challenge is null ? verifier.Length > 0 : !PkceMatches(verifier, challenge)) ? "code_verifier does not match the code_challenge."
+        var presentedResource = form["resource"].ToString();
+        // Checked before the code is used up: a leaked code presented without its verifier does not burn the grant, and
+        // neither does a request for the wrong resource, which its client may correct and retry.
+        OAuthError? Check(string redirectUri, string? challenge, string resource) =>
+            presentedRedirectUri != redirectUri ? new("invalid_grant", "redirect_uri does not match the one the code was issued for.")
+            : (challenge is null ? verifier.Length > 0 : !PkceMatches(verifier, challenge)) ? new("invalid_grant", "code_verifier does not match the code_challenge.")
+            : presentedResource.Length > 0 && presentedResource != resource ? new("invalid_target", "resource does not match the one the code was issued for.")
             : null;
         var (outcome, redeemed, refusal) = await grants.RedeemCodeAsync(OAuthSecrets.Hash(code), client.Id, now, Check, cancellationToken);
         switch (outcome)
         {
             case Redemption.Refused:
-                return TokenEndpoints.Error("invalid_grant", refusal!);
+                return TokenEndpoints.Error(refusal!.Error, refusal.ErrorDescription);
             case Redemption.Unknown:
                 return TokenEndpoints.Error("invalid_grant", "The code is not valid.");
             case Redemption.Reused:
@@ -163,12 +176,7 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
             case Redemption.WrongClient:
                 return TokenEndpoints.Error("invalid_grant", "The code was issued to another client.");
         }
-        var grant = redeemed!;
-        if (form["resource"].ToString() is { Length: > 0 } resource && resource != grant.Resource)
-        {
-            return TokenEndpoints.Error("invalid_target", "resource does not match the one the code was issued for.");
-        }
-        return await IssueAsync(client, grant, now, cancellationToken);
+        return await IssueAsync(client, redeemed!, now, cancellationToken);
     }
 
     private async Task<IResult> RefreshAsync(OAuthClient client, IFormCollection form, CancellationToken cancellationToken)

@@ -207,6 +207,12 @@ public sealed class CronExpression
         foreach (var part in field.Split(','))
         {
             var (range, step) = SplitStep(part, name);
+            if (range.Length == 0)
+            {
+                throw new FormatException(part.Length == 0
+                    ? $"The {name} field '{field}' has an empty element in its list: remove the extra comma."
+                    : $"The {name} field's '{part}' needs a value, a range or * before the /.");
+            }
             int low, high;
             if (range is "*" or "?")
             {
@@ -226,9 +232,10 @@ public sealed class CronExpression
                 low = Value(range, name, min, max, names);
                 high = step > 1 ? max : low; // "5/15" means from 5 to the end, every 15
             }
-            for (var value = low; value <= high; value += step)
+            // long: a step near int.MaxValue must end the loop, not overflow back into the range.
+            for (long value = low; value <= high; value += step)
             {
-                bits |= 1UL << value;
+                bits |= 1UL << (int)value;
             }
         }
         return bits;

@@ -61,7 +61,7 @@ public static class WorkerEndpoints
 
         worker.MapPost("/sessions/{id}/report", async (HttpContext context, SessionQueue queue, string id) =>
         {
-            var report = await JsonBody.ReadAsync<SessionReport>(context.Request);
+            var report = await JsonBody.ReadAsync<SessionReport>(context.Request, nulAllowed: true);
             return TypedResults.Ok(await queue.ReportAsync(WorkerId(context), id, report, context.RequestAborted));
         });
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -17,14 +18,16 @@ namespace Kennel.Cli;
 /// <item>A request that cannot be delivered gets a JSON-RPC error with the reason, so the client is never left waiting.</item>
 /// <item>When Kennel no longer knows the session (it restarted, or ended it), the client's <c>initialize</c> is replayed
 /// on a new session and the message is sent again, so a long-lived IDE connection survives a server restart.</item>
+/// <item>When the client closes its side, the requests it already sent are still answered before the bridge exits
+/// (<c>printf '…' | kennel mcp</c> gets every answer); a signal ends it sooner.</item>
 /// </list>
 /// </summary>
-public sealed partial class McpBridge(ITransport client, Func<CancellationToken, Task<ITransport>> connectUpstream, string upstreamName, ILogger logger)
+/// <param name="fromClient">The client's messages; completes when the client closes its side.</param>
+/// <param name="toClient">Sends a message to the client, which must work after <paramref name="fromClient"/> completes.</param>
+public sealed partial class McpBridge(ChannelReader<JsonRpcMessage> fromClient, Func<JsonRpcMessage, CancellationToken, Task> toClient,
+    Func<CancellationToken, Task<ITransport>> connectUpstream, string upstreamName, ILogger logger)
     : IDisposable
 {
-    /// <summary>After stdin closes, requests still in flight get this long to finish before they are cancelled.</summary>
-    public static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(2);
-
     private readonly ConcurrentDictionary<RequestId, CancellationTokenSource> inFlight = new();
     private readonly ConcurrentDictionary<long, Task> work = new();
     private readonly ConcurrentDictionary<RequestId, byte> ownRequests = new();
@@ -34,15 +37,20 @@ public sealed partial class McpBridge(ITransport client, Func<CancellationToken,
     private JsonRpcRequest? initialize;
     private CancellationToken shutdown;
 
-    /// <summary>Runs until the client closes its side (exit 0) or the first <c>initialize</c> cannot be delivered (exit 1).</summary>
+    /// <summary>
+    /// Runs until the client closes its side and every request it sent is answered (exit 0), or the first
+    /// <c>initialize</c> cannot be delivered (exit 1).
+    /// </summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        shutdown = stop.Token;
-        current = Start(await connectUpstream(cancellationToken), 0, stop.Token);
+        // What Kennel sends is passed on until its transport closes, not cut off when the requests stop: an answer that
+        // arrived as the bridge was stopping is still delivered.
+        shutdown = cancellationToken;
+        current = Start(await connectUpstream(cancellationToken), 0, shutdown);
         try
         {
-            await foreach (var message in client.MessageReader.ReadAllAsync(cancellationToken))
+            await foreach (var message in fromClient.ReadAllAsync(cancellationToken))
             {
                 if (logger.IsEnabled(LogLevel.Debug))
                 {
@@ -89,14 +97,17 @@ public sealed partial class McpBridge(ITransport client, Func<CancellationToken,
                 }
             }
             LogStdinClosed(logger);
-            await Task.WhenAny(Task.WhenAll(work.Values), Task.Delay(DrainTime, cancellationToken));
+            // The client has said all it will; it is still owed the answers to what it asked. A client that will not
+            // wait for them ends the bridge with a signal, which cancels them.
+            await Task.WhenAll(work.Values).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             return ExitCodes.Ok;
         }
         finally
         {
             await stop.CancelAsync();
             await Task.WhenAll(work.Values);
-            await current.Transport.DisposeAsync(); // ends the session on the server (DELETE)
+            // Ends the session on the server (DELETE) and completes its messages, so the pump delivers the last of them and ends.
+            await current.Transport.DisposeAsync();
             await current.Pump;
         }
     }
@@ -123,7 +134,7 @@ public sealed partial class McpBridge(ITransport client, Func<CancellationToken,
                     LogDown(logger, Describe(message));
 #pragma warning restore CA1873
                 }
-                await client.SendMessageAsync(message, cancellationToken);
+                await toClient(message, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -201,7 +212,7 @@ public sealed partial class McpBridge(ITransport client, Func<CancellationToken,
     {
         try
         {
-            await client.SendMessageAsync(message, CancellationToken.None);
+            await toClient(message, CancellationToken.None);
         }
         catch (Exception failure) when (failure is IOException or InvalidOperationException)
         {

@@ -50,10 +50,12 @@ public static class McpCommand
                 TransportMode = HttpTransportMode.StreamableHttp,
                 AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {settings.ApiKey}" },
             };
-            var stdio = new StdioServerTransport("kennel", logs);
+            // stdin through the SDK's framing; stdout written apart, since the SDK stops writing when stdin closes.
+            var stdin = new StreamServerTransport(Console.OpenStandardInput(), Stream.Null, "kennel", logs);
+            using var stdout = new JsonRpcLineWriter(Console.OpenStandardOutput());
             try
             {
-                using var bridge = new McpBridge(stdio, async token =>
+                using var bridge = new McpBridge(stdin.MessageReader, stdout.WriteAsync, async token =>
                 {
                     await using var upstream = new HttpClientTransport(options, http, logs, ownsHttpClient: false);
                     return await upstream.ConnectAsync(token);
@@ -62,8 +64,8 @@ public static class McpCommand
             }
             finally
             {
-                // Disposing stdio waits for its stdin read, which only ends at EOF; never hang the exit on it.
-                await stdio.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(1), CancellationToken.None)
+                // Disposing stdin's transport waits for its read, which only ends at EOF; never hang the exit on it.
+                await stdin.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(1), CancellationToken.None)
                     .ContinueWith(_ => { }, TaskScheduler.Default);
             }
         });

@@ -117,6 +117,31 @@ public sealed class StdioTests(ServersWithWorker servers) : IClassFixture<Server
     }
 
     [Fact]
+    public async Task Requests_sent_before_stdin_closes_are_all_answered_before_it_exits()
+    {
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        var key = await server.NewKeyAsync(null, Scopes.Read, Scopes.Write);
+        using var rest = server.Client(key);
+        var sleeping = await rest.RunScriptAsync("sleep 60");
+        await using var raw = RawStdio.Start(StdioMcp.Environment(server.Url.ToString(), key, null));
+
+        // As `printf '…' | kennel mcp` sends them: everything at once, then EOF, before any answer is back.
+        await raw.SendAsync("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
+        await raw.SendAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        await raw.SendAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""");
+        await raw.SendAsync($$$$"""{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"wait-for-session","arguments":{"id":"{{{{sleeping.Id}}}}","timeoutMs":3000}}}""");
+        var (exitCode, answers) = await raw.CloseStdinAndWaitAsync();
+
+        exitCode.ShouldBe(0, raw.Stderr);
+        answers.Select(a => a.GetProperty("id").GetInt32()).ShouldBe([1, 2, 3], ignoreOrder: true);
+        answers.Single(a => a.GetProperty("id").GetInt32() == 2).GetProperty("result").GetProperty("tools").GetArrayLength().ShouldBeGreaterThan(0);
+        var waited = answers.Single(a => a.GetProperty("id").GetInt32() == 3).GetProperty("result");
+        waited.TryGetProperty("isError", out _).ShouldBeFalse(waited.ToString());
+        waited.GetProperty("structuredContent").GetProperty("id").GetString().ShouldBe(sleeping.Id);
+        await rest.CancelAsync(sleeping.Id);
+    }
+
+    [Fact]
     public async Task A_bad_key_fails_initialize_with_an_error_naming_KENNEL_API_KEY_and_exits_1()
     {
         var server = await servers.GetAsync(TestStore.Sqlite);

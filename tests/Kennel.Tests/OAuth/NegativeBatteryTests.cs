@@ -23,6 +23,35 @@ public sealed class NegativeBatteryTests(ServersWithoutWorkers servers) : IClass
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_code_presented_for_another_resource_is_invalid_target_and_stays_usable(string store)
+    {
+        var server = await servers.GetAsync(store);
+        var (client, code, verifier) = await CodeAsync(server);
+
+        foreach (var resource in new[] { new Uri(server.Url, "/w/elsewhere/mcp").ToString(), "https://evil.example/mcp" })
+        {
+            using var wrong = await server.TokenAsync(new()
+            {
+                ["grant_type"] = "authorization_code",
+                ["code"] = code,
+                ["client_id"] = client.ClientId,
+                ["redirect_uri"] = Redirect,
+                ["code_verifier"] = verifier,
+                ["resource"] = resource,
+            });
+            await ShouldBeOAuthErrorAsync(wrong, "invalid_target", "resource");
+        }
+
+        using var right = await RedeemAsync(server, client, code, verifier);
+        var body = await right.Content.ReadAsStringAsync();
+        right.StatusCode.ShouldBe(HttpStatusCode.OK, body);
+        var tokens = System.Text.Json.JsonSerializer.Deserialize(body, OAuthJson.Default.TokenResponse)!;
+        using var accepted = await server.InitializeAsync("/mcp", tokens.AccessToken);
+        accepted.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
     public async Task Plain_pkce_is_refused(string store)
     {
         var server = await servers.GetAsync(store);

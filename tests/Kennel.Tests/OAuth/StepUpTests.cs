@@ -51,6 +51,20 @@ public sealed class StepUpTests(ServersWithoutWorkers servers) : IClassFixture<S
         }
     }
 
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task An_admin_of_another_workspace_is_not_challenged_for_a_tool_no_scope_opens_to_it(string store)
+    {
+        var server = await servers.GetAsync(store);
+        var admin = await server.FullFlowAsync($"s-{Guid.NewGuid():N}"[..16], role: Roles.Admin);
+
+        using var refused = await CallAsync(server, admin.AccessToken, "tools/call", """{"name": "list-workers"}""");
+
+        refused.StatusCode.ShouldBe(HttpStatusCode.OK);
+        refused.Headers.WwwAuthenticate.ShouldBeEmpty();
+        (await refused.Content.ReadAsStringAsync()).ShouldContain("\\u0022error\\u0022:\\u0022workspace_forbidden\\u0022");
+    }
+
     /// <summary>Initializes a session with <paramref name="credential"/>, then sends one request on it.</summary>
     private static async Task<HttpResponseMessage> CallAsync(TestServer server, string credential, string method, string parameters)
     {

@@ -13,7 +13,7 @@ public sealed class SandboxOutcomeTests(SharedServers servers) : IClassFixture<S
     {
         var shared = Directory.CreateTempSubdirectory("kennel-shared-").FullName;
         File.SetUnixFileMode(shared, (UnixFileMode)0b111_101_101);
-        var logs = new CapturedLogs();
+        var logs = new LogCapture();
         try
         {
             await using var server = await TestServer.StartAsync(store, s => s with { SandboxSharedDirectory = shared }, logging: logs.AddTo);
@@ -34,7 +34,7 @@ public sealed class SandboxOutcomeTests(SharedServers servers) : IClassFixture<S
             done.Error.Message.ShouldContain("etc-");
             done.ExitCode.ShouldBeNull();
             done.Stdout.ShouldBeEmpty();
-            logs.Entries.ShouldContain(e => e.Level == LogLevel.Warning && e.Message.Contains(session.Id, StringComparison.Ordinal)
+            logs.Lines.ShouldContain(e => e.Level == LogLevel.Warning && e.Message.Contains(session.Id, StringComparison.Ordinal)
                 && e.Message.Contains("could not be created", StringComparison.Ordinal));
         }
         finally

@@ -112,4 +112,76 @@ public sealed class CronExpressionTests
     [InlineData("a b c d e", "minute")]
     public void A_bad_expression_says_what_is_wrong(string cron, string message) =>
         Should.Throw<FormatException>(() => CronExpression.Parse(cron)).Message.ShouldContain(message);
+
+    [Theory]
+    [InlineData("1,,2 * * * *", "minute field '1,,2' has an empty element")]
+    [InlineData(", * * * *", "minute field ',' has an empty element")]
+    [InlineData("*/5, * * * *", "minute field '*/5,' has an empty element")]
+    [InlineData("* * * ,JAN *", "month field ',JAN' has an empty element")]
+    [InlineData("* * * * MON,,FRI", "day-of-week field 'MON,,FRI' has an empty element")]
+    [InlineData("/5 * * * *", "minute field's '/5' needs a value")]
+    [InlineData("1,/5 * * * *", "minute field's '/5' needs a value")]
+    public void A_list_with_an_empty_element_is_refused_naming_the_field(string cron, string message) =>
+        Should.Throw<FormatException>(() => CronExpression.Parse(cron)).Message.ShouldContain(message);
+
+    [Fact]
+    public void A_step_past_every_value_fires_only_at_the_start_of_its_range()
+    {
+        Runs("59/2147483647 * * * *", TimeZoneInfo.Utc, "2026-11-21T10:00:00Z", 2).ShouldBe([Utc("2026-11-21T10:59:00Z"), Utc("2026-11-21T11:59:00Z")]);
+        Runs("0 23/2147483647 * * *", TimeZoneInfo.Utc, "2026-11-21T10:00:00Z", 1).ShouldBe([Utc("2026-11-21T23:00:00Z")]);
+    }
+
+    /// <summary>
+    /// Random expressions built from cron's own pieces (and some that are not): each parses, and then yields strictly
+    /// later runs in zones with odd offsets and changes, or is refused with a <see cref="FormatException"/>. Any other
+    /// exception is a bug, as the empty list element was ('startIndex').
+    /// </summary>
+    [Fact]
+    public void Fuzzed_expressions_parse_or_are_refused_and_never_crash()
+    {
+        var random = new Random(10);
+        string[] pieces = ["*", "?", ",", "-", "/", " ", "0", "1", "5", "7", "12", "23", "31", "59", "60", "2147483647", "2147483648", "-1", "JAN", "dec", "SUN", "sat",
+            "@", "@daily", "@x", "L", "W", "#", "\t", "\u00a0", "\u0663", "+1", "0x1", "\0"];
+        TimeZoneInfo[] zones = [TimeZoneInfo.Utc, Berlin, NewYork, TimeZoneInfo.FindSystemTimeZoneById("Australia/Lord_Howe"), TimeZoneInfo.FindSystemTimeZoneById("Asia/Kathmandu")];
+        string Value() => random.Next(20) switch
+        {
+            0 => pieces[random.Next(pieces.Length)],
+            1 => random.Next(0, 100).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            2 => "2147483647",
+            3 => "SUN",
+            4 => "JAN",
+            _ => random.Next(1, 7).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        string Element() => (random.Next(4) switch { 0 => "*", 1 => $"{Value()}-{Value()}", _ => Value() }) + (random.Next(3) == 0 ? $"/{Value()}" : "");
+        string Field() => string.Join(random.Next(20) == 0 ? ",," : ",", Enumerable.Range(0, random.Next(1, 4)).Select(_ => Element()));
+        string Expression() => random.Next(3) switch
+        {
+            0 => string.Concat(Enumerable.Range(0, random.Next(0, 16)).Select(_ => pieces[random.Next(pieces.Length)])),
+            _ => string.Join(' ', Enumerable.Range(0, random.Next(20) == 0 ? random.Next(0, 8) : 5).Select(_ => Field())),
+        };
+
+        var parsed = 0;
+        for (var i = 0; i < 20_000; i++)
+        {
+            var text = System.Text.RegularExpressions.Regex.Unescape(Expression());
+            CronExpression expression;
+            try
+            {
+                expression = CronExpression.Parse(text);
+            }
+            catch (FormatException)
+            {
+                continue;
+            }
+            parsed++;
+            var at = DateTimeOffset.UnixEpoch.AddSeconds(random.NextInt64(0, 4_000_000_000));
+            var zone = zones[random.Next(zones.Length)];
+            for (var run = 0; run < 3 && expression.NextAfter(at, zone) is { } next; run++)
+            {
+                next.ShouldBeGreaterThan(at, text);
+                at = next;
+            }
+        }
+        parsed.ShouldBeGreaterThan(100);
+    }
 }
