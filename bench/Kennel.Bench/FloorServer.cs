@@ -9,7 +9,6 @@ using System.ComponentModel;
 using Kennel.Mcp;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -57,11 +56,11 @@ internal static class FloorServer
     }
 
     /// <summary>
-    /// Kennel's own MCP transport (<see cref="StreamableHttpEndpoint"/> over the SDK's
-    /// <see cref="StreamableHttpServerTransport"/>, its session table and event store, on Kestrel with routing and CORS as in
-    /// <c>kennel serve</c>) serving one tool, get-session, declared as a method the way Kennel's tools are, that returns the
-    /// captured answer: no authentication, no rate limiter, no database, no tool guard. What is left of Kennel's round
-    /// trip above it is Kennel's own work per call.
+    /// Kennel's MCP endpoint without Kennel's work: the MCP package's transport (<c>MapMcp</c>, stateful, with
+    /// <see cref="McpEventStore"/>) behind <see cref="McpEdgeFilter"/>, as <see cref="McpEndpoints"/> maps it, on Kestrel
+    /// with routing and CORS as in <c>kennel serve</c>, serving one tool, get-session, declared as a method the way
+    /// Kennel's tools are, that returns the captured answer: no authentication, no rate limiter, no database, no tool
+    /// guard. What is left of Kennel's round trip above it is Kennel's own work per call.
     /// </summary>
     public static async Task<int> RunSdkAsync()
     {
@@ -71,17 +70,18 @@ internal static class FloorServer
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
         builder.Services.AddRouting();
         builder.Services.AddCors();
-        var options = new McpHttpOptions { RateLimitPerMinute = 0 };
-        builder.Services.AddSingleton(provider => new McpSessionTable(options, NullLoggerFactory.Instance, TimeProvider.System));
+        builder.Services.AddMcpEndpoints(new McpHttpOptions { RateLimitPerMinute = 0 });
         await using var app = builder.Build();
         app.UseRouting();
         app.UseCors();
-        var serverOptions = new McpServerOptions
+        McpServerPrimitiveCollection<McpServerTool> tools =
+            [McpServerTool.Create(([Description("The session id.")] string id) => result, new McpServerToolCreateOptions { Name = "get-session", ReadOnly = true })];
+        app.MapMcpEndpoint("/mcp", new McpEndpoint
         {
-            ServerInfo = new Implementation { Name = "sdk-floor", Version = "1.0.0" },
-            ToolCollection = [McpServerTool.Create(([Description("The session id.")] string id) => result, new McpServerToolCreateOptions { Name = "get-session", ReadOnly = true })],
-        };
-        new StreamableHttpEndpoint(app.Services.GetRequiredService<McpSessionTable>(), options, _ => serverOptions, _ => "floor", app.Services).Map(app, "/mcp");
+            OwnerOf = _ => "floor",
+            Tools = () => tools,
+            ConfigureServer = server => server.ServerInfo = new Implementation { Name = "sdk-floor", Version = "1.0.0" },
+        });
         await app.StartAsync();
         Console.WriteLine($"listening on {port}");
         await app.WaitForShutdownAsync();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
@@ -6,180 +7,224 @@ using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
-// Event stores belong to stateful Streamable HTTP, which this endpoint is (it speaks 2025-11-25 with sessions).
+// Event stores belong to stateful Streamable HTTP, which Kennel's endpoints are (they speak 2025-11-25 with sessions).
 #pragma warning disable MCP9006
 
 namespace Kennel.Mcp;
 
 /// <summary>
-/// The events of one session's SSE streams, kept in memory so a client that lost a stream can resume it with
-/// <c>Last-Event-ID</c> (SEP-1699). Bounded by <see cref="McpHttpOptions.MaxStoredEventsPerSession"/> and
-/// <see cref="McpHttpOptions.MaxStoredEventBytesPerSession"/>, oldest dropped first; it goes with the session.
-/// Event ids are the session's sequence numbers, unique within it (a GET only ever reads its own session's store).
+/// The events of every session's SSE streams, kept in memory so a client that lost a stream can resume it with
+/// <c>Last-Event-ID</c> (SEP-1699); the package's transport writes them here and reads them back. Each session's events
+/// are bounded on their own (<see cref="McpHttpOptions.MaxStoredEventsPerSession"/> and
+/// <see cref="McpHttpOptions.MaxStoredEventBytesPerSession"/>, oldest dropped first), so a busy session never pushes
+/// out another's. A session's events are kept from <see cref="Open"/> until <see cref="Forget"/>. An event id is
+/// <c>{session id}:{sequence}</c>: the package checks that a resumed stream is the resuming session's own.
 /// </summary>
-public sealed class McpEventStore(int maxEvents, long maxBytes) : ISseEventStreamStore
+public sealed class McpEventStore(int maxEventsPerSession, long maxBytesPerSession) : ISseEventStreamStore
 {
-    private readonly Lock gate = new();
-    private readonly LinkedList<Stored> events = new();
-    private readonly Dictionary<string, StreamState> streams = new(StringComparer.Ordinal);
-    private long nextId;
-    private long bytes;
-    private bool closed;
+    private readonly ConcurrentDictionary<string, SessionEvents> sessions = new(StringComparer.Ordinal);
 
-    public int Count
-    {
-        get
-        {
-            lock (gate)
-            {
-                return events.Count;
-            }
-        }
-    }
+    /// <summary>The events kept for a session.</summary>
+    public int Count(string sessionId) => sessions.TryGetValue(sessionId, out var session) ? session.Count : 0;
 
+    /// <summary>Starts keeping a session's events: the session started.</summary>
+    public void Open(string sessionId) => sessions.TryAdd(sessionId, new SessionEvents(sessionId, maxEventsPerSession, maxBytesPerSession));
+
+    /// <summary>
+    /// A writer into the session's events. A session that is not open (it ended while a request was still in flight)
+    /// gets one that keeps nothing, so no events outlive their session.
+    /// </summary>
     public ValueTask<ISseEventStreamWriter> CreateStreamAsync(SseEventStreamOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        lock (gate)
+        if (!sessions.TryGetValue(options.SessionId, out var session))
         {
-            var state = new StreamState(options.StreamId, options.Mode);
-            streams[options.StreamId] = state;
-            return ValueTask.FromResult<ISseEventStreamWriter>(new Writer(this, state));
+            session = new SessionEvents(options.SessionId, maxEventsPerSession, maxBytesPerSession);
+            session.Close();
         }
+        return ValueTask.FromResult(session.CreateStream(options.StreamId, options.Mode));
     }
 
     public ValueTask<ISseEventStreamReader?> GetStreamReaderAsync(string lastEventId, CancellationToken cancellationToken = default)
     {
-        if (!long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var after))
+        var colon = lastEventId.LastIndexOf(':');
+        var reader = colon > 0
+            && long.TryParse(lastEventId.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var after)
+            && sessions.TryGetValue(lastEventId[..colon], out var session)
+                ? session.ReaderAfter(after)
+                : null;
+        return ValueTask.FromResult(reader);
+    }
+
+    /// <summary>Drops a session's events and ends its readers: the session ended.</summary>
+    public void Forget(string sessionId)
+    {
+        if (sessions.TryRemove(sessionId, out var session))
         {
-            return ValueTask.FromResult<ISseEventStreamReader?>(null);
-        }
-        lock (gate)
-        {
-            var stream = events.FirstOrDefault(e => e.Id == after)?.Stream;
-            return ValueTask.FromResult<ISseEventStreamReader?>(stream is null ? null : new Reader(this, stream, after));
+            session.Close();
         }
     }
 
-    /// <summary>Ends every reader; later writes are dropped.</summary>
-    public void Close()
+    private sealed class SessionEvents(string sessionId, int maxEvents, long maxBytes)
     {
-        lock (gate)
+        private readonly Lock gate = new();
+        private readonly LinkedList<Stored> events = new();
+        private readonly Dictionary<string, StreamState> streams = new(StringComparer.Ordinal);
+        private long nextId;
+        private long bytes;
+        private bool closed;
+
+        public string SessionId => sessionId;
+
+        public int Count
         {
-            closed = true;
-            events.Clear();
-            bytes = 0;
-            foreach (var stream in streams.Values)
+            get
             {
-                stream.Completed = true;
-                stream.Signal();
+                lock (gate)
+                {
+                    return events.Count;
+                }
             }
-            streams.Clear();
         }
-    }
 
-    private SseItem<JsonRpcMessage?> Append(StreamState stream, SseItem<JsonRpcMessage?> item)
-    {
-        var size = item.Data is null ? 0 : JsonSerializer.SerializeToUtf8Bytes(item.Data, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage))).Length;
-        lock (gate)
+        public ISseEventStreamWriter CreateStream(string streamId, SseEventStreamMode mode)
         {
-            var id = ++nextId;
-            var stored = item with { EventId = id.ToString(CultureInfo.InvariantCulture) };
-            if (closed)
+            lock (gate)
             {
+                var state = new StreamState(streamId, mode) { Completed = closed };
+                streams[streamId] = state;
+                return new Writer(this, state);
+            }
+        }
+
+        public ISseEventStreamReader? ReaderAfter(long after)
+        {
+            lock (gate)
+            {
+                var stream = events.FirstOrDefault(e => e.Id == after)?.Stream;
+                return stream is null ? null : new Reader(this, stream, after);
+            }
+        }
+
+        public void Close()
+        {
+            lock (gate)
+            {
+                closed = true;
+                events.Clear();
+                bytes = 0;
+                foreach (var stream in streams.Values)
+                {
+                    stream.Completed = true;
+                    stream.Signal();
+                }
+                streams.Clear();
+            }
+        }
+
+        private SseItem<JsonRpcMessage?> Append(StreamState stream, SseItem<JsonRpcMessage?> item)
+        {
+            var size = item.Data is null ? 0 : JsonSerializer.SerializeToUtf8Bytes(item.Data, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage))).Length;
+            lock (gate)
+            {
+                var id = ++nextId;
+                var stored = item with { EventId = string.Create(CultureInfo.InvariantCulture, $"{sessionId}:{id}") };
+                if (closed)
+                {
+                    return stored;
+                }
+                events.AddLast(new Stored(id, stream, stored, size));
+                bytes += size;
+                while (events.Count > 1 && (events.Count > maxEvents || bytes > maxBytes))
+                {
+                    bytes -= events.First!.Value.Size;
+                    events.RemoveFirst();
+                }
+                stream.Signal();
                 return stored;
             }
-            events.AddLast(new Stored(id, stream, stored, size));
-            bytes += size;
-            while (events.Count > 1 && (events.Count > maxEvents || bytes > maxBytes))
-            {
-                bytes -= events.First!.Value.Size;
-                events.RemoveFirst();
-            }
-            stream.Signal();
-            return stored;
-        }
-    }
-
-    private sealed record Stored(long Id, StreamState Stream, SseItem<JsonRpcMessage?> Item, int Size);
-
-    private sealed class StreamState(string id, SseEventStreamMode mode)
-    {
-        private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public string Id { get; } = id;
-
-        public SseEventStreamMode Mode { get; set; } = mode;
-
-        public bool Completed { get; set; }
-
-        /// <summary>Completes when something is written, the mode changes or the stream ends. Call under the gate.</summary>
-        public Task Changed => changed.Task;
-
-        public void Signal() => Interlocked.Exchange(ref changed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-    }
-
-    private sealed class Writer(McpEventStore store, StreamState stream) : ISseEventStreamWriter
-    {
-        public ValueTask SetModeAsync(SseEventStreamMode mode, CancellationToken cancellationToken = default)
-        {
-            lock (store.gate)
-            {
-                stream.Mode = mode;
-                stream.Signal();
-            }
-            return ValueTask.CompletedTask;
         }
 
-        public ValueTask<SseItem<JsonRpcMessage?>> WriteEventAsync(SseItem<JsonRpcMessage?> sseItem, CancellationToken cancellationToken = default) =>
-            ValueTask.FromResult(sseItem.EventId is null ? store.Append(stream, sseItem) : sseItem);
+        private sealed record Stored(long Id, StreamState Stream, SseItem<JsonRpcMessage?> Item, int Size);
 
-        public ValueTask DisposeAsync()
+        private sealed class StreamState(string id, SseEventStreamMode mode)
         {
-            lock (store.gate)
-            {
-                stream.Completed = true;
-                stream.Signal();
-            }
-            return ValueTask.CompletedTask;
+            private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+            public string Id { get; } = id;
+
+            public SseEventStreamMode Mode { get; set; } = mode;
+
+            public bool Completed { get; set; }
+
+            /// <summary>Completes when something is written, the mode changes or the stream ends. Call under the gate.</summary>
+            public Task Changed => changed.Task;
+
+            public void Signal() => Interlocked.Exchange(ref changed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
-    }
 
-    private sealed class Reader(McpEventStore store, StreamState stream, long after) : ISseEventStreamReader
-    {
-        public string SessionId => string.Empty;
-
-        public string StreamId => stream.Id;
-
-        public async IAsyncEnumerable<SseItem<JsonRpcMessage?>> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+        private sealed class Writer(SessionEvents session, StreamState stream) : ISseEventStreamWriter
         {
-            var last = after;
-            var delivered = false;
-            while (true)
+            public ValueTask SetModeAsync(SseEventStreamMode mode, CancellationToken cancellationToken = default)
             {
-                List<Stored> batch;
-                Task changed;
-                bool done;
-                lock (store.gate)
+                lock (session.gate)
                 {
-                    batch = [.. store.events.Where(e => e.Stream == stream && e.Id > last)];
-                    changed = stream.Changed;
-                    // A polling stream answers with what it has, or waits for its next events when it has none yet.
-                    done = stream.Completed || store.closed || (stream.Mode == SseEventStreamMode.Polling && (delivered || batch.Count > 0));
+                    stream.Mode = mode;
+                    stream.Signal();
                 }
-                foreach (var stored in batch)
+                return ValueTask.CompletedTask;
+            }
+
+            public ValueTask<SseItem<JsonRpcMessage?>> WriteEventAsync(SseItem<JsonRpcMessage?> sseItem, CancellationToken cancellationToken = default) =>
+                ValueTask.FromResult(sseItem.EventId is null ? session.Append(stream, sseItem) : sseItem);
+
+            public ValueTask DisposeAsync()
+            {
+                lock (session.gate)
                 {
-                    last = stored.Id;
-                    yield return stored.Item;
+                    stream.Completed = true;
+                    stream.Signal();
                 }
-                delivered |= batch.Count > 0;
-                if (done)
+                return ValueTask.CompletedTask;
+            }
+        }
+
+        private sealed class Reader(SessionEvents session, StreamState stream, long after) : ISseEventStreamReader
+        {
+            public string SessionId => session.SessionId;
+
+            public string StreamId => stream.Id;
+
+            public async IAsyncEnumerable<SseItem<JsonRpcMessage?>> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+            {
+                var last = after;
+                var delivered = false;
+                while (true)
                 {
-                    yield break;
-                }
-                if (batch.Count == 0)
-                {
-                    await changed.WaitAsync(cancellationToken);
+                    List<Stored> batch;
+                    Task changed;
+                    bool done;
+                    lock (session.gate)
+                    {
+                        batch = [.. session.events.Where(e => e.Stream == stream && e.Id > last)];
+                        changed = stream.Changed;
+                        // A polling stream answers with what it has, or waits for its next events when it has none yet.
+                        done = stream.Completed || session.closed || (stream.Mode == SseEventStreamMode.Polling && (delivered || batch.Count > 0));
+                    }
+                    foreach (var stored in batch)
+                    {
+                        last = stored.Id;
+                        yield return stored.Item;
+                    }
+                    delivered |= batch.Count > 0;
+                    if (done)
+                    {
+                        yield break;
+                    }
+                    if (batch.Count == 0)
+                    {
+                        await changed.WaitAsync(cancellationToken);
+                    }
                 }
             }
         }

@@ -1,19 +1,13 @@
 namespace Kennel.Mcp;
 
-/// <summary>How one Streamable HTTP endpoint treats its sessions and the browsers that may reach it.</summary>
+/// <summary>How Kennel's MCP endpoints treat their sessions and the browsers that may reach them.</summary>
 public sealed record McpHttpOptions
 {
-    /// <summary>The revision this server speaks; older ones the SDK still negotiates are accepted too.</summary>
+    /// <summary>The revision Kennel speaks; the package still negotiates the older ones with clients that ask for them.</summary>
     public const string ProtocolVersion = "2025-11-25";
-
-    public static readonly IReadOnlySet<string> SupportedProtocolVersions =
-        new HashSet<string>(["2024-11-05", "2025-03-26", "2025-06-18", ProtocolVersion], StringComparer.Ordinal);
 
     /// <summary>A session with no request in flight for this long is ended; the client starts a new one.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
-
-    /// <summary>How often idle sessions are looked for.</summary>
-    public TimeSpan EvictionInterval { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Origins (<c>scheme://host[:port]</c>) a browser may call from. Empty means same-origin loopback only, which is what

@@ -10,21 +10,18 @@ namespace Kennel.Mcp;
 /// read (not an object, a tool name that is not a string, <c>arguments</c> that are not an object, or text no reader
 /// can decode) with -32603 "An error occurred." and a logged stack trace; here they are -32602 Invalid params naming
 /// what is wrong. Text that a tool must not be given (NUL, which no store keeps, and undecodable text) inside a
-/// <c>tools/call</c>'s arguments is the tool's invalid_arguments instead, like any other bad argument: the arguments
-/// are set aside, and <see cref="ToolGuard"/> answers with <see cref="ArgumentFailureKey"/>'s failure once it has
-/// checked the tool's name and scopes.
+/// <c>tools/call</c>'s arguments is the tool's invalid_arguments instead, like any other bad argument, which
+/// <see cref="McpEdgeFilter"/> answers once it has checked the tool's name and scopes.
 /// </summary>
 public static class McpRequestCheck
 {
-    /// <summary>The key, in the message's <see cref="JsonRpcMessageContext.Items"/>, of a <see cref="ToolFailure"/> to answer the call with.</summary>
-    public const string ArgumentFailureKey = "kennel:argument-failure";
-
     /// <summary>
-    /// Null when the message may go on (a bad tool argument is then in <paramref name="items"/>), or the error to answer:
-    /// with the request's id for a request, without one for a message that cannot be answered.
+    /// Null when the message may go on, or the error to answer: with the request's id for a request, without one for a
+    /// message that cannot be answered. A bad tool argument comes back in <paramref name="argumentFailure"/>.
     /// </summary>
-    public static JsonRpcError? Check(JsonRpcMessage message, BadText? bad, IDictionary<string, object?> items)
+    public static JsonRpcError? Check(JsonRpcMessage message, BadText? bad, out ToolFailure? argumentFailure)
     {
+        argumentFailure = null;
         var request = message as JsonRpcRequest;
         if (bad is not null && (request is null || bad.Path is not ["params", ..]))
         {
@@ -67,8 +64,7 @@ public static class McpRequestCheck
         if (bad is not null)
         {
             var field = BadText.Join(argumentPath!);
-            items[ArgumentFailureKey] = new ToolFailure(ToolFailure.InvalidArguments, bad.Describe(field)) { Field = field };
-            parameters["arguments"] = new JsonObject();
+            argumentFailure = new ToolFailure(ToolFailure.InvalidArguments, bad.Describe(field)) { Field = field };
         }
         return null;
     }

@@ -37,50 +37,38 @@ public sealed record ToolFailure(string Error, string Message)
 }
 
 /// <summary>
-/// The filters every Kennel MCP endpoint installs: <c>tools/list</c> shows only the tools the caller may call (its
-/// scopes allow them and the host does not refuse them to it), and <c>tools/call</c> refuses the others, answers unknown
-/// tools and arguments <see cref="McpRequestCheck"/> set aside, and turns every failure into a <see cref="ToolFailure"/>.
-/// Protocol errors (<see cref="McpProtocolException"/>) stay JSON-RPC errors, and no exception text or stack trace of
-/// an unexpected failure reaches the client.
+/// Which tools a caller may use, for every Kennel MCP endpoint: <c>tools/list</c> shows only the tools the caller may
+/// call (its scopes allow them and the host does not refuse them to it), and <c>tools/call</c> refuses the others and
+/// turns every failure into a <see cref="ToolFailure"/>. Protocol errors (<see cref="McpProtocolException"/>) stay
+/// JSON-RPC errors, and no exception text or stack trace of an unexpected failure reaches the client.
 /// </summary>
-public static partial class ToolGuard
+/// <param name="hasScope">Whether the caller holds a scope.</param>
+/// <param name="refusal">
+/// The host's refusal of a tool to a caller whatever its scopes (null: the scopes decide). Checked before the scopes,
+/// since no scope would help.
+/// </param>
+/// <param name="translate">The host's own errors as tool failures (null: not one of them).</param>
+public sealed partial class ToolGuard(Func<ClaimsPrincipal?, string, bool> hasScope, Func<McpServerTool, ClaimsPrincipal?, ToolFailure?> refusal,
+    Func<Exception, ToolFailure?> translate, ILogger logger)
 {
-    /// <param name="hasScope">Whether the caller holds a scope.</param>
-    /// <param name="refusal">
-    /// The host's refusal of a tool to a caller whatever its scopes (null: the scopes decide). Checked before the
-    /// scopes, since no scope would help.
-    /// </param>
-    /// <param name="translate">The host's own errors as tool failures (null: not one of them).</param>
-    public static void Install(McpServerOptions options, Func<ClaimsPrincipal?, string, bool> hasScope,
-        Func<McpServerTool, ClaimsPrincipal?, ToolFailure?> refusal, Func<Exception, ToolFailure?> translate, ILogger logger)
+    /// <summary>Adds the list and call filters to one session's server.</summary>
+    public void Install(McpServerOptions options)
     {
         options.Filters.Request.ListToolsFilters.Add(next => async (context, cancellationToken) =>
         {
             var result = await next(context, cancellationToken);
             var tools = context.Server.ServerOptions.ToolCollection;
             result.Tools = [.. result.Tools.Where(tool => tools is not null && tools.TryGetPrimitive(tool.Name, out var served)
-                && refusal(served, context.User) is null && MissingScopes(served, context.User, hasScope) is { Count: 0 })];
+                && refusal(served, context.User) is null && MissingScopes(served, context.User) is { Count: 0 })];
             return result;
         });
 
         options.Filters.Request.CallToolFilters.Add(next => async (context, cancellationToken) =>
         {
             var name = context.Params?.Name ?? "";
-            if (context.Server.ServerOptions.ToolCollection is not { } tools || !tools.TryGetPrimitive(name, out var tool))
-            {
-                return new ToolFailure(ToolFailure.UnknownTool, $"There is no tool '{name}'. Call tools/list for the tools this credential may use.").ToResult();
-            }
-            if (refusal(tool, context.User) is { } refused)
+            if (Refuse(context.Server.ServerOptions.ToolCollection, name, context.User) is { } refused)
             {
                 return refused.ToResult();
-            }
-            if (MissingScopes(tool, context.User, hasScope) is { Count: > 0 } missing)
-            {
-                return new ToolFailure(ToolFailure.InsufficientScope, $"Missing scopes: {string.Join(' ', missing)}").ToResult();
-            }
-            if (context.Items.TryGetValue(McpRequestCheck.ArgumentFailureKey, out var argumentFailure) && argumentFailure is ToolFailure badArgument)
-            {
-                return badArgument.ToResult();
             }
             try
             {
@@ -107,24 +95,40 @@ public static partial class ToolGuard
         });
     }
 
+    /// <summary>
+    /// Why the caller may not call the tool named: it does not exist, the host refuses it, or scopes are missing (in
+    /// that order). Null when it may.
+    /// </summary>
+    public ToolFailure? Refuse(McpServerPrimitiveCollection<McpServerTool>? tools, string name, ClaimsPrincipal? user)
+    {
+        if (tools is null || !tools.TryGetPrimitive(name, out var tool))
+        {
+            return new ToolFailure(ToolFailure.UnknownTool, $"There is no tool '{name}'. Call tools/list for the tools this credential may use.");
+        }
+        if (refusal(tool, user) is { } refused)
+        {
+            return refused;
+        }
+        return MissingScopes(tool, user) is { Count: > 0 } missing
+            ? new ToolFailure(ToolFailure.InsufficientScope, $"Missing scopes: {string.Join(' ', missing)}")
+            : null;
+    }
+
     /// <summary>The scopes the tool needs that the caller lacks; a tool that declares none needs one no one has.</summary>
-    public static IReadOnlyList<string> MissingScopes(McpServerTool tool, ClaimsPrincipal? user, Func<ClaimsPrincipal?, string, bool> hasScope)
+    public IReadOnlyList<string> MissingScopes(McpServerTool tool, ClaimsPrincipal? user)
     {
         var required = tool.Metadata.OfType<RequiresScopeAttribute>().FirstOrDefault()?.Scopes;
         return required is null ? ["(undeclared)"] : [.. required.Where(scope => !hasScope(user, scope))];
     }
 
     /// <summary>
-    /// The scopes a <c>tools/call</c> request needs that the caller lacks: empty when it may make the call, and when the
-    /// call names no tool, a tool that declares no scopes, or one <paramref name="refusal"/> refuses it anyway (the
-    /// call's own answer says so).
+    /// The scopes a call of the tool named needs that the caller lacks, where more scopes would let it make the call:
+    /// empty for an unknown tool, one that declares no scopes, and one the host refuses anyway (the call's own answer
+    /// says so).
     /// </summary>
-    public static IReadOnlyList<string> MissingScopes(McpServerOptions options, JsonRpcRequest call, ClaimsPrincipal? user, Func<ClaimsPrincipal?, string, bool> hasScope,
-        Func<McpServerTool, ClaimsPrincipal?, ToolFailure?> refusal) =>
-        call.Params is System.Text.Json.Nodes.JsonObject parameters && parameters["name"] is System.Text.Json.Nodes.JsonValue name
-            && name.TryGetValue<string>(out var toolName) && options.ToolCollection is { } tools && tools.TryGetPrimitive(toolName, out var tool)
-            && tool.Metadata.OfType<RequiresScopeAttribute>().Any() && refusal(tool, user) is null
-            ? MissingScopes(tool, user, hasScope)
+    public IReadOnlyList<string> StepUpScopes(McpServerPrimitiveCollection<McpServerTool>? tools, string name, ClaimsPrincipal? user) =>
+        tools is not null && tools.TryGetPrimitive(name, out var tool) && tool.Metadata.OfType<RequiresScopeAttribute>().Any() && refusal(tool, user) is null
+            ? MissingScopes(tool, user)
             : [];
 
     /// <summary>The scopes a tool declares, for documentation and tests.</summary>

@@ -44,8 +44,11 @@ public sealed class ResumptionTests(ServersWithoutWorkers servers) : IClassFixtu
         json.RootElement.GetProperty("id").GetInt32().ShouldBe(7);
         json.RootElement.GetProperty("result").GetProperty("tools").GetArrayLength().ShouldBeGreaterThan(0);
 
-        using var unknown = await client.SendAsync(Get(sessionId, "999999"));
-        unknown.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        // An event no longer kept (or never written) is not replayed: the package's transport answers 400 "invalid or
+        // expired" (the hand-written transport said 404; the specification names no status for it).
+        using var unknown = await client.SendAsync(Get(sessionId, $"{sessionId}:999999"));
+        unknown.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await unknown.Content.ReadAsStringAsync()).ShouldContain("Last-Event-ID");
     }
 
     [Fact]
@@ -85,19 +88,26 @@ public sealed class ResumptionTests(ServersWithoutWorkers servers) : IClassFixtu
     }
 
     [Fact]
-    public async Task The_store_keeps_only_its_newest_events_and_nothing_once_closed()
+    public async Task The_store_keeps_only_each_sessions_newest_events_and_nothing_once_the_session_ends()
     {
-        var store = new McpEventStore(maxEvents: 3, maxBytes: long.MaxValue);
+        var store = new McpEventStore(maxEventsPerSession: 3, maxBytesPerSession: long.MaxValue);
+        store.Open("s");
+        store.Open("t");
         await using var writer = await store.CreateStreamAsync(new SseEventStreamOptions { SessionId = "s", StreamId = "a" });
+        await using var other = await store.CreateStreamAsync(new SseEventStreamOptions { SessionId = "t", StreamId = "a" });
         var ids = new List<string>();
         for (var i = 0; i < 5; i++)
         {
             var written = await writer.WriteEventAsync(new SseItem<JsonRpcMessage?>(new JsonRpcNotification { Method = $"n{i}" }));
             ids.Add(written.EventId!);
         }
-        store.Count.ShouldBe(3);
+        var theirs = (await other.WriteEventAsync(new SseItem<JsonRpcMessage?>(new JsonRpcNotification { Method = "t0" }))).EventId!;
+        store.Count("s").ShouldBe(3);
+        store.Count("t").ShouldBe(1, "one session's events never push out another's");
         (await store.GetStreamReaderAsync(ids[0])).ShouldBeNull();
         var reader = (await store.GetStreamReaderAsync(ids[2]))!;
+        reader.SessionId.ShouldBe("s");
+        (await store.GetStreamReaderAsync(theirs))!.SessionId.ShouldBe("t");
         await writer.DisposeAsync();
         var replayed = new List<string>();
         await foreach (var item in reader.ReadEventsAsync())
@@ -106,13 +116,19 @@ public sealed class ResumptionTests(ServersWithoutWorkers servers) : IClassFixtu
         }
         replayed.ShouldBe([ids[3], ids[4]]);
 
-        var small = new McpEventStore(maxEvents: 100, maxBytes: 1);
-        var other = await small.CreateStreamAsync(new SseEventStreamOptions { SessionId = "s", StreamId = "b" });
-        await other.WriteEventAsync(new SseItem<JsonRpcMessage?>(new JsonRpcNotification { Method = "one" }));
-        await other.WriteEventAsync(new SseItem<JsonRpcMessage?>(new JsonRpcNotification { Method = "two" }));
-        small.Count.ShouldBe(1);
-        small.Close();
-        small.Count.ShouldBe(0);
+        store.Forget("s");
+        store.Count("s").ShouldBe(0);
+        (await store.GetStreamReaderAsync(ids[4])).ShouldBeNull();
+        await using var late = await store.CreateStreamAsync(new SseEventStreamOptions { SessionId = "s", StreamId = "b" });
+        await late.WriteEventAsync(new SseItem<JsonRpcMessage?>(new JsonRpcNotification { Method = "after the end" }));
+        store.Count("s").ShouldBe(0, "a session that ended keeps nothing");
+
+        var small = new McpEventStore(maxEventsPerSession: 100, maxBytesPerSession: 1);
+        small.Open("s");
+        var stream = await small.CreateStreamAsync(new SseEventStreamOptions { SessionId = "s", StreamId = "b" });
+        await stream.WriteEventAsync(new SseItem<JsonRpcMessage?>(new JsonRpcNotification { Method = "one" }));
+        await stream.WriteEventAsync(new SseItem<JsonRpcMessage?>(new JsonRpcNotification { Method = "two" }));
+        small.Count("s").ShouldBe(1);
     }
 
     private static HttpRequestMessage Post(string json, string? sessionId = null)

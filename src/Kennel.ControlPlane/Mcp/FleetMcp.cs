@@ -22,7 +22,7 @@ using ModelContextProtocol.Server;
 namespace Kennel.ControlPlane.Mcp;
 
 /// <summary>
-/// The fleet MCP server at <c>/mcp</c>: the Streamable HTTP endpoint of <see cref="Kennel.Mcp"/>, authenticated by the
+/// The fleet MCP server at <c>/mcp</c>: an endpoint of <see cref="McpEndpoints"/> (the MCP package's transport), authenticated by the
 /// control plane's bearer credentials, serving <see cref="FleetTools"/>. A new tool is one attributed method there.
 /// </summary>
 public static class FleetMcp
@@ -37,15 +37,8 @@ public static class FleetMcp
     public static IServiceCollection AddFleetMcp(this IServiceCollection services, McpHttpOptions options)
     {
         services.AddSingleton<FleetService>();
-        services.AddSingleton(provider => new McpSessionTable(options, provider.GetRequiredService<ILoggerFactory>(), provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(provider =>
-        {
-            // Built at the first initialize, not at start: the tool schemas and the SDK's code are several MB that an
-            // installation not using MCP never needs.
-            var serverOptions = new Lazy<McpServerOptions>(() => ServerOptions(provider));
-            return new StreamableHttpEndpoint(provider.GetRequiredService<McpSessionTable>(), options, _ => serverOptions.Value, Owner, provider,
-                (context, server, call) => StepUpAsync(provider, context, server, call));
-        });
+        services.AddMcpEndpoints(options);
+        services.AddSingleton(Endpoint);
         return services;
     }
 
@@ -56,10 +49,10 @@ public static class FleetMcp
             .RequireAuthenticatedUser()
             .RequireClaim(Caller.WorkspaceIdClaim)
             .Build();
-        var endpoint = app.ServiceProvider.GetRequiredService<StreamableHttpEndpoint>();
-        var limit = endpoint.Options.RateLimitPerMinute;
-        var rateLimit = new McpRateLimitPolicy(endpoint.Options, Client, (context, retryAfter) => RefuseAsync(context, limit, retryAfter));
-        endpoint.Map(app, Path).RequireAuthorization(policy).RequireRateLimiting(rateLimit).WithMetadata(new ProtectedResourceEndpoint());
+        var endpoint = app.ServiceProvider.GetRequiredService<McpEndpoint>();
+        var options = app.ServiceProvider.GetRequiredService<McpHttpOptions>();
+        var rateLimit = new McpRateLimitPolicy(options, Client, (context, retryAfter) => RefuseAsync(context, options.RateLimitPerMinute, retryAfter));
+        app.MapMcpEndpoint(Path, endpoint).RequireAuthorization(policy).RequireRateLimiting(rateLimit).WithMetadata(new ProtectedResourceEndpoint());
         app.MapGet($"{Path}/health", HealthAsync);
 
         // The same server scoped to one workspace, so a credential (and a token's audience) can be bound to it: a key or
@@ -68,7 +61,7 @@ public static class FleetMcp
             .RequireAssertion(context => context.Resource is HttpContext http
                 && string.Equals(http.GetRouteValue("workspace") as string, context.User.FindFirstValue(Caller.WorkspaceNameClaim), StringComparison.Ordinal))
             .Build();
-        endpoint.Map(app, WorkspacePath).RequireAuthorization(workspacePolicy).RequireRateLimiting(rateLimit).WithMetadata(new ProtectedResourceEndpoint());
+        app.MapMcpEndpoint(WorkspacePath, endpoint).RequireAuthorization(workspacePolicy).RequireRateLimiting(rateLimit).WithMetadata(new ProtectedResourceEndpoint());
         app.MapGet($"{WorkspacePath}/health", HealthAsync);
     }
 
@@ -80,20 +73,27 @@ public static class FleetMcp
             .Select(method => McpServerTool.Create(method, (object?)null, new McpServerToolCreateOptions { Services = services })),
     ];
 
-    private static McpServerOptions ServerOptions(IServiceProvider services)
+    private static McpEndpoint Endpoint(IServiceProvider services)
     {
-        var options = new McpServerOptions
+        // Built at the first initialize, not at start: the tool schemas and the SDK's code are several MB that an
+        // installation not using MCP never needs.
+        var tools = new Lazy<McpServerPrimitiveCollection<McpServerTool>>(() => [.. Tools(services)]);
+        return new McpEndpoint
         {
-            ServerInfo = new Implementation { Name = "kennel", Title = "Kennel fleet", Version = HealthEndpoints.Version },
-            ServerInstructions =
-                "Kennel runs workloads in isolated sandboxes on a fleet of workers. Start one with create-session (a script or a command), " +
-                "then wait-for-session for its exit code and output. list-sessions, get-session and cancel-session manage them; " +
-                "fleet-overview tells how busy the fleet is. Daemons run a workload on a webhook or a cron schedule: create-daemon, " +
-                "list-daemons, get-daemon, update-daemon, delete-daemon, and trigger-webhook to run one now; cost-summary sums vCPU-seconds.",
-            ToolCollection = [.. Tools(services)],
+            OwnerOf = Owner,
+            Tools = () => tools.Value,
+            Guard = new ToolGuard(HasScope, Refusal, Translate, services.GetRequiredService<ILoggerFactory>().CreateLogger("Kennel.Mcp.Fleet")),
+            ConfigureServer = server =>
+            {
+                server.ServerInfo = new Implementation { Name = "kennel", Title = "Kennel fleet", Version = HealthEndpoints.Version };
+                server.ServerInstructions =
+                    "Kennel runs workloads in isolated sandboxes on a fleet of workers. Start one with create-session (a script or a command), " +
+                    "then wait-for-session for its exit code and output. list-sessions, get-session and cancel-session manage them; " +
+                    "fleet-overview tells how busy the fleet is. Daemons run a workload on a webhook or a cron schedule: create-daemon, " +
+                    "list-daemons, get-daemon, update-daemon, delete-daemon, and trigger-webhook to run one now; cost-summary sums vCPU-seconds.";
+            },
+            StepUp = (context, missing) => StepUpAsync(services, context, missing),
         };
-        ToolGuard.Install(options, HasScope, Refusal, Translate, services.GetRequiredService<ILoggerFactory>().CreateLogger("Kennel.Mcp.Fleet"));
-        return options;
     }
 
     /// <summary>
@@ -103,10 +103,10 @@ public static class FleetMcp
     /// retry. The challenge's scope is the token's scopes and the missing ones, so stepping up loses nothing. API keys,
     /// and callers who could not get the scopes anyway, get the tool error in band.
     /// </summary>
-    private static async ValueTask<ScopeChallenge?> StepUpAsync(IServiceProvider services, HttpContext context, McpServerOptions options, JsonRpcRequest call)
+    private static async ValueTask<ScopeChallenge?> StepUpAsync(IServiceProvider services, HttpContext context, IReadOnlyList<string> missing)
     {
         var caller = Caller.From(context.User);
-        if (caller.UserId is null || ToolGuard.MissingScopes(options, call, context.User, HasScope, Refusal) is not { Count: > 0 } missing)
+        if (caller.UserId is null)
         {
             return null;
         }

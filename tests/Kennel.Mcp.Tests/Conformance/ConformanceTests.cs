@@ -6,8 +6,9 @@ namespace Kennel.Mcp.Tests.Conformance;
 
 /// <summary>
 /// The official MCP conformance suite (<c>@modelcontextprotocol/conformance</c> 0.1.16 on Node 22, installed by
-/// <c>scripts/test.sh</c>) against <see cref="StreamableHttpEndpoint"/>: every server scenario against the fixtures
-/// server, and the scenarios that need no fixtures against the real <c>/mcp</c>.
+/// <c>scripts/test.sh</c>) against <see cref="McpEndpoints"/>: every server scenario against the fixtures server,
+/// those a stateless server can pass against its stateless endpoint, and the scenarios that need no fixtures against
+/// the real <c>/mcp</c>.
 /// </summary>
 public sealed partial class ConformanceTests(ServersWithoutWorkers servers) : IClassFixture<ServersWithoutWorkers>
 {
@@ -37,6 +38,21 @@ public sealed partial class ConformanceTests(ServersWithoutWorkers servers) : IC
         "server-initialize", "ping", "tools-list", "logging-set-level", "server-sse-multiple-streams", "dns-rebinding-protection",
     ];
 
+    /// <summary>
+    /// Server scenarios the stateless fixtures endpoint cannot pass, each with the reason: a stateless server has no
+    /// session to send requests to the client on, and no stream to resume.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> StatelessExcluded = new Dictionary<string, string>
+    {
+        ["tools-call-sampling"] = "sampling is a request from the server to the client, which needs a session",
+        ["tools-call-elicitation"] = "elicitation is a request from the server to the client, which needs a session",
+        ["elicitation-sep1034-defaults"] = "elicitation is a request from the server to the client, which needs a session",
+        ["elicitation-sep1330-enums"] = "elicitation is a request from the server to the client, which needs a session",
+        ["server-sse-polling"] = "polling resumes a stream with Last-Event-ID, which needs the session's stored events",
+    };
+
+    public static TheoryData<string> StatelessScenarios => [.. AllScenarios.Except(StatelessExcluded.Keys)];
+
     private static readonly TimeSpan ScenarioTimeout = TimeSpan.FromSeconds(60);
 
     [Theory]
@@ -45,6 +61,14 @@ public sealed partial class ConformanceTests(ServersWithoutWorkers servers) : IC
     {
         await using var fixtures = await FixturesServer.StartAsync();
         await RunAsync(fixtures.Url, scenario);
+    }
+
+    [Theory]
+    [MemberData(nameof(StatelessScenarios))]
+    public async Task The_stateless_fixtures_endpoint_passes(string scenario)
+    {
+        await using var fixtures = await FixturesServer.StartAsync();
+        await RunAsync(fixtures.StatelessUrl, scenario);
     }
 
     [Theory]

@@ -16,8 +16,9 @@ namespace Kennel.Mcp.Tests.Conformance;
 
 /// <summary>
 /// The fixture tools, resources and prompts the MCP conformance suite's server scenarios call
-/// (<c>conformance list --server</c>), served by the product's <see cref="StreamableHttpEndpoint"/> on Kestrel at
-/// <c>http://127.0.0.1:PORT/mcp</c>, without authentication: every request is the one owner "conformance".
+/// (<c>conformance list --server</c>), served by the product's <see cref="McpEndpoints"/> on Kestrel at
+/// <c>http://127.0.0.1:PORT/mcp</c>, and statelessly at <c>/stateless/mcp</c>, without authentication: every request
+/// is the one owner "conformance".
 /// </summary>
 public sealed class FixturesServer : IAsyncDisposable
 {
@@ -36,6 +37,9 @@ public sealed class FixturesServer : IAsyncDisposable
     /// <summary>The MCP endpoint, <c>http://127.0.0.1:PORT/mcp</c>.</summary>
     public Uri Url { get; }
 
+    /// <summary>The same fixtures served statelessly, <c>http://127.0.0.1:PORT/stateless/mcp</c>.</summary>
+    public Uri StatelessUrl => new(Url, "/stateless/mcp");
+
     public static async Task<FixturesServer> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -43,14 +47,13 @@ public sealed class FixturesServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddCors();
         builder.Services.AddRouting();
-        var options = new McpHttpOptions { RateLimitPerMinute = 0 };
-        builder.Services.AddSingleton(provider => new McpSessionTable(options, provider.GetRequiredService<ILoggerFactory>(), TimeProvider.System));
+        builder.Services.AddMcpEndpoints(new McpHttpOptions { RateLimitPerMinute = 0 });
         var app = builder.Build();
         app.UseRouting();
         app.UseCors();
-        var serverOptions = ServerOptions();
-        var endpoint = new StreamableHttpEndpoint(app.Services.GetRequiredService<McpSessionTable>(), options, _ => serverOptions, _ => "conformance", app.Services);
-        endpoint.Map(app, "/mcp");
+        var endpoint = Endpoint();
+        app.MapMcpEndpoint("/mcp", endpoint);
+        app.MapMcpEndpoint("/stateless/mcp", endpoint with { Stateless = true });
         await app.StartAsync();
         var address = app.Urls.Single();
         return new FixturesServer(app, new Uri(new Uri(address), "/mcp"));
@@ -62,34 +65,41 @@ public sealed class FixturesServer : IAsyncDisposable
         await app.DisposeAsync();
     }
 
-    private static McpServerOptions ServerOptions()
+    private static McpEndpoint Endpoint()
     {
         var subscriptions = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
-        return new McpServerOptions
+        McpServerPrimitiveCollection<McpServerTool> tools = [.. Tools()];
+        McpServerPrimitiveCollection<McpServerPrompt> prompts = [.. Prompts()];
+        McpServerResourceCollection resources = [.. Resources()];
+        return new McpEndpoint
         {
-            ServerInfo = new Implementation { Name = "kennel-conformance-fixtures", Version = "1.0.0" },
-            Capabilities = new ServerCapabilities
+            OwnerOf = _ => "conformance",
+            Tools = () => tools,
+            ConfigureServer = server =>
             {
-                Logging = new LoggingCapability(),
-                Completions = new CompletionsCapability(),
-                Resources = new ResourcesCapability { Subscribe = true, ListChanged = false },
-            },
-            ToolCollection = [.. Tools()],
-            PromptCollection = [.. Prompts()],
-            ResourceCollection = [.. Resources()],
-            Handlers = new McpServerHandlers
-            {
-                CompleteHandler = (_, _) => ValueTask.FromResult(new CompleteResult { Completion = new Completion { Values = [], Total = 0, HasMore = false } }),
-                SubscribeToResourcesHandler = (request, cancellationToken) =>
+                server.ServerInfo = new Implementation { Name = "kennel-conformance-fixtures", Version = "1.0.0" };
+                server.Capabilities = new ServerCapabilities
                 {
-                    subscriptions[request.Params!.Uri] = 0;
-                    return ValueTask.FromResult(new EmptyResult());
-                },
-                UnsubscribeFromResourcesHandler = (request, cancellationToken) =>
+                    Logging = new LoggingCapability(),
+                    Completions = new CompletionsCapability(),
+                    Resources = new ResourcesCapability { Subscribe = true, ListChanged = false },
+                };
+                server.PromptCollection = prompts;
+                server.ResourceCollection = resources;
+                server.Handlers = new McpServerHandlers
                 {
-                    subscriptions.TryRemove(request.Params!.Uri, out _);
-                    return ValueTask.FromResult(new EmptyResult());
-                },
+                    CompleteHandler = (_, _) => ValueTask.FromResult(new CompleteResult { Completion = new Completion { Values = [], Total = 0, HasMore = false } }),
+                    SubscribeToResourcesHandler = (request, cancellationToken) =>
+                    {
+                        subscriptions[request.Params!.Uri] = 0;
+                        return ValueTask.FromResult(new EmptyResult());
+                    },
+                    UnsubscribeFromResourcesHandler = (request, cancellationToken) =>
+                    {
+                        subscriptions.TryRemove(request.Params!.Uri, out _);
+                        return ValueTask.FromResult(new EmptyResult());
+                    },
+                };
             },
         };
     }

@@ -1,0 +1,49 @@
+using System.Security.Claims;
+using ModelContextProtocol.Server;
+
+namespace Kennel.Mcp;
+
+/// <summary>
+/// One of Kennel's MCP endpoints: the server each of its sessions runs, and what Kennel decides before the package's
+/// transport sees a request (see <see cref="McpEdgeFilter"/>). <see cref="McpEndpoints.MapMcpEndpoint"/> maps it with
+/// the package's <c>MapMcp</c> and puts it on the endpoint as metadata, where the transport's per-session options
+/// (<c>ConfigureSessionOptions</c>) find it.
+/// </summary>
+public sealed record McpEndpoint
+{
+    /// <summary>
+    /// Each request is served by a fresh server, with no <c>Mcp-Session-Id</c>, no GET stream and no DELETE, so any
+    /// replica can answer any request. The tools must then need no server-to-client requests (sampling, elicitation).
+    /// </summary>
+    public bool Stateless { get; init; }
+
+    /// <summary>Whom a request counts as, for binding its session; null refuses the request (403).</summary>
+    public required Func<ClaimsPrincipal, string?> OwnerOf { get; init; }
+
+    /// <summary>The tools, built once and shared by every session (their schemas come from their methods).</summary>
+    public required Func<McpServerPrimitiveCollection<McpServerTool>> Tools { get; init; }
+
+    /// <summary>Which tools each caller may use; null serves every tool to everyone (the conformance fixtures).</summary>
+    public ToolGuard? Guard { get; init; }
+
+    /// <summary>The rest of a session's server: its info, instructions, capabilities and handlers.</summary>
+    public Action<McpServerOptions>? ConfigureServer { get; init; }
+
+    /// <summary>
+    /// Given the scopes a <c>tools/call</c> lacks, the challenge that lets the caller get them and retry (MCP
+    /// authorization, runtime insufficient scope): a 403 with its <c>WWW-Authenticate</c>. Null (or a null challenge):
+    /// the call is refused in band, as a tool error.
+    /// </summary>
+    public Func<HttpContext, IReadOnlyList<string>, ValueTask<ScopeChallenge?>>? StepUp { get; init; }
+
+    /// <summary>Fills in a session's server from the package's defaults.</summary>
+    internal void Configure(McpServerOptions server)
+    {
+        server.ToolCollection = Tools();
+        ConfigureServer?.Invoke(server);
+        Guard?.Install(server);
+    }
+}
+
+/// <summary>A refusal of a tool call for want of scopes: the <c>WWW-Authenticate</c> header and the error message of the 403.</summary>
+public sealed record ScopeChallenge(string Header, string Message);
