@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
@@ -17,12 +18,13 @@ namespace Kennel.Mcp;
 /// <item>an <c>Mcp-Session-Id</c> that is not a live session of this caller at this endpoint: 404
 /// (<see cref="McpSessionOwners"/>);</item>
 /// <item>a POST body that is not JSON (415), not JSON-RPC (400), or that the package would answer with -32603 and a
-/// logged stack trace (<see cref="McpRequestCheck"/>): answered here, naming what is wrong;</item>
+/// logged stack trace (<see cref="McpRequestCheck"/>): answered here, naming what is wrong (in a session, each
+/// server checks the messages it is given the same way);</item>
 /// <item>a <c>tools/call</c> the caller lacks scopes for, when it could get them: 403 with a <c>WWW-Authenticate</c>
 /// step-up challenge; a <c>tools/call</c> with bad text in its arguments: its tool error (after unknown_tool and
 /// insufficient_scope, as any call).</item>
 /// </list>
-/// The body is read once here and handed on, so the package reads the same bytes.
+/// The body is read here and left for the package to read again.
 /// </summary>
 public sealed class McpEdgeFilter(McpEndpoint endpoint, McpHttpOptions options, McpSessionOwners owners) : IEndpointFilter
 {
@@ -56,7 +58,11 @@ public sealed class McpEdgeFilter(McpEndpoint endpoint, McpHttpOptions options, 
         {
             return await next(context);
         }
-        if (await CheckBodyAsync(http, inSession: endpoint.Stateless || sessionId.Length > 0) is { } answer)
+        if (!http.Request.HasJsonContentType())
+        {
+            return Error(StatusCodes.Status415UnsupportedMediaType, McpErrorCode.InvalidRequest, "Unsupported Media Type: send the JSON-RPC message as application/json.");
+        }
+        if (await CheckBodyAsync(http, sessionId) is { } answer)
         {
             if (sessionId.Length > 0)
             {
@@ -76,22 +82,43 @@ public sealed class McpEdgeFilter(McpEndpoint endpoint, McpHttpOptions options, 
         }
     }
 
-    /// <summary>Null when the body may go on to the package (which then reads it again from the start), or the answer.</summary>
-    private async Task<IResult?> CheckBodyAsync(HttpContext context, bool inSession)
+    /// <summary>
+    /// Null when the body may go on to the package, or the answer. The body is read whole (Kestrel caps its size) and
+    /// left unconsumed, so the package reads the same bytes; its text is checked before anything decodes it.
+    /// </summary>
+    private async Task<IResult?> CheckBodyAsync(HttpContext context, string sessionId)
     {
-        if (!context.Request.HasJsonContentType())
+        var reader = context.Request.BodyReader;
+        var read = await reader.ReadAsync(context.RequestAborted);
+        while (!read.IsCompleted)
         {
-            return Error(StatusCodes.Status415UnsupportedMediaType, McpErrorCode.InvalidRequest, "Unsupported Media Type: send the JSON-RPC message as application/json.");
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            read = await reader.ReadAsync(context.RequestAborted);
         }
-        // Buffered (Kestrel caps its size) so its text is checked before anything decodes it.
-        var buffer = new MemoryStream();
-        context.Response.RegisterForDispose(buffer);
-        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
-        var json = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        try
+        {
+            return await CheckMessageAsync(context, read.Buffer.IsSingleSegment ? read.Buffer.First : read.Buffer.ToArray(), sessionId);
+        }
+        finally
+        {
+            reader.AdvanceTo(read.Buffer.Start);
+        }
+    }
+
+    private async Task<IResult?> CheckMessageAsync(HttpContext context, ReadOnlyMemory<byte> json, string sessionId)
+    {
         var bad = JsonText.Find(json.Span);
         if (bad is not null && bad.Path is not ["params", ..])
         {
             return Error(StatusCodes.Status400BadRequest, McpErrorCode.InvalidRequest, $"Invalid Request: {bad.Describe(bad.Field)}");
+        }
+        var inSession = endpoint.Stateless || sessionId.Length > 0;
+        // The common case, clean text in a session, is not decoded here: the package decodes it, and each session's
+        // server checks its shape (McpEndpoint.Configure). A message that would open a session is, so that one the
+        // server cannot read opens none; so is a tools/call that may earn a step-up challenge.
+        if (bad is null && inSession && !MayStepUp(context, json.Span))
+        {
+            return null;
         }
         JsonRpcMessage? message;
         try
@@ -111,14 +138,13 @@ public sealed class McpEdgeFilter(McpEndpoint endpoint, McpHttpOptions options, 
             // A request's error goes back as its answer (200, as any JSON-RPC response); anything else cannot be answered.
             return Results.Json(refusal, ErrorJson, statusCode: message is JsonRpcRequest ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
         }
-        if (inSession && message is JsonRpcRequest { Method: RequestMethods.ToolsCall } call && await AnswerCallAsync(context, call, argumentFailure) is { } answer)
-        {
-            return answer;
-        }
-        buffer.Position = 0;
-        context.Request.Body = buffer;
-        return null;
+        return inSession && message is JsonRpcRequest { Method: RequestMethods.ToolsCall } call ? await AnswerCallAsync(context, call, argumentFailure) : null;
     }
+
+    /// <summary>Whether the message is a <c>tools/call</c> that the caller lacks scopes for, when the endpoint challenges for them.</summary>
+    private bool MayStepUp(HttpContext context, ReadOnlySpan<byte> json) =>
+        endpoint.StepUp is not null && endpoint.Guard is { } guard && McpRequestCheck.ToolCallName(json) is { } name
+        && guard.StepUpScopes(endpoint.Tools(), name, context.User) is { Count: > 0 };
 
     /// <summary>The step-up challenge of a call that lacks scopes, or the tool error of one with bad arguments; null for the others.</summary>
     private async Task<IResult?> AnswerCallAsync(HttpContext context, JsonRpcRequest call, ToolFailure? argumentFailure)

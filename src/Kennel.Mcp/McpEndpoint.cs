@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using ModelContextProtocol;
 using ModelContextProtocol.Server;
 
 namespace Kennel.Mcp;
@@ -36,11 +37,18 @@ public sealed record McpEndpoint
     /// </summary>
     public Func<HttpContext, IReadOnlyList<string>, ValueTask<ScopeChallenge?>>? StepUp { get; init; }
 
-    /// <summary>Fills in a session's server from the package's defaults.</summary>
+    /// <summary>
+    /// Fills in a session's server from the package's defaults. Its first incoming filter refuses, as
+    /// <see cref="McpEdgeFilter"/> does before a session exists, the messages the package would answer with -32603.
+    /// </summary>
     internal void Configure(McpServerOptions server)
     {
         server.ToolCollection = Tools();
         ConfigureServer?.Invoke(server);
+        server.Filters.Message.IncomingFilters.Insert(0, next => (context, cancellationToken) =>
+            McpRequestCheck.Check(context.JsonRpcMessage, null, out _) is { Error: var refusal }
+                ? throw new McpProtocolException(refusal.Message, (McpErrorCode)refusal.Code)
+                : next(context, cancellationToken));
         Guard?.Install(server);
     }
 }
