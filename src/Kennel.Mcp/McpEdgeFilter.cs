@@ -143,7 +143,7 @@ public sealed class McpEdgeFilter(McpEndpoint endpoint, McpHttpOptions options, 
 
     /// <summary>Whether the message is a <c>tools/call</c> that the caller lacks scopes for, when the endpoint challenges for them.</summary>
     private bool MayStepUp(HttpContext context, ReadOnlySpan<byte> json) =>
-        endpoint.StepUp is not null && endpoint.Guard is { } guard && McpRequestCheck.ToolCallName(json) is { } name
+        endpoint.StepUp is { } stepUp && stepUp.AppliesTo(context.User) && endpoint.Guard is { } guard && McpRequestCheck.ToolCallName(json) is { } name
         && guard.StepUpScopes(endpoint.Tools(), name, context.User) is { Count: > 0 };
 
     /// <summary>The step-up challenge of a call that lacks scopes, or the tool error of one with bad arguments; null for the others.</summary>
@@ -152,8 +152,8 @@ public sealed class McpEdgeFilter(McpEndpoint endpoint, McpHttpOptions options, 
         // McpRequestCheck let the call through, so its name is a string.
         var name = ((JsonObject)call.Params!)["name"]!.GetValue<string>();
         var tools = endpoint.Tools();
-        if (endpoint.StepUp is { } stepUp && endpoint.Guard?.StepUpScopes(tools, name, context.User) is { Count: > 0 } missing
-            && await stepUp(context, missing) is { } challenge)
+        if (endpoint.StepUp is { } stepUp && stepUp.AppliesTo(context.User) && endpoint.Guard?.StepUpScopes(tools, name, context.User) is { Count: > 0 } missing
+            && await stepUp.ChallengeAsync(context, missing) is { } challenge)
         {
             context.Response.Headers.WWWAuthenticate = challenge.Header;
             return Results.Json(new JsonRpcError { Id = call.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InvalidRequest, Message = challenge.Message } },

@@ -31,11 +31,10 @@ public sealed record McpEndpoint
     public Action<McpServerOptions>? ConfigureServer { get; init; }
 
     /// <summary>
-    /// Given the scopes a <c>tools/call</c> lacks, the challenge that lets the caller get them and retry (MCP
-    /// authorization, runtime insufficient scope): a 403 with its <c>WWW-Authenticate</c>. Null (or a null challenge):
-    /// the call is refused in band, as a tool error.
+    /// The challenge that lets a caller lacking scopes for a <c>tools/call</c> get them and retry (MCP authorization,
+    /// runtime insufficient scope). Null: such calls are refused in band, as tool errors.
     /// </summary>
-    public Func<HttpContext, IReadOnlyList<string>, ValueTask<ScopeChallenge?>>? StepUp { get; init; }
+    public McpStepUp? StepUp { get; init; }
 
     /// <summary>
     /// Fills in a session's server from the package's defaults. Its first incoming filter refuses, as
@@ -52,6 +51,14 @@ public sealed record McpEndpoint
         Guard?.Install(server);
     }
 }
+
+/// <summary>MCP authorization's runtime step-up: a 403 with <c>WWW-Authenticate</c> for a call that lacks scopes.</summary>
+/// <param name="AppliesTo">
+/// Whether a new authorization could ever grant the caller more scopes (an OAuth user, not an API key); other callers'
+/// calls are not read for it.
+/// </param>
+/// <param name="ChallengeAsync">Given the scopes a call lacks, its challenge; null refuses the call in band instead.</param>
+public sealed record McpStepUp(Func<ClaimsPrincipal, bool> AppliesTo, Func<HttpContext, IReadOnlyList<string>, ValueTask<ScopeChallenge?>> ChallengeAsync);
 
 /// <summary>A refusal of a tool call for want of scopes: the <c>WWW-Authenticate</c> header and the error message of the 403.</summary>
 public sealed record ScopeChallenge(string Header, string Message);

@@ -53,7 +53,12 @@ public static class McpEndpoints
         var services = app.ServiceProvider;
         var options = services.GetRequiredService<McpHttpOptions>();
         var routes = endpoint.Stateless ? services.GetRequiredService<StatelessMcpTransport>().Routes(app) : app;
-        return routes.MapMcp(pattern)
+        var group = routes.MapGroup(pattern);
+        // The package's POST accepts only application/json, so routing would hand any other body to the host's
+        // fallback (404). A second POST, ranked after the package's, takes those to McpEdgeFilter, which answers 415.
+        group.MapMcp().WithOrder(-1);
+        group.MapPost("", () => Results.StatusCode(StatusCodes.Status415UnsupportedMediaType));
+        return group
             .WithMetadata(endpoint)
             .RequireCors(policy => Cors(policy, options))
             .AddEndpointFilter(new McpEdgeFilter(endpoint, options, services.GetRequiredService<McpSessionOwners>()));

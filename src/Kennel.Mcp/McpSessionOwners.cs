@@ -27,7 +27,7 @@ public sealed class McpSessionOwners(McpEventStore events)
     /// </summary>
     public static string Bind(HttpContext context, string owner)
     {
-        var binding = $"{context.Request.Path.Value?.ToLowerInvariant()} {owner}";
+        var binding = string.Concat(context.Request.Path.Value, " ", owner);
         context.User.AddIdentity(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, binding)], BindingAuthenticationType));
         return binding;
     }

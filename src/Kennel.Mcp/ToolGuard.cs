@@ -117,8 +117,19 @@ public sealed partial class ToolGuard(Func<ClaimsPrincipal?, string, bool> hasSc
     /// <summary>The scopes the tool needs that the caller lacks; a tool that declares none needs one no one has.</summary>
     public IReadOnlyList<string> MissingScopes(McpServerTool tool, ClaimsPrincipal? user)
     {
-        var required = tool.Metadata.OfType<RequiresScopeAttribute>().FirstOrDefault()?.Scopes;
-        return required is null ? ["(undeclared)"] : [.. required.Where(scope => !hasScope(user, scope))];
+        if (DeclaredScopes(tool) is not { } required)
+        {
+            return ["(undeclared)"];
+        }
+        List<string>? missing = null;
+        foreach (var scope in required)
+        {
+            if (!hasScope(user, scope))
+            {
+                (missing ??= []).Add(scope);
+            }
+        }
+        return missing ?? [];
     }
 
     /// <summary>
@@ -127,9 +138,22 @@ public sealed partial class ToolGuard(Func<ClaimsPrincipal?, string, bool> hasSc
     /// says so).
     /// </summary>
     public IReadOnlyList<string> StepUpScopes(McpServerPrimitiveCollection<McpServerTool>? tools, string name, ClaimsPrincipal? user) =>
-        tools is not null && tools.TryGetPrimitive(name, out var tool) && tool.Metadata.OfType<RequiresScopeAttribute>().Any() && refusal(tool, user) is null
+        tools is not null && tools.TryGetPrimitive(name, out var tool) && DeclaredScopes(tool) is not null && refusal(tool, user) is null
             ? MissingScopes(tool, user)
             : [];
+
+    // Every call asks, so without LINQ's allocations.
+    private static IReadOnlyList<string>? DeclaredScopes(McpServerTool tool)
+    {
+        foreach (var item in tool.Metadata)
+        {
+            if (item is RequiresScopeAttribute declared)
+            {
+                return declared.Scopes;
+            }
+        }
+        return null;
+    }
 
     /// <summary>The scopes a tool declares, for documentation and tests.</summary>
     public static IReadOnlyList<string> RequiredScopes(MethodInfo method) => method.GetCustomAttribute<RequiresScopeAttribute>()?.Scopes ?? [];

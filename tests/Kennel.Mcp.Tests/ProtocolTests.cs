@@ -11,8 +11,6 @@ namespace Kennel.Mcp.Tests;
 /// <summary>The Streamable HTTP rules at <c>/mcp</c>, checked with a plain HTTP client the way a hand-written client would meet them.</summary>
 public sealed class ProtocolTests(ServersWithoutWorkers servers) : IClassFixture<ServersWithoutWorkers>
 {
-    private const string ListTools = """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""";
-
     [Fact]
     public async Task Without_a_valid_key_the_answer_is_401_with_a_bearer_challenge()
     {
@@ -68,17 +66,35 @@ public sealed class ProtocolTests(ServersWithoutWorkers servers) : IClassFixture
     }
 
     [Fact]
-    public async Task A_session_belongs_to_the_key_that_opened_it()
+    public async Task A_session_belongs_to_the_key_and_the_endpoint_that_opened_it()
     {
         var server = await servers.GetAsync(TestStore.Sqlite);
         using var owner = server.Client();
         using var other = server.Client(await server.NewKeyAsync("default", Scopes.Read));
-        using var initialized = await owner.SendAsync(Post(Initialize));
-        var sessionId = initialized.Headers.GetValues("Mcp-Session-Id").Single();
+        var sessionId = await OpenSessionAsync(owner);
+        (await OpenSessionAsync(owner)).ShouldNotBe(sessionId);
 
-        using var stolen = await other.SendAsync(Post(ListTools, sessionId));
+        using (var stolen = await other.SendAsync(Post(ListTools, sessionId)))
+        {
+            stolen.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        }
+        using (var stolenStream = await other.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/mcp") { Headers = { { "Mcp-Session-Id", sessionId }, { "Accept", "text/event-stream" } } }))
+        {
+            stolenStream.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        }
+        using (var ended = await other.SendAsync(new HttpRequestMessage(HttpMethod.Delete, "/mcp") { Headers = { { "Mcp-Session-Id", sessionId } } }))
+        {
+            ended.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        }
+        var elsewhere = Post(ListTools, sessionId);
+        elsewhere.RequestUri = new Uri("/w/default/mcp", UriKind.Relative);
+        using (var otherEndpoint = await owner.SendAsync(elsewhere))
+        {
+            otherEndpoint.StatusCode.ShouldBe(HttpStatusCode.NotFound, "the same key at another endpoint does not continue the session");
+        }
 
-        stolen.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        using var stillThere = await owner.SendAsync(Post(ListTools, sessionId));
+        stillThere.StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
     [Fact]
@@ -158,6 +174,19 @@ public sealed class ProtocolTests(ServersWithoutWorkers servers) : IClassFixture
         using var response = await client.SendAsync(Post("{not json"));
 
         response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task A_body_sent_as_anything_but_JSON_is_415()
+    {
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        using var client = server.Client();
+        var request = Post(Initialize);
+        request.Content!.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
+
+        using var response = await client.SendAsync(request);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.UnsupportedMediaType);
     }
 
     [Fact]

@@ -13,6 +13,8 @@ public static class RawMcp
     public const string Initialize =
         """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
 
+    public const string ListTools = """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""";
+
     public static HttpRequestMessage Post(string json, string? sessionId = null) => Post(Encoding.UTF8.GetBytes(json), sessionId);
 
     public static HttpRequestMessage Post(byte[] json, string? sessionId = null)

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Reflection;
-using Kennel.Contracts.ApiKeys;
 using Kennel.ControlPlane.Mcp;
 using Kennel.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,11 +8,9 @@ using static Kennel.Mcp.Tests.RawMcp;
 
 namespace Kennel.Mcp.Tests;
 
-/// <summary>MCP sessions at the real endpoints: whom they belong to, and when they end on their own.</summary>
-public sealed class SessionTests(ServersWithoutWorkers servers) : IClassFixture<ServersWithoutWorkers>
+/// <summary>When an MCP session at the real endpoint ends on its own, and every tool declaring the scopes it needs.</summary>
+public sealed class SessionTests
 {
-    private const string ListTools = """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""";
-
     [Fact]
     public async Task An_idle_session_is_ended_and_one_with_a_request_in_flight_is_kept()
     {
@@ -38,39 +35,6 @@ public sealed class SessionTests(ServersWithoutWorkers servers) : IClassFixture<
         ended.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         using var kept = await client.SendAsync(Post(ListTools, busy));
         kept.StatusCode.ShouldBe(HttpStatusCode.OK);
-    }
-
-    [Fact]
-    public async Task A_session_is_found_only_by_the_key_and_at_the_endpoint_that_opened_it()
-    {
-        var server = await servers.GetAsync(TestStore.Sqlite);
-        using var owner = server.Client();
-        using var other = server.Client(await server.NewKeyAsync("default", Scopes.Read));
-        var first = await OpenSessionAsync(owner);
-        var second = await OpenSessionAsync(owner);
-        first.ShouldNotBe(second);
-
-        using (var stolen = await other.SendAsync(Post(ListTools, first)))
-        {
-            stolen.StatusCode.ShouldBe(HttpStatusCode.NotFound);
-        }
-        using (var stolenStream = await other.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/mcp") { Headers = { { "Mcp-Session-Id", first }, { "Accept", "text/event-stream" } } }))
-        {
-            stolenStream.StatusCode.ShouldBe(HttpStatusCode.NotFound);
-        }
-        using (var ended = await other.SendAsync(new HttpRequestMessage(HttpMethod.Delete, "/mcp") { Headers = { { "Mcp-Session-Id", first } } }))
-        {
-            ended.StatusCode.ShouldBe(HttpStatusCode.NotFound);
-        }
-        var elsewhere = Post(ListTools, first);
-        elsewhere.RequestUri = new Uri("/w/default/mcp", UriKind.Relative);
-        using (var otherEndpoint = await owner.SendAsync(elsewhere))
-        {
-            otherEndpoint.StatusCode.ShouldBe(HttpStatusCode.NotFound, "the same key at another endpoint does not continue the session");
-        }
-
-        using var stillThere = await owner.SendAsync(Post(ListTools, first));
-        stillThere.StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
     [Fact]

@@ -10,8 +10,6 @@ namespace Kennel.Mcp.Tests;
 /// </summary>
 public sealed class StatelessTests
 {
-    private const string ListTools = """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""";
-
     [Fact]
     public async Task A_stateless_endpoint_answers_without_a_session_and_has_no_GET_stream()
     {

@@ -92,7 +92,7 @@ public static class FleetMcp
                     "fleet-overview tells how busy the fleet is. Daemons run a workload on a webhook or a cron schedule: create-daemon, " +
                     "list-daemons, get-daemon, update-daemon, delete-daemon, and trigger-webhook to run one now; cost-summary sums vCPU-seconds.";
             },
-            StepUp = (context, missing) => StepUpAsync(services, context, missing),
+            StepUp = new McpStepUp(user => user.FindFirst(Caller.UserIdClaim) is not null, (context, missing) => StepUpAsync(services, context, missing)),
         };
     }
 

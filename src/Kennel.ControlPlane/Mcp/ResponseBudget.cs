@@ -96,8 +96,7 @@ public static class ResponseBudget
             }
         }
         json.Write("}"u8);
-        using var document = JsonDocument.Parse(json.WrittenMemory);
-        return document.RootElement.Clone();
+        return JsonElement.Parse(json.WrittenSpan);
     }
 
     /// <summary>
