@@ -63,7 +63,13 @@ public sealed class DaemonRuns(Database database, DaemonStore store, QuotaStore 
             : (await connection.QueryAsync<(string DaemonId, long Count)>(new CommandDefinition(
                 $"SELECT daemon_id, COUNT(*) FROM sessions WHERE daemon_id {database.InList("guarded")} AND status IN {SessionStore.NonTerminal} GROUP BY daemon_id",
                 new { guarded }, transaction, cancellationToken: cancellationToken))).ToDictionary(l => l.DaemonId, l => l.Count, StringComparer.Ordinal);
+        // Each workspace's queue is counted under a lock on its row (PostgreSQL), taken in one order by every batch so two
+        // replicas' batches cannot wait on each other.
         var queues = new Dictionary<string, (WorkspaceLimits Limits, long Queued)>(StringComparer.Ordinal);
+        foreach (var workspaceId in daemons.Values.Select(d => d.WorkspaceId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            queues[workspaceId] = await quotas.LockQueueAsync(connection, transaction, workspaceId, cancellationToken);
+        }
         var results = new List<DaemonTriggerResult?>(requests.Count);
         var sessions = new List<SessionRow>(requests.Count);
         foreach (var request in requests)
@@ -81,13 +87,9 @@ public sealed class DaemonRuns(Database database, DaemonStore store, QuotaStore 
             }
             var held = running > 0 && daemon.Concurrency == DaemonValues.Queue;
             var row = SessionFor(daemon, request.Trigger, held);
-            if (!queues.TryGetValue(daemon.WorkspaceId, out var queue))
-            {
-                queue = await quotas.LockQueueAsync(connection, transaction, daemon.WorkspaceId, cancellationToken);
-            }
+            var queue = queues[daemon.WorkspaceId];
             if (QuotaRefusals.Why(queue.Limits, queue.Queued, row.Vcpus) is { } refused)
             {
-                queues[daemon.WorkspaceId] = queue;
                 results.Add(new DaemonTriggerResult(daemon.Name, "skipped", null, refused));
                 continue;
             }
