@@ -43,7 +43,6 @@ public sealed class ForgedTokenTests(ServersWithoutWorkers servers) : IClassFixt
             ["no audience"] = c => c.Remove("aud"),
             ["an expiry in the past"] = c => (c["iat"], c["exp"]) = (now - 7200, now - 3600),
             ["no expiry"] = c => c.Remove("exp"),
-            ["an expiry that is a string"] = c => c["exp"] = (now + 3600).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["no grant"] = c => c.Remove("grant_id"),
             ["no workspace"] = c => c.Remove("workspace_id"),
             ["no scope"] = c => c.Remove("scope"),
@@ -55,6 +54,24 @@ public sealed class ForgedTokenTests(ServersWithoutWorkers servers) : IClassFixt
             change(wrong);
             await ShouldBeRefusedAsync(server, Sign(Header(key.Id), wrong, key.Key), name);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_token_signed_by_the_servers_key_that_is_not_an_access_token_or_not_valid_yet_is_refused(string store)
+    {
+        var (server, claims, key) = await RealTokenAsync(store);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        await ShouldBeRefusedAsync(server, Sign($$"""{"alg":"ES256","typ":"JWT","kid":"{{key.Id}}"}""", claims, key.Key), "typ JWT, not at+jwt");
+        await ShouldBeRefusedAsync(server, Sign($$"""{"alg":"ES256","kid":"{{key.Id}}"}""", claims, key.Key), "no typ");
+        var early = claims.DeepClone().AsObject();
+        early["nbf"] = now + 3600;
+        await ShouldBeRefusedAsync(server, Sign(Header(key.Id), early, key.Key), "not valid for another hour");
+
+        var started = claims.DeepClone().AsObject();
+        started["nbf"] = now - 60;
+        using var accepted = await server.InitializeAsync("/mcp", Sign(Header(key.Id), started, key.Key));
+        accepted.StatusCode.ShouldBe(HttpStatusCode.OK, "valid since a minute ago");
     }
 
     [Theory]
