@@ -95,6 +95,7 @@ internal static class OAuthBench
             text.AppendLine(CultureInfo.InvariantCulture, $"| ES256 signature check alone (in process, cached key), p50 | {verify:0.0} µs |");
             text.AppendLine(CultureInfo.InvariantCulture, $"| AccessTokens.ValidateAsync alone (in process), p50 / p99 ({samples * 10} calls) | {validation.P50Microseconds:0.0} / {validation.P99Microseconds:0.0} µs |");
             text.AppendLine(CultureInfo.InvariantCulture, $"| AccessTokens.ValidateAsync, validations/s: 1 thread / {Environment.ProcessorCount} threads ({seconds / 2.0:0.#} s) | {validation.PerSecondOneThread:0} / {validation.PerSecondAllCores:0} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| AccessTokens.ValidateAsync, bytes allocated per validation | {validation.BytesPerValidation:0} |");
             Console.WriteLine(text.ToString());
             return 0;
         }
