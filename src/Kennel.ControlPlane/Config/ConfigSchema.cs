@@ -20,22 +20,40 @@ public static class ConfigSchema
     public static (string Path, string Reason)? Violation(JsonObject document)
     {
         using var parsed = JsonDocument.Parse(document.ToJsonString());
-        var results = Schema.Evaluate(parsed.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        var results = Schema.Evaluate(parsed.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.Hierarchical });
         if (results.IsValid)
         {
             return null;
         }
-        var worst = (results.Details ?? [])
-            .Where(detail => detail.Errors is { Count: > 0 })
-            .Select(detail => (Location: detail.InstanceLocation.ToString(), detail.Errors!))
-            .OrderByDescending(detail => detail.Location.Length)
-            .FirstOrDefault();
+        var failures = new List<(string Location, IReadOnlyDictionary<string, string> Errors)>();
+        Failures(results, failures);
+        var worst = failures.OrderByDescending(failure => failure.Location.Length).FirstOrDefault();
         if (worst.Location is null)
         {
             return ("", "The document does not match the schema.");
         }
-        var reasons = string.Join("; ", worst.Item2.Where(error => error.Key != "oneOf" || worst.Item2.Count == 1).Select(error => error.Value));
+        var reasons = string.Join("; ", worst.Errors.Where(error => error.Key != "oneOf" || worst.Errors.Count == 1).Select(error => error.Value));
         return (FromPointer(worst.Location, document).ToString(), reasons);
+    }
+
+    /// <summary>
+    /// The errors of the failed parts only: a branch of a <c>oneOf</c> that failed while another matched is no error,
+    /// so the walk goes down only through results that failed themselves.
+    /// </summary>
+    private static void Failures(EvaluationResults results, List<(string, IReadOnlyDictionary<string, string>)> failures)
+    {
+        if (results.IsValid)
+        {
+            return;
+        }
+        if (results.Errors is { Count: > 0 } errors)
+        {
+            failures.Add((results.InstanceLocation.ToString(), errors));
+        }
+        foreach (var detail in results.Details ?? [])
+        {
+            Failures(detail, failures);
+        }
     }
 
     /// <summary>The paths of the secret (<c>writeOnly</c>) fields present in <paramref name="document"/>.</summary>

@@ -90,6 +90,7 @@ public sealed class AgentCatalogueTests(ServersWithoutWorkers servers) : IClassF
         await client.SetConfigOkAsync("agents.main.model", "\"local/qwen3\"");
 
         (await client.GetConfigAsync("providers.local.apiKey")).Value.GetRawText().ShouldBe("""{"secretSet":true}""");
+        await (await client.SetConfigAsync("agents.main.thinking", "\"extreme\"")).ShouldBeProblemAsync(400, "invalid_request", "agents.main.thinking");
         foreach (var path in new[] { "/v1/config", "/v1/config/versions", "/v1/config/versions/1", "/v1/secrets", "/v1/agents", "/v1/models" })
         {
             (await client.GetStringAsync(path)).ShouldNotContain(key, customMessage: path);
