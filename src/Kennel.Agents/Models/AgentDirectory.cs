@@ -53,10 +53,12 @@ public sealed class AgentDirectory
         var how = settings.Providers.Count == 0 && installation.Count == 0
             ? "No model provider is configured."
             : $"No provider '{model.Provider}' is configured for model '{model}'.";
+        var example = model.Provider == "anthropic"
+            ? "'{\"kind\":\"anthropic\",\"apiKey\":\"sk-ant-…\"}'"
+            : "'{\"kind\":\"openai\",\"baseUrl\":\"https://api.openai.com/v1\",\"apiKey\":\"sk-…\"}'";
         throw new ProviderException(ProviderException.NotConfigured,
             $"{how} Set OPENAI_API_KEY (or OPENAI_BASE_URL for a local OpenAI-compatible server such as Ollama) or ANTHROPIC_API_KEY " +
-            $"where kennel serve runs, or add one to this workspace: kennel config set providers.{model.Provider} " +
-            "'{\"kind\":\"openai\",\"baseUrl\":\"https://api.openai.com/v1\",\"apiKey\":\"sk-…\"}'.");
+            $"where kennel serve runs, or add one to this workspace: kennel config set providers.{model.Provider} {example}.");
     }
 
     private ModelRef DefaultModelRef()

@@ -85,6 +85,22 @@ public sealed class OpenAIProviderTests
     }
 
     [Fact]
+    public async Task A_connection_dropped_before_the_answer_is_retried()
+    {
+        await using var server = await ScriptedProvider.StartAsync();
+        server.Then(context =>
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        }).ThenEvents(ToolCallStream);
+
+        var response = await ProviderCalls.StreamAsync(ProviderCalls.Client(new Uri(server.Url, "v1"), ProviderKind.OpenAI, "gpt-5-mini"));
+
+        response.Text.ShouldBe("Let me look.");
+        server.Requests.Count.ShouldBe(2);
+    }
+
+    [Fact]
     public async Task A_500_that_persists_fails_as_provider_error_after_the_bounded_retries()
     {
         await using var server = await ScriptedProvider.StartAsync();
