@@ -73,32 +73,16 @@ public sealed class OpenAIProviderTests
     }
 
     [Fact]
-    public async Task Waits_out_a_429_with_retry_after_then_answers()
-    {
-        await using var server = await ScriptedProvider.StartAsync();
-        server.ThenStatus(429, """{"error":{"message":"slow down","type":"rate_limit"}}""", ("Retry-After", "1")).ThenEvents(ToolCallStream);
-
-        var response = await ProviderCalls.StreamAsync(ProviderCalls.Client(new Uri(server.Url, "v1"), ProviderKind.OpenAI, "gpt-5-mini"));
-
-        response.Text.ShouldBe("Let me look.");
-        server.Requests.Count.ShouldBe(2);
-    }
+    public Task Waits_out_a_429_with_retry_after_then_answers() =>
+        AnswersOnTheSecondAttemptAsync(server => server.ThenStatus(429, """{"error":{"message":"slow down","type":"rate_limit"}}""", ("Retry-After", "1")));
 
     [Fact]
-    public async Task A_connection_dropped_before_the_answer_is_retried()
-    {
-        await using var server = await ScriptedProvider.StartAsync();
-        server.Then(context =>
+    public Task A_connection_dropped_before_the_answer_is_retried() =>
+        AnswersOnTheSecondAttemptAsync(server => server.Then(context =>
         {
             context.Abort();
             return Task.CompletedTask;
-        }).ThenEvents(ToolCallStream);
-
-        var response = await ProviderCalls.StreamAsync(ProviderCalls.Client(new Uri(server.Url, "v1"), ProviderKind.OpenAI, "gpt-5-mini"));
-
-        response.Text.ShouldBe("Let me look.");
-        server.Requests.Count.ShouldBe(2);
-    }
+        }));
 
     [Fact]
     public async Task A_500_that_persists_fails_as_provider_error_after_the_bounded_retries()
@@ -165,5 +149,18 @@ public sealed class OpenAIProviderTests
             ProviderCalls.StreamAsync(ProviderCalls.Client(new Uri(server.Url, "v1"), ProviderKind.OpenAI, "gpt-5-mini")));
 
         failure.Code.ShouldBe("provider_error");
+    }
+
+    /// <summary>The first attempt fails as <paramref name="firstReply"/> scripts it; the retry gets the answer.</summary>
+    private static async Task AnswersOnTheSecondAttemptAsync(Action<ScriptedProvider> firstReply)
+    {
+        await using var server = await ScriptedProvider.StartAsync();
+        firstReply(server);
+        server.ThenEvents(ToolCallStream);
+
+        var response = await ProviderCalls.StreamAsync(ProviderCalls.Client(new Uri(server.Url, "v1"), ProviderKind.OpenAI, "gpt-5-mini"));
+
+        response.Text.ShouldBe("Let me look.");
+        server.Requests.Count.ShouldBe(2);
     }
 }
