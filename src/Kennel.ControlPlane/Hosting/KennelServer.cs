@@ -1,6 +1,8 @@
 using Kennel.Contracts.Workers;
+using Kennel.ControlPlane.Agents;
 using Kennel.ControlPlane.ApiKeys;
 using Kennel.ControlPlane.Auth;
+using Kennel.ControlPlane.Config;
 using Kennel.ControlPlane.Daemons;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Mcp;
@@ -112,6 +114,8 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapWorkerProtocol();
         app.MapDaemons();
         app.MapSecrets();
+        app.MapConfig();
+        app.MapAgents();
         app.MapQuotas();
         app.MapFleetMcp();
         app.MapOAuth();
@@ -166,6 +170,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton(new KeyEncryption(KeyEncryption.Load(settings.OAuth.KeyEncryptionKey, settings.DataDir)));
         services.AddSingleton<SecretStore>();
         services.AddSingleton<SecretService>();
+        services.AddAgents(settings);
         services.AddOAuth(settings.ExternalUrl, settings.OAuth);
         // The authentication core without AddAuthentication's data protection: no authentication scheme uses cookies (the
         // OAuth sign-in pages keep their own store-backed session), and its key ring would cost memory and disk for no use.

@@ -29,6 +29,9 @@ public sealed record KennelSettings
     /// <summary>Every workspace's default limits (<c>KENNEL_WORKSPACE_MAX_*</c>).</summary>
     public Kennel.ControlPlane.Quotas.QuotaOptions Quotas { get; init; } = new();
 
+    /// <summary>The model providers every workspace may use (<c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>ANTHROPIC_*</c>).</summary>
+    public IReadOnlyList<Kennel.Agents.Providers.ProviderSettings> Providers { get; init; } = [];
+
     /// <summary>The one clock. Tests of schedules set a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public OAuth.OAuthOptions OAuth { get; init; } = new();
@@ -64,6 +67,7 @@ public sealed record KennelSettings
             EmbeddedWorker = Bool(read, "KENNEL_EMBEDDED_WORKER", true),
             EmbeddedWorkerCapacity = capacity,
             SandboxUids = SandboxUidRange(read),
+            Providers = InstallationProviders(read),
             SandboxSharedDirectory = NonEmpty(read("KENNEL_SANDBOX_SHARED_DIR")) is { } shared
                 ? Path.IsPathRooted(shared) ? shared : throw new SettingsException($"KENNEL_SANDBOX_SHARED_DIR must be an absolute path, not '{shared}'.")
                 : null,
@@ -193,6 +197,18 @@ public sealed record KennelSettings
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static IReadOnlyList<Kennel.Agents.Providers.ProviderSettings> InstallationProviders(Func<string, string?> read)
+    {
+        try
+        {
+            return Kennel.Agents.Providers.InstallationProviders.FromEnvironment(read);
+        }
+        catch (ArgumentException bad)
+        {
+            throw new SettingsException(bad.Message);
+        }
+    }
 
     private static int Int(Func<string, string?> read, string name, int fallback)
     {
