@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Kennel.Contracts.ApiKeys;
 using Kennel.Contracts.Cost;
 using Kennel.Contracts.Daemons;
+using Kennel.Contracts.Quotas;
 using Kennel.Contracts.Secrets;
 using Kennel.Contracts.Sessions;
 using Kennel.Contracts.Users;
@@ -43,6 +44,8 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(Secret))]
 [JsonSerializable(typeof(SecretList))]
 [JsonSerializable(typeof(DeletedSecret))]
+[JsonSerializable(typeof(WorkspaceQuota))]
+[JsonSerializable(typeof(SetQuotaRequest))]
 [JsonSerializable(typeof(CreateUserRequest))]
 [JsonSerializable(typeof(ChangePasswordRequest))]
 [JsonSerializable(typeof(SetRoleRequest))]

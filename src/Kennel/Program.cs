@@ -17,6 +17,7 @@ root.Subcommands.Add(SessionCommands.Build());
 root.Subcommands.Add(ApiKeyCommands.Build());
 root.Subcommands.Add(DaemonCommands.Build());
 root.Subcommands.Add(SecretCommands.Build());
+root.Subcommands.Add(QuotaCommands.Build());
 root.Subcommands.Add(UserCommands.Build());
 root.Subcommands.Add(UserCommands.BuildOAuth());
 root.Subcommands.Add(McpCommand.Build());

@@ -5,6 +5,7 @@ using Kennel.ControlPlane.Daemons;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Mcp;
 using Kennel.ControlPlane.OAuth;
+using Kennel.ControlPlane.Quotas;
 using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Sessions;
 using Kennel.ControlPlane.Snapshots;
@@ -111,6 +112,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapWorkerProtocol();
         app.MapDaemons();
         app.MapSecrets();
+        app.MapQuotas();
         app.MapFleetMcp();
         app.MapOAuth();
         app.MapFallback(() => { throw new ApiProblem(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such route."); });
@@ -150,6 +152,9 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton<WorkspaceStore>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<ApiKeyService>();
+        services.AddSingleton(settings.Quotas);
+        services.AddSingleton<QuotaStore>();
+        services.AddSingleton<QuotaService>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<SessionQueue>();

@@ -26,6 +26,9 @@ public sealed record KennelSettings
     public Kennel.ControlPlane.Daemons.DaemonOptions Daemons { get; init; } = new();
     public Scheduling.SchedulerOptions Scheduler { get; init; } = new();
 
+    /// <summary>Every workspace's default limits (<c>KENNEL_WORKSPACE_MAX_*</c>).</summary>
+    public Kennel.ControlPlane.Quotas.QuotaOptions Quotas { get; init; } = new();
+
     /// <summary>The one clock. Tests of schedules set a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public OAuth.OAuthOptions OAuth { get; init; } = new();
@@ -77,6 +80,13 @@ public sealed record KennelSettings
                     Int(read, "KENNEL_WEBHOOK_REPLAY_WINDOW_HOURS", Kennel.ControlPlane.Daemons.DaemonOptions.DefaultWebhookReplayWindowHours) is <= MaxReplayWindowHours and var hours
                         ? hours
                         : throw new SettingsException($"KENNEL_WEBHOOK_REPLAY_WINDOW_HOURS must be 0 (off) to {MaxReplayWindowHours} (a year), not '{read("KENNEL_WEBHOOK_REPLAY_WINDOW_HOURS")}'.")),
+            },
+            Quotas = new Kennel.ControlPlane.Quotas.QuotaOptions
+            {
+                Defaults = new Contracts.Quotas.WorkspaceLimits(
+                    Kennel.ControlPlane.Quotas.QuotaOptions.Limit(Int(read, "KENNEL_WORKSPACE_MAX_RUNNING_SESSIONS", 0)),
+                    Kennel.ControlPlane.Quotas.QuotaOptions.Limit(Int(read, "KENNEL_WORKSPACE_MAX_VCPUS", 0)),
+                    Kennel.ControlPlane.Quotas.QuotaOptions.Limit(Int(read, "KENNEL_WORKSPACE_MAX_QUEUED_SESSIONS", Kennel.ControlPlane.Quotas.QuotaOptions.DefaultMaxQueuedSessions))),
             },
             OAuth = new OAuth.OAuthOptions
             {
