@@ -16,7 +16,8 @@ namespace Kennel.Bench;
 /// <summary>
 /// <c>scripts/bench.sh oauth</c>: access tokens issued per second (refresh_token grant, each worker rotating its own
 /// chain), and what checking a token costs an MCP request: <c>tools/call get-session</c> with a JWT and with an API key,
-/// interleaved one by one on one server, so the machine's noise falls on both alike.
+/// interleaved one by one on one server, so the machine's noise falls on both alike; then what validating a token costs
+/// alone, in process (<see cref="TokenValidationBench"/>).
 /// </summary>
 internal static class OAuthBench
 {
@@ -80,6 +81,7 @@ internal static class OAuthBench
                 }
             }
             var verify = SignatureCheckMicroseconds(grants[0].AccessToken.Length);
+            var validation = await TokenValidationBench.RunAsync(samples * 10, TimeSpan.FromSeconds(seconds / 2.0));
 
             var text = new StringBuilder();
             text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {Environment.MachineName}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, kennel SQLite, rate limits off");
@@ -91,6 +93,9 @@ internal static class OAuthBench
             text.AppendLine(CultureInfo.InvariantCulture, $"| tools/call get-session with an API key, p50 / p99 (interleaved) | {P(keyLatencies, 50):0.000} / {P(keyLatencies, 99):0.000} ms |");
             text.AppendLine(CultureInfo.InvariantCulture, $"| JWT minus API key, p50 | {P(tokenLatencies, 50) - P(keyLatencies, 50):+0.000;-0.000} ms |");
             text.AppendLine(CultureInfo.InvariantCulture, $"| ES256 signature check alone (in process, cached key), p50 | {verify:0.0} µs |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| AccessTokens.ValidateAsync alone (in process), p50 / p99 ({samples * 10} calls) | {validation.P50Microseconds:0.0} / {validation.P99Microseconds:0.0} µs |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| AccessTokens.ValidateAsync, validations/s: 1 thread / {Environment.ProcessorCount} threads ({seconds / 2.0:0.#} s) | {validation.PerSecondOneThread:0} / {validation.PerSecondAllCores:0} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| AccessTokens.ValidateAsync, bytes allocated per validation | {validation.BytesPerValidation:0} |");
             Console.WriteLine(text.ToString());
             return 0;
         }

@@ -37,6 +37,8 @@ internal static class ScheduleBench
             ["KENNEL_LISTEN"] = $"127.0.0.1:{port}",
             ["KENNEL_DATA_DIR"] = dataDir,
             ["KENNEL_EMBEDDED_WORKER"] = "false",
+            // No worker drains the queue, so the default workspace limit of 1000 queued sessions would refuse the rest.
+            ["KENNEL_WORKSPACE_MAX_QUEUED_SESSIONS"] = "0",
         };
         if (databaseUrl is not null)
         {

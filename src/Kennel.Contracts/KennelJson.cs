@@ -1,8 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Kennel.Contracts.Agents;
 using Kennel.Contracts.ApiKeys;
+using Kennel.Contracts.Config;
 using Kennel.Contracts.Cost;
 using Kennel.Contracts.Daemons;
+using Kennel.Contracts.Quotas;
 using Kennel.Contracts.Secrets;
 using Kennel.Contracts.Sessions;
 using Kennel.Contracts.Users;
@@ -43,15 +46,26 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(Secret))]
 [JsonSerializable(typeof(SecretList))]
 [JsonSerializable(typeof(DeletedSecret))]
+[JsonSerializable(typeof(WorkspaceQuota))]
+[JsonSerializable(typeof(SetQuotaRequest))]
 [JsonSerializable(typeof(CreateUserRequest))]
 [JsonSerializable(typeof(ChangePasswordRequest))]
 [JsonSerializable(typeof(SetRoleRequest))]
 [JsonSerializable(typeof(User))]
 [JsonSerializable(typeof(IReadOnlyList<User>))]
 [JsonSerializable(typeof(SigningKeyRotation))]
+[JsonSerializable(typeof(ConfigValue))]
+[JsonSerializable(typeof(SetConfigRequest))]
+[JsonSerializable(typeof(ConfigWrite))]
+[JsonSerializable(typeof(ConfigVersion))]
+[JsonSerializable(typeof(ConfigVersionList))]
+[JsonSerializable(typeof(RollbackConfigRequest))]
+[JsonSerializable(typeof(ModelList))]
+[JsonSerializable(typeof(AgentList))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonNode))]
 public sealed partial class KennelJson : JsonSerializerContext
 {
     /// <summary>For reading requests at the edge: an unknown field is an error, so a typo never passes silently.</summary>

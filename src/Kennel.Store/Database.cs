@@ -58,9 +58,18 @@ public sealed partial class Database : IAsyncDisposable
     /// </summary>
     public static bool TakesArrays(DbConnection connection) => connection is NpgsqlConnection;
 
+    /// <summary>
+    /// The version of the engine behind <paramref name="connection"/>: the SQLite library in this process (such as 3.53.3),
+    /// or the PostgreSQL server's (such as 15.14, without the distribution's suffix).
+    /// </summary>
+    public static string EngineVersion(DbConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return connection is NpgsqlConnection postgres ? postgres.PostgreSqlVersion.ToString() : connection.ServerVersion;
+    }
+
     public static Database OpenSqlite(string path)
     {
-        SQLitePCL.Batteries_V2.Init();
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = path,

@@ -115,7 +115,7 @@ public sealed class RateLimitTests(ServersWithALowRateLimit limited, ServersWith
 
         waited.Stdout.ShouldBe("1\n2\n3\n");
         elapsed.ShouldBeGreaterThan(TimeSpan.FromSeconds(2));
-        progress.Reports.Count.ShouldBeGreaterThanOrEqualTo(3);
+        progress.Reports.ShouldNotBeEmpty(); // progress flows during the wait (how many depends on the machine's load)
         during.ShouldBe(["POST tools/call"]);
         // The server counted what the client sent: the budget left is the limit less exactly those requests.
         var left = 0;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Kennel.Contracts;
 using Kennel.Contracts.OAuth;
@@ -140,6 +141,18 @@ public static class OAuthClientSteps
             ["resource"] = resourcePath is null ? null : new Uri(server.Url, resourcePath).ToString().TrimEnd('/'),
         };
         return new Uri(server.Url, "/oauth/authorize?" + string.Join('&', query.Where(p => p.Value is not null).Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value!)}")));
+    }
+
+    /// <summary>A claim of an access token, read as a client would, without checking the token.</summary>
+    public static string? Claim(string accessToken, string name) => JwtPart(accessToken, 1).GetProperty(name).GetString();
+
+    /// <summary>A header field of an access token (<c>kid</c>, <c>alg</c>, <c>typ</c>), read without checking the token.</summary>
+    public static string? Header(string accessToken, string name) => JwtPart(accessToken, 0).GetProperty(name).GetString();
+
+    private static JsonElement JwtPart(string token, int part)
+    {
+        using var document = JsonDocument.Parse(Base64Url.DecodeFromChars(token.Split('.')[part]));
+        return document.RootElement.Clone();
     }
 
     public static async Task<HttpResponseMessage> TokenAsync(this TestServer server, Dictionary<string, string> form)

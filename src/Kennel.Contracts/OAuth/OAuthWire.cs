@@ -82,29 +82,6 @@ public sealed record JsonWebKey
 
 public sealed record JsonWebKeySet(IReadOnlyList<JsonWebKey> Keys);
 
-public sealed record JwtHeader
-{
-    public string? Alg { get; init; }
-    public string? Typ { get; init; }
-    public string? Kid { get; init; }
-}
-
-/// <summary>An access token's claims: RFC 9068's, plus the workspace and the grant it belongs to.</summary>
-public sealed record AccessTokenClaims
-{
-    public required string Iss { get; init; }
-    public required string Sub { get; init; }
-    public required string Aud { get; init; }
-    public required string Scope { get; init; }
-    public required string ClientId { get; init; }
-    public required string Jti { get; init; }
-    public required long Exp { get; init; }
-    public required long Iat { get; init; }
-    public required string WorkspaceId { get; init; }
-    public required string Workspace { get; init; }
-    public required string GrantId { get; init; }
-}
-
 /// <summary>OAuth's JSON is snake_case, unlike the REST API's camelCase.</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
@@ -116,6 +93,4 @@ public sealed record AccessTokenClaims
 [JsonSerializable(typeof(TokenResponse))]
 [JsonSerializable(typeof(OAuthError))]
 [JsonSerializable(typeof(JsonWebKeySet))]
-[JsonSerializable(typeof(JwtHeader))]
-[JsonSerializable(typeof(AccessTokenClaims))]
 public sealed partial class OAuthJson : JsonSerializerContext;

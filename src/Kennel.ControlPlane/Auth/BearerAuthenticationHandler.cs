@@ -63,7 +63,7 @@ public sealed class BearerAuthenticationHandler(
         {
             return AuthenticateResult.Fail("OAuth access tokens are for the MCP endpoints; use an API key here.");
         }
-        var (caller, _, problem) = await accessTokens.ValidateAsync(token, issuer.ResourceFor(Request.Path.Value ?? ""), Context.RequestAborted);
+        var (caller, problem) = await accessTokens.ValidateAsync(token, issuer.ResourceFor(Request.Path.Value ?? ""), Context.RequestAborted);
         return caller is null ? AuthenticateResult.Fail(problem!) : Success(caller.ToPrincipal(SchemeName));
     }
 

@@ -4,7 +4,9 @@ using Dapper;
 using Kennel.Contracts.Daemons;
 using Kennel.Contracts.Sessions;
 using Kennel.Contracts.Workers;
+using Kennel.Contracts.Quotas;
 using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.Quotas;
 using Kennel.ControlPlane.Sessions;
 using Kennel.Store;
 
@@ -23,7 +25,7 @@ internal sealed record DaemonRunRequest(string WorkspaceId, string DaemonId, Tri
 /// Starts a daemon's run, whatever fired it (a webhook, its schedule, a person): under a lock on the daemon, applies its
 /// concurrency policy against its live sessions and inserts the session, in one transaction.
 /// </summary>
-public sealed class DaemonRuns(Database database, DaemonStore store, ChangeSignal signal, TimeProvider time)
+public sealed class DaemonRuns(Database database, DaemonStore store, QuotaStore quotas, ChangeSignal signal, TimeProvider time)
 {
     public async Task<DaemonTriggerResult> StartAsync(DaemonRow daemon, TriggerEvent trigger, CancellationToken cancellationToken)
     {
@@ -61,6 +63,13 @@ public sealed class DaemonRuns(Database database, DaemonStore store, ChangeSigna
             : (await connection.QueryAsync<(string DaemonId, long Count)>(new CommandDefinition(
                 $"SELECT daemon_id, COUNT(*) FROM sessions WHERE daemon_id {database.InList("guarded")} AND status IN {SessionStore.NonTerminal} GROUP BY daemon_id",
                 new { guarded }, transaction, cancellationToken: cancellationToken))).ToDictionary(l => l.DaemonId, l => l.Count, StringComparer.Ordinal);
+        // Each workspace's queue is counted under a lock on its row (PostgreSQL), taken in one order by every batch so two
+        // replicas' batches cannot wait on each other.
+        var queues = new Dictionary<string, (WorkspaceLimits Limits, long Queued)>(StringComparer.Ordinal);
+        foreach (var workspaceId in daemons.Values.Select(d => d.WorkspaceId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            queues[workspaceId] = await quotas.LockQueueAsync(connection, transaction, workspaceId, cancellationToken);
+        }
         var results = new List<DaemonTriggerResult?>(requests.Count);
         var sessions = new List<SessionRow>(requests.Count);
         foreach (var request in requests)
@@ -78,6 +87,13 @@ public sealed class DaemonRuns(Database database, DaemonStore store, ChangeSigna
             }
             var held = running > 0 && daemon.Concurrency == DaemonValues.Queue;
             var row = SessionFor(daemon, request.Trigger, held);
+            var queue = queues[daemon.WorkspaceId];
+            if (QuotaRefusals.Why(queue.Limits, queue.Queued, row.Vcpus) is { } refused)
+            {
+                results.Add(new DaemonTriggerResult(daemon.Name, "skipped", null, refused));
+                continue;
+            }
+            queues[daemon.WorkspaceId] = (queue.Limits, queue.Queued + 1);
             sessions.Add(row);
             live[daemon.Id] = running + 1;
             results.Add(new DaemonTriggerResult(daemon.Name, held ? "queued" : "started", row.Id));

@@ -1,10 +1,13 @@
 using Kennel.Contracts.Workers;
+using Kennel.ControlPlane.Agents;
 using Kennel.ControlPlane.ApiKeys;
 using Kennel.ControlPlane.Auth;
+using Kennel.ControlPlane.Config;
 using Kennel.ControlPlane.Daemons;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Mcp;
 using Kennel.ControlPlane.OAuth;
+using Kennel.ControlPlane.Quotas;
 using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Sessions;
 using Kennel.ControlPlane.Snapshots;
@@ -111,6 +114,9 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapWorkerProtocol();
         app.MapDaemons();
         app.MapSecrets();
+        app.MapConfig();
+        app.MapAgents();
+        app.MapQuotas();
         app.MapFleetMcp();
         app.MapOAuth();
         app.MapFallback(() => { throw new ApiProblem(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such route."); });
@@ -150,6 +156,9 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton<WorkspaceStore>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<ApiKeyService>();
+        services.AddSingleton(settings.Quotas);
+        services.AddSingleton<QuotaStore>();
+        services.AddSingleton<QuotaService>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<SessionQueue>();
@@ -161,6 +170,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton(new KeyEncryption(KeyEncryption.Load(settings.OAuth.KeyEncryptionKey, settings.DataDir)));
         services.AddSingleton<SecretStore>();
         services.AddSingleton<SecretService>();
+        services.AddAgents(settings);
         services.AddOAuth(settings.ExternalUrl, settings.OAuth);
         // The authentication core without AddAuthentication's data protection: no authentication scheme uses cookies (the
         // OAuth sign-in pages keep their own store-backed session), and its key ring would cost memory and disk for no use.

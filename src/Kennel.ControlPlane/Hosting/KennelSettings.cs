@@ -26,6 +26,12 @@ public sealed record KennelSettings
     public Kennel.ControlPlane.Daemons.DaemonOptions Daemons { get; init; } = new();
     public Scheduling.SchedulerOptions Scheduler { get; init; } = new();
 
+    /// <summary>Every workspace's default limits (<c>KENNEL_WORKSPACE_MAX_*</c>).</summary>
+    public Kennel.ControlPlane.Quotas.QuotaOptions Quotas { get; init; } = new();
+
+    /// <summary>The model providers every workspace may use (<c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>ANTHROPIC_*</c>).</summary>
+    public IReadOnlyList<Kennel.Agents.Providers.ProviderSettings> Providers { get; init; } = [];
+
     /// <summary>The one clock. Tests of schedules set a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public OAuth.OAuthOptions OAuth { get; init; } = new();
@@ -61,6 +67,7 @@ public sealed record KennelSettings
             EmbeddedWorker = Bool(read, "KENNEL_EMBEDDED_WORKER", true),
             EmbeddedWorkerCapacity = capacity,
             SandboxUids = SandboxUidRange(read),
+            Providers = InstallationProviders(read),
             SandboxSharedDirectory = NonEmpty(read("KENNEL_SANDBOX_SHARED_DIR")) is { } shared
                 ? Path.IsPathRooted(shared) ? shared : throw new SettingsException($"KENNEL_SANDBOX_SHARED_DIR must be an absolute path, not '{shared}'.")
                 : null,
@@ -77,6 +84,13 @@ public sealed record KennelSettings
                     Int(read, "KENNEL_WEBHOOK_REPLAY_WINDOW_HOURS", Kennel.ControlPlane.Daemons.DaemonOptions.DefaultWebhookReplayWindowHours) is <= MaxReplayWindowHours and var hours
                         ? hours
                         : throw new SettingsException($"KENNEL_WEBHOOK_REPLAY_WINDOW_HOURS must be 0 (off) to {MaxReplayWindowHours} (a year), not '{read("KENNEL_WEBHOOK_REPLAY_WINDOW_HOURS")}'.")),
+            },
+            Quotas = new Kennel.ControlPlane.Quotas.QuotaOptions
+            {
+                Defaults = new Contracts.Quotas.WorkspaceLimits(
+                    Kennel.ControlPlane.Quotas.QuotaOptions.Limit(Int(read, "KENNEL_WORKSPACE_MAX_RUNNING_SESSIONS", 0)),
+                    Kennel.ControlPlane.Quotas.QuotaOptions.Limit(Int(read, "KENNEL_WORKSPACE_MAX_VCPUS", 0)),
+                    Kennel.ControlPlane.Quotas.QuotaOptions.Limit(Int(read, "KENNEL_WORKSPACE_MAX_QUEUED_SESSIONS", Kennel.ControlPlane.Quotas.QuotaOptions.DefaultMaxQueuedSessions))),
             },
             OAuth = new OAuth.OAuthOptions
             {
@@ -183,6 +197,18 @@ public sealed record KennelSettings
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static IReadOnlyList<Kennel.Agents.Providers.ProviderSettings> InstallationProviders(Func<string, string?> read)
+    {
+        try
+        {
+            return Kennel.Agents.Providers.InstallationProviders.FromEnvironment(read);
+        }
+        catch (ArgumentException bad)
+        {
+            throw new SettingsException(bad.Message);
+        }
+    }
 
     private static int Int(Func<string, string?> read, string name, int fallback)
     {

@@ -21,4 +21,6 @@ public static class ErrorCodes
     public const string SecretNotFound = "secret_not_found";
     public const string SecretUnreadable = "secret_unreadable";
     public const string SecretLimitReached = "secret_limit_reached";
+    public const string QueueFull = "queue_full";
+    public const string QuotaExceeded = "quota_exceeded";
 }

@@ -176,9 +176,10 @@ public static class FleetTools
     [McpServerTool(Name = "fleet-overview", Title = "Fleet overview", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(FleetOverview))]
     [RequiresScope(Scopes.Read)]
-    [Description("Summarizes the worker fleet and this workspace's load: how many workers there are and how many are healthy, this " +
-        "workspace's running sessions (activeSessions) and queued ones (queueDepth), and the vCPUs, memory (MiB) and session slots of the " +
-        "healthy workers in total, in use and free. Use it to judge whether a new session will start soon.")]
+    [Description("Summarizes the worker fleet as this credential may see it: how many workers there are and how many are healthy; this " +
+        "workspace's running sessions (activeSessions) and queued ones (queueDepth); and the vCPUs, memory (MiB) and session slots open to it " +
+        "(the healthy workers' capacity within its limits), in use by it, and free. Installation admins (scope 'fleet') see every workspace's " +
+        "figures instead, with a per-workspace breakdown. Use it to judge whether a new session will start soon.")]
     public static async Task<CallToolResult> FleetOverview(FleetService fleet, ClaimsPrincipal user, CancellationToken cancellationToken = default)
     {
         var overview = await fleet.OverviewAsync(Caller.From(user), cancellationToken);

@@ -67,11 +67,30 @@ public static class ToolText
     public static string Snapshots(Mcp.SnapshotList list) =>
         string.Join('\n', list.Snapshots.Select(s => s.Default ? $"{s.Name} (default)" : s.Name));
 
-    public static string Overview(FleetOverview overview) =>
-        $"Workers: {overview.HealthyWorkers} healthy of {overview.Workers}\n" +
-        $"This workspace: {overview.ActiveSessions} running, {overview.QueueDepth} queued\n" +
-        $"Capacity: {overview.Used.Vcpus}/{overview.Capacity.Vcpus} vCPUs, {overview.Used.MemoryMb}/{overview.Capacity.MemoryMb} MiB, " +
-        $"{overview.Used.Slots}/{overview.Capacity.Slots} slots in use; free: {overview.Free.Vcpus} vCPUs, {overview.Free.MemoryMb} MiB, {overview.Free.Slots} slots";
+    public static string Overview(FleetOverview overview)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"Workers: {overview.HealthyWorkers} healthy of {overview.Workers}\n");
+        var whose = overview.Scope == FleetOverview.FleetScope ? "Fleet" : "This workspace";
+        text.Append(CultureInfo.InvariantCulture, $"{whose}: {overview.ActiveSessions} running, {overview.QueueDepth} queued\n");
+        var open = overview.Scope == FleetOverview.FleetScope ? "Capacity" : "Capacity open to this workspace";
+        text.Append(CultureInfo.InvariantCulture,
+            $"{open}: {overview.Used.Vcpus}/{overview.Capacity.Vcpus} vCPUs, {overview.Used.MemoryMb}/{overview.Capacity.MemoryMb} MiB, " +
+            $"{overview.Used.Slots}/{overview.Capacity.Slots} slots in use; free: {overview.Free.Vcpus} vCPUs, {overview.Free.MemoryMb} MiB, {overview.Free.Slots} slots");
+        if (overview.Limits is { } limits)
+        {
+            text.Append(CultureInfo.InvariantCulture,
+                $"\nLimits: {Limit(limits.MaxRunningSessions)} running sessions, {Limit(limits.MaxVcpus)} vCPUs, {Limit(limits.MaxQueuedSessions)} queued sessions");
+        }
+        foreach (var load in overview.Workspaces ?? [])
+        {
+            text.Append(CultureInfo.InvariantCulture,
+                $"\n  {load.Workspace}: {load.Usage.RunningSessions} running ({load.Usage.Vcpus} vCPUs, {load.Usage.MemoryMb} MiB), {load.Usage.QueuedSessions} queued");
+        }
+        return text.ToString();
+    }
+
+    private static string Limit(int? limit) => limit is { } l ? l.ToString(CultureInfo.InvariantCulture) : "no limit on";
 
     public static string Workers(Mcp.WorkerList list) => list.Workers.Count == 0
         ? "No workers are enrolled."

@@ -1,104 +1,160 @@
-using System.Buffers.Text;
+using System.Buffers;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using Kennel.Contracts.OAuth;
 using Kennel.ControlPlane.Auth;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Kennel.ControlPlane.OAuth;
 
 /// <summary>
-/// Access tokens: compact JWTs (RFC 9068 shape) signed with ES256. Verification accepts only ES256 with a key of
-/// <see cref="SigningKeys"/>, then checks the issuer, the audience (the endpoint being called: no token passthrough),
-/// the expiry and the grant's revocation.
+/// Access tokens: JWTs of RFC 9068's shape (<c>typ: at+jwt</c>) signed with ES256, written and checked by
+/// Microsoft.IdentityModel's <see cref="JsonWebTokenHandler"/>. A token is accepted only when signed with ES256 by the
+/// key of <see cref="SigningKeys"/> its <c>kid</c> names, with its issuer, its audience (the endpoint being called: no
+/// token passthrough) and its lifetime right on Kennel's clock, every claim Kennel issues present, and its grant not
+/// revoked.
 /// </summary>
 public sealed class AccessTokens(SigningKeys keys, RevokedGrants revoked, OAuthIssuer issuer, OAuthOptions options, TimeProvider time)
 {
-    public const string Algorithm = "ES256";
+    private const string TokenType = "at+jwt";
+    private const string ScopeClaim = "scope";
+    private const string ClientIdClaim = "client_id";
+    private const string WorkspaceIdClaim = "workspace_id";
+    private const string WorkspaceClaim = "workspace";
+    private const string GrantIdClaim = "grant_id";
+    private static readonly string[] Algorithms = [SecurityAlgorithms.EcdsaSha256];
+    private static readonly string[] TokenTypes = [TokenType];
+    private static readonly SearchValues<char> Base64UrlOrDot = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.");
 
-    /// <summary>Whether a bearer token has a JWT's shape (three base64url parts); the handler then treats it as one.</summary>
-    public static bool LooksLikeJwt(string token) => token.StartsWith("eyJ", StringComparison.Ordinal) && token.Count(c => c == '.') == 2;
+    // Kennel writes exp and iat itself, and no nbf: a replica whose clock is a little behind must not refuse a fresh token.
+    private readonly JsonWebTokenHandler handler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    /// <summary>
+    /// Whether a bearer token has a JWT's shape (three unpadded base64url parts); the handler then treats it as one. The
+    /// handler would also read padded parts, so a token that differs from a real one only by padding is refused here.
+    /// </summary>
+    public static bool LooksLikeJwt(string token) =>
+        token.StartsWith("eyJ", StringComparison.Ordinal) && token.Count(c => c == '.') == 2 && !token.AsSpan().ContainsAnyExcept(Base64UrlOrDot);
 
     public async Task<string> IssueAsync(GrantRow grant, CancellationToken cancellationToken)
     {
         var key = await keys.CurrentAsync(cancellationToken);
-        var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var header = JsonSerializer.SerializeToUtf8Bytes(new JwtHeader { Alg = Algorithm, Typ = "at+jwt", Kid = key.Id }, OAuthJson.Default.JwtHeader);
-        var claims = JsonSerializer.SerializeToUtf8Bytes(new AccessTokenClaims
+        var now = time.GetUtcNow().UtcDateTime;
+        return handler.CreateToken(new SecurityTokenDescriptor
         {
-            Iss = issuer.Url,
-            Sub = grant.UserId,
-            Aud = grant.Resource,
-            Scope = grant.Scope,
-            ClientId = grant.ClientId,
-            Jti = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
-            Exp = now + (long)options.AccessTokenLifetime.TotalSeconds,
-            Iat = now,
-            WorkspaceId = grant.WorkspaceId,
-            Workspace = grant.WorkspaceName,
-            GrantId = grant.Id,
-        }, OAuthJson.Default.AccessTokenClaims);
-        var signingInput = $"{Base64Url.EncodeToString(header)}.{Base64Url.EncodeToString(claims)}";
-        var signature = key.Key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        return $"{signingInput}.{Base64Url.EncodeToString(signature)}";
+            TokenType = TokenType,
+            Issuer = issuer.Url,
+            Audience = grant.Resource,
+            IssuedAt = now,
+            Expires = now + options.AccessTokenLifetime,
+            SigningCredentials = key.Credentials,
+            Claims = new Dictionary<string, object>(StringComparer.Ordinal)
+            {
+                [JwtRegisteredClaimNames.Sub] = grant.UserId,
+                [ScopeClaim] = grant.Scope,
+                [ClientIdClaim] = grant.ClientId,
+                [JwtRegisteredClaimNames.Jti] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+                [WorkspaceIdClaim] = grant.WorkspaceId,
+                [WorkspaceClaim] = grant.WorkspaceName,
+                [GrantIdClaim] = grant.Id,
+            },
+        });
     }
 
     /// <summary>
-    /// The caller a token proves for <paramref name="audience"/> (null: any audience, for revocation), or why not. Every
-    /// failure is reported the same way to the client (invalid_token); the reason is for tests and logs.
+    /// The caller a token proves on the endpoint whose URL is <paramref name="audience"/>, or why not. Every failure is
+    /// reported the same way to the client (invalid_token); the reason is for logs.
     /// </summary>
-    public async Task<(Caller? Caller, AccessTokenClaims? Claims, string? Problem)> ValidateAsync(string token, string? audience, CancellationToken cancellationToken)
+    public async Task<(Caller? Caller, string? Problem)> ValidateAsync(string token, string audience, CancellationToken cancellationToken)
     {
-        var claims = await VerifiedClaimsAsync(token, cancellationToken);
-        if (claims is null)
+        var (jwt, result) = await CheckAsync(token, audience, cancellationToken);
+        if (result is not { IsValid: true })
         {
-            return (null, null, "The token is malformed or its signature is not valid.");
+            return (null, Problem(result?.Exception, jwt, audience));
         }
-        if (!string.Equals(claims.Iss, issuer.Url, StringComparison.Ordinal))
+        if (!jwt!.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var userId)
+            || !jwt.TryGetPayloadValue<string>(ScopeClaim, out var scope)
+            || !jwt.TryGetPayloadValue<string>(WorkspaceIdClaim, out var workspaceId)
+            || !jwt.TryGetPayloadValue<string>(WorkspaceClaim, out var workspace)
+            || !jwt.TryGetPayloadValue<string>(GrantIdClaim, out var grantId)
+            || !jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Aud, out var tokenAudience))
         {
-            return (null, claims, "The token was issued by another server.");
+            // An audience list is refused here too: Kennel issues a token for one endpoint only.
+            return (null, "The token lacks a claim that Kennel's access tokens carry.");
         }
-        if (claims.Exp <= time.GetUtcNow().ToUnixTimeSeconds())
+        if (await revoked.IsRevokedAsync(grantId, cancellationToken))
         {
-            return (null, claims, "The token has expired.");
+            return (null, "The token has been revoked.");
         }
-        if (audience is not null && !string.Equals(claims.Aud, audience, StringComparison.Ordinal))
-        {
-            return (null, claims, $"The token is for {claims.Aud}, not {audience}.");
-        }
-        if (await revoked.IsRevokedAsync(claims.GrantId, cancellationToken))
-        {
-            return (null, claims, "The token has been revoked.");
-        }
-        var scopes = claims.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
-        return (new Caller(claims.WorkspaceId, claims.Workspace, scopes, claims.GrantId) { UserId = claims.Sub, Audience = claims.Aud }, claims, null);
+        var scopes = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        return (new Caller(workspaceId, workspace, scopes, grantId) { UserId = userId, Audience = tokenAudience }, null);
     }
 
-    private async ValueTask<AccessTokenClaims?> VerifiedClaimsAsync(string token, CancellationToken cancellationToken)
+    /// <summary>
+    /// For revocation (RFC 7009): the client and grant of a token this server signed, whatever its audience, issuer or
+    /// lifetime (revoking an expired token's grant still ends its refresh tokens); null when the signature does not check out.
+    /// </summary>
+    public async Task<(string ClientId, string GrantId)?> SignedGrantAsync(string token, CancellationToken cancellationToken)
     {
-        var parts = token.Split('.');
-        if (parts.Length != 3 || parts[2].Length != 86)
-        {
-            return null;
-        }
+        var (jwt, result) = await CheckAsync(token, audience: null, cancellationToken);
+        return result is { IsValid: true }
+            && jwt!.TryGetPayloadValue<string>(ClientIdClaim, out var clientId)
+            && jwt.TryGetPayloadValue<string>(GrantIdClaim, out var grantId)
+            ? (clientId, grantId)
+            : null;
+    }
+
+    /// <summary>
+    /// Reads the token and finds the key its <c>kid</c> names (which may reload the keys, when another replica rotated),
+    /// then has the handler check it against that key only: the signature, the algorithm and the type, and, given an
+    /// audience, the issuer, the audience and the lifetime. The result is null when the token is malformed or its key unknown.
+    /// </summary>
+    private async Task<(JsonWebToken? Token, TokenValidationResult? Result)> CheckAsync(string token, string? audience, CancellationToken cancellationToken)
+    {
+        JsonWebToken jwt;
         try
         {
-            var header = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(parts[0]), OAuthJson.Default.JwtHeader);
-            // Only ES256: "none" and every other algorithm are refused before any key is looked at.
-            if (header is not { Alg: Algorithm, Kid: { } kid } || await keys.FindAsync(kid, cancellationToken) is not { } key)
-            {
-                return null;
-            }
-            var signingInput = Encoding.ASCII.GetBytes(token, 0, parts[0].Length + 1 + parts[1].Length);
-            if (!key.Key.VerifyData(signingInput, Base64Url.DecodeFromChars(parts[2]), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
-            {
-                return null;
-            }
-            return JsonSerializer.Deserialize(Base64Url.DecodeFromChars(parts[1]), OAuthJson.Default.AccessTokenClaims);
+            jwt = handler.ReadJsonWebToken(token);
         }
-        catch (Exception malformed) when (malformed is FormatException or JsonException)
+        catch (ArgumentException)
         {
-            return null;
+            return (null, null);
         }
+        if (string.IsNullOrEmpty(jwt.Kid) || await keys.FindAsync(jwt.Kid, cancellationToken) is not { } key)
+        {
+            return (jwt, null);
+        }
+        var checks = audience is not null;
+        return (jwt, await handler.ValidateTokenAsync(jwt, new TokenValidationParameters
+        {
+            IssuerSigningKey = key.SecurityKey,
+            TryAllIssuerSigningKeys = false,
+            ValidAlgorithms = Algorithms,
+            ValidTypes = TokenTypes,
+            ValidIssuer = issuer.Url,
+            ValidateIssuer = checks,
+            ValidAudience = audience,
+            ValidateAudience = checks,
+            ValidateLifetime = checks,
+            LifetimeValidator = IsCurrent,
+        }));
     }
+
+    /// <summary>
+    /// The lifetime on Kennel's clock (tests move it; the handler's own check reads the system clock, its TimeProvider
+    /// setting not being public): <c>exp</c> is required and still ahead, an <c>nbf</c> is passed; no clock skew.
+    /// </summary>
+    private bool IsCurrent(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return expires > now && !(notBefore > now);
+    }
+
+    private static string Problem(Exception? failure, JsonWebToken? jwt, string audience) => failure switch
+    {
+        SecurityTokenInvalidLifetimeException => "The token has expired, has no expiry, or is not valid yet.",
+        SecurityTokenInvalidIssuerException => "The token was issued by another server.",
+        SecurityTokenInvalidAudienceException => $"The token is for {string.Join(' ', jwt?.Audiences ?? [])}, not {audience}.",
+        SecurityTokenInvalidTypeException => "The token is not an access token (typ at+jwt).",
+        _ => "The token is malformed, or its signature is not valid, or no key of this server signed it.",
+    };
 }

@@ -4,6 +4,9 @@ using Dapper;
 using Kennel.Contracts.OAuth;
 using Kennel.ControlPlane.Hosting;
 using Kennel.Store;
+using Microsoft.IdentityModel.Tokens;
+using JsonWebKey = Kennel.Contracts.OAuth.JsonWebKey;
+using JsonWebKeySet = Kennel.Contracts.OAuth.JsonWebKeySet;
 
 namespace Kennel.ControlPlane.OAuth;
 
@@ -18,10 +21,18 @@ public sealed class SigningKeys(Database database, OAuthOptions options, KeyEncr
 {
     private static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(10);
     private readonly SemaphoreSlim loading = new(1, 1);
+    // This instance's own cache of signature providers: the library's shared default would keep one made for a key
+    // this instance has disposed, and hand it to another instance (a restarted server in one process) with the same key.
+    private readonly InMemoryCryptoProviderCache providers = new();
     private volatile KeyRing? ring;
     private long lastLoadedAt;
 
-    public sealed record SigningKey(string Id, ECDsa Key, long CreatedAt, long? RetiredAt);
+    public sealed record SigningKey(string Id, ECDsaSecurityKey SecurityKey, long CreatedAt, long? RetiredAt)
+    {
+        public ECDsa Key => SecurityKey.ECDsa;
+
+        public SigningCredentials Credentials { get; } = new(SecurityKey, SecurityAlgorithms.EcdsaSha256);
+    }
 
     private sealed record KeyRing(SigningKey Current, IReadOnlyDictionary<string, SigningKey> ById);
 
@@ -84,6 +95,7 @@ public sealed class SigningKeys(Database database, OAuthOptions options, KeyEncr
     public void Dispose()
     {
         loading.Dispose();
+        providers.Dispose();
         foreach (var key in ring?.ById.Values ?? [])
         {
             key.Key.Dispose();
@@ -115,7 +127,7 @@ public sealed class SigningKeys(Database database, OAuthOptions options, KeyEncr
             var previous = ring?.ById ?? new Dictionary<string, SigningKey>();
             var keys = rows.ToDictionary(r => r.Id, r => previous.TryGetValue(r.Id, out var known) && known.RetiredAt == r.RetiredAt
                 ? known
-                : new SigningKey(r.Id, Import(PrivateKey(r)), r.CreatedAt, r.RetiredAt), StringComparer.Ordinal);
+                : new SigningKey(r.Id, Import(r.Id, PrivateKey(r)), r.CreatedAt, r.RetiredAt), StringComparer.Ordinal);
             var current = keys.Values.Where(k => k.RetiredAt is null).MaxBy(k => k.CreatedAt)!;
             ring = new KeyRing(current, keys);
             Interlocked.Exchange(ref lastLoadedAt, time.GetTimestamp());
@@ -140,11 +152,11 @@ public sealed class SigningKeys(Database database, OAuthOptions options, KeyEncr
     private byte[] PrivateKey(KeyRow row) =>
         KeyEncryption.IsEncrypted(row.PrivateKey) ? encryption.Decrypt(row.Id, row.PrivateKey) : Convert.FromBase64String(row.PrivateKey);
 
-    private static ECDsa Import(byte[] privateKey)
+    private ECDsaSecurityKey Import(string id, byte[] privateKey)
     {
         var key = ECDsa.Create();
         key.ImportPkcs8PrivateKey(privateKey, out _);
-        return key;
+        return new ECDsaSecurityKey(key) { KeyId = id, CryptoProviderFactory = new CryptoProviderFactory(providers) };
     }
 
     private static JsonWebKey ToJwk(SigningKey key)
@@ -158,7 +170,7 @@ public sealed class SigningKeys(Database database, OAuthOptions options, KeyEncr
             Y = Base64Url.EncodeToString(point.Y),
             Kid = key.Id,
             Use = "sig",
-            Alg = "ES256",
+            Alg = SecurityAlgorithms.EcdsaSha256,
         };
     }
 

@@ -131,9 +131,9 @@ public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, Acces
         {
             grantId = (await grants.FindByRefreshTokenAsync(OAuthSecrets.Hash(token), context.RequestAborted)) is { } grant && grant.ClientId == client.Id ? grant.Id : null;
         }
-        else if (AccessTokens.LooksLikeJwt(token) && (await accessTokens.ValidateAsync(token, null, context.RequestAborted)).Claims is { } claims && claims.ClientId == client.Id)
+        else if (AccessTokens.LooksLikeJwt(token) && await accessTokens.SignedGrantAsync(token, context.RequestAborted) is { } signed && signed.ClientId == client.Id)
         {
-            grantId = claims.GrantId;
+            grantId = signed.GrantId;
         }
         if (grantId is not null)
         {

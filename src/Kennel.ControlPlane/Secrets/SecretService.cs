@@ -102,6 +102,13 @@ public sealed partial class SecretService(SecretStore store, KeyEncryption encry
         return new ResolvedSecrets(values, [.. names.Where(name => !values.ContainsKey(name) && !unreadable.Contains(name))], unreadable);
     }
 
+    /// <summary>
+    /// A value encrypted as a secret of this name would be, for a caller that stores it in its own transaction (the config
+    /// does, so a key and the version that sets it commit together). <see cref="ResolveAsync"/> reads it back.
+    /// </summary>
+    public string Seal(string workspaceId, string name, string value) =>
+        encryption.Encrypt(AssociatedData(workspaceId, name), Encoding.UTF8.GetBytes(value));
+
     /// <summary>What a ciphertext is bound to: this workspace's secret of this name, and nothing else (not a signing key either).</summary>
     private static string AssociatedData(string workspaceId, string name) => $"secret/{workspaceId}/{name}";
 

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using Kennel.Store;
 
@@ -10,6 +11,12 @@ namespace Kennel.ControlPlane.Secrets;
 public sealed class SecretStore(Database database)
 {
     public enum SetOutcome { Created, Replaced, LimitReached }
+
+    /// <summary>
+    /// The names of secrets the workspace config keeps (a provider's API key is <c>config:providers.openai.apiKey</c>).
+    /// No environment variable can be named so, so no session can ask for one, and people's lists leave them out.
+    /// </summary>
+    public const string ConfigPrefix = "config:";
 
     /// <summary>Creates or replaces a secret. A new one is refused when the workspace already has <paramref name="limit"/>.</summary>
     public Task<(SetOutcome Outcome, SecretRow? Row)> SetAsync(
@@ -29,10 +36,7 @@ public sealed class SecretStore(Database database)
                     return (SetOutcome.LimitReached, null);
                 }
                 // A concurrent set of the same new name on PostgreSQL waits here for the other to commit, then replaces it.
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO secrets (workspace_id, name, encrypted_value, created_at, updated_at) VALUES (@workspaceId, @name, @encryptedValue, @now, @now) " +
-                    "ON CONFLICT (workspace_id, name) DO UPDATE SET encrypted_value = excluded.encrypted_value, updated_at = excluded.updated_at",
-                    parameters, transaction, cancellationToken: cancellationToken));
+                await UpsertAsync(connection, transaction, workspaceId, name, encryptedValue, now, cancellationToken);
                 outcome = SetOutcome.Created;
             }
             var row = await connection.QuerySingleAsync<SecretRow>(new CommandDefinition(
@@ -42,8 +46,29 @@ public sealed class SecretStore(Database database)
 
     public Task<IReadOnlyList<SecretRow>> ListAsync(string workspaceId, CancellationToken cancellationToken) =>
         database.ReadAsync<IReadOnlyList<SecretRow>>(async connection => [.. await connection.QueryAsync<SecretRow>(new CommandDefinition(
-            $"{SelectColumns} WHERE workspace_id = @workspaceId ORDER BY name", new { workspaceId }, cancellationToken: cancellationToken))],
-            cancellationToken);
+            $"{SelectColumns} WHERE workspace_id = @workspaceId AND name NOT LIKE '{ConfigPrefix}%' ORDER BY name", new { workspaceId },
+            cancellationToken: cancellationToken))], cancellationToken);
+
+    /// <summary>Creates or replaces a secret inside the caller's transaction (the config writes its keys with its version).</summary>
+    public static Task UpsertAsync(DbConnection connection, DbTransaction transaction, string workspaceId, string name, string encryptedValue,
+        long now, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO secrets (workspace_id, name, encrypted_value, created_at, updated_at) VALUES (@workspaceId, @name, @encryptedValue, @now, @now) " +
+            "ON CONFLICT (workspace_id, name) DO UPDATE SET encrypted_value = excluded.encrypted_value, updated_at = excluded.updated_at",
+            new { workspaceId, name, encryptedValue, now }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Deletes these secrets inside the caller's transaction.</summary>
+    public Task DeleteAsync(DbConnection connection, DbTransaction transaction, string workspaceId, IReadOnlyCollection<string> names,
+        CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition($"DELETE FROM secrets WHERE workspace_id = @workspaceId AND name {database.InList("names")}",
+            new { workspaceId, names = names.ToArray() }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>The names of the config's secrets, read inside the caller's transaction.</summary>
+    public static async Task<HashSet<string>> ConfigNamesAsync(DbConnection connection, DbTransaction transaction, string workspaceId,
+        CancellationToken cancellationToken) =>
+        (await connection.QueryAsync<string>(new CommandDefinition(
+            $"SELECT name FROM secrets WHERE workspace_id = @workspaceId AND name LIKE '{ConfigPrefix}%'", new { workspaceId }, transaction,
+            cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
 
     public Task<bool> DeleteAsync(string workspaceId, string name, CancellationToken cancellationToken) =>
         database.WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition(

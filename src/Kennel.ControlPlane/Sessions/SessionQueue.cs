@@ -6,6 +6,7 @@ using Kennel.Contracts.Sessions;
 using Kennel.Contracts.Workers;
 using Kennel.ControlPlane.Hosting;
 using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.Quotas;
 using Kennel.ControlPlane.Secrets;
 using Kennel.Store;
 
@@ -18,9 +19,13 @@ namespace Kennel.ControlPlane.Sessions;
 /// double-claim or double-finish. Workers serve every workspace, so these queries span workspaces by design; they
 /// are reachable only with a worker credential.
 /// </summary>
-public sealed class SessionQueue(Database database, SecretService secrets, ChangeSignal signal, ControlPlaneOptions options, TimeProvider time)
+public sealed class SessionQueue(Database database, SecretService secrets, QuotaStore quotas, ChangeSignal signal, ControlPlaneOptions options, TimeProvider time)
 {
-    private const int ClaimCandidates = 64;
+    // How deep into each workspace's queue a claim looks for a session that fits what is free.
+    private const int CandidatesPerWorkspace = 32;
+
+    // Any fixed number, distinct from the migrator's lock.
+    private const long ClaimLockKey = 0x4b4e4c5f434c4d;
 
     // A busy worker polls again right after every assignment. Renewing leases and reconciling on each of those polls
     // would put a heavy write in the path of every session; once a second (well inside any lease) is enough.
@@ -182,41 +187,68 @@ public sealed class SessionQueue(Database database, SecretService secrets, Chang
             $"SELECT id FROM sessions WHERE worker_id = @workerId AND status IN {SessionStore.NonTerminal} AND cancel_requested_at IS NOT NULL",
             new { workerId }, transaction, cancellationToken: cancellationToken))).ToList();
 
-        var free = await connection.QuerySingleAsync<FreeCapacity>(new CommandDefinition(
+        var capacity = await connection.QuerySingleAsync<CapacityRow>(new CommandDefinition(
             "SELECT w.vcpus - COALESCE(SUM(s.vcpus), 0) AS vcpus, w.memory_mb - COALESCE(SUM(s.memory_mb), 0) AS memory_mb, " +
             "w.slots - COUNT(s.id) AS slots FROM workers w " +
             $"LEFT JOIN sessions s ON s.worker_id = w.id AND s.status IN {SessionStore.NonTerminal} " +
             "WHERE w.id = @workerId GROUP BY w.id, w.vcpus, w.memory_mb, w.slots", new { workerId }, transaction, cancellationToken: cancellationToken));
-        var claimed = new List<SessionRow>();
-        if (free.Slots > 0)
+        var free = new FreeCapacity(capacity.Vcpus, capacity.MemoryMb, capacity.Slots);
+        var claimed = free.Slots > 0 ? await PickAsync(connection, transaction, free, cancellationToken) : [];
+        if (claimed.Count > 0)
         {
-            var candidates = await connection.QueryAsync<SessionRow>(new CommandDefinition(
-                "SELECT id, workspace_id, snapshot, spec, vcpus, memory_mb, timeout_ms FROM sessions " +
-                "WHERE status = 'pending' AND worker_id IS NULL AND cancel_requested_at IS NULL AND held = 0 ORDER BY id LIMIT @limit" + database.SkipLocked,
-                new { limit = ClaimCandidates }, transaction, cancellationToken: cancellationToken));
-            // First fit in queue order: a session too big for what is free waits; smaller ones behind it may go ahead.
-            foreach (var candidate in candidates)
-            {
-                if (free.Slots == 0)
-                {
-                    break;
-                }
-                if (candidate.Vcpus > free.Vcpus || candidate.MemoryMb > free.MemoryMb)
-                {
-                    continue;
-                }
-                free = new FreeCapacity { Vcpus = free.Vcpus - candidate.Vcpus, MemoryMb = free.MemoryMb - candidate.MemoryMb, Slots = free.Slots - 1 };
-                claimed.Add(candidate);
-            }
-            if (claimed.Count > 0)
-            {
-                await connection.ExecuteAsync(new CommandDefinition(
-                    $"UPDATE sessions SET worker_id = @workerId, lease_expires_at = @lease WHERE id {database.InList("ids")} AND status = 'pending' AND worker_id IS NULL",
-                    new { workerId, lease = LeaseFrom(now), ids = claimed.Select(c => c.Id).ToArray() }, transaction, cancellationToken: cancellationToken));
-            }
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"UPDATE sessions SET worker_id = @workerId, lease_expires_at = @lease WHERE id {database.InList("ids")} AND status = 'pending' AND worker_id IS NULL",
+                new { workerId, lease = LeaseFrom(now), ids = claimed.Select(c => c.Id).ToArray() }, transaction, cancellationToken: cancellationToken));
         }
         var assignments = await AssignAsync(connection, transaction, claimed, now, settled, cancellationToken);
         return new PollResponse(assignments, cancel, (int)options.LeaseTtl.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Reads each workspace's oldest queued sessions and what every workspace has claimed, and lets <see cref="FairShare"/>
+    /// choose. On PostgreSQL, replicas take turns (a transaction-scoped advisory lock), so two claims at once cannot both
+    /// see a workspace under its limit and together take it past.
+    /// </summary>
+    private async Task<List<SessionRow>> PickAsync(DbConnection connection, DbTransaction transaction, FreeCapacity free, CancellationToken cancellationToken)
+    {
+        if (database.Provider == StoreProvider.Postgres)
+        {
+            await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = ClaimLockKey }, transaction,
+                cancellationToken: cancellationToken));
+        }
+        var queued = (await connection.QueryAsync<SessionRow>(new CommandDefinition(
+            "SELECT id, workspace_id, snapshot, spec, vcpus, memory_mb, timeout_ms FROM sessions WHERE id IN (SELECT id FROM " +
+            "(SELECT id, ROW_NUMBER() OVER (PARTITION BY workspace_id ORDER BY id) AS place FROM sessions " +
+            "WHERE status = 'pending' AND worker_id IS NULL AND cancel_requested_at IS NULL AND held = 0) queued WHERE place <= @perWorkspace) " +
+            "ORDER BY id" + database.SkipLocked,
+            new { perWorkspace = CandidatesPerWorkspace }, transaction, cancellationToken: cancellationToken))).ToList();
+        if (queued.Count == 0)
+        {
+            return [];
+        }
+        var workspaces = queued.Select(s => s.WorkspaceId).Distinct(StringComparer.Ordinal).ToArray();
+        var claimed = (await connection.QueryAsync<(string WorkspaceId, long Sessions, long Vcpus)>(new CommandDefinition(
+            "SELECT workspace_id, COUNT(*), COALESCE(SUM(vcpus), 0) FROM sessions " +
+            $"WHERE worker_id IS NOT NULL AND status IN {SessionStore.NonTerminal} GROUP BY workspace_id",
+            transaction: transaction, cancellationToken: cancellationToken)))
+            .ToDictionary(c => c.WorkspaceId, c => new Claimed(c.Sessions, c.Vcpus), StringComparer.Ordinal);
+        foreach (var (workspaceId, lastClaimedAt) in await connection.QueryAsync<(string, long)>(new CommandDefinition(
+            $"SELECT workspace_id, last_claimed_at FROM workspace_turns WHERE workspace_id {database.InList("workspaces")}", new { workspaces },
+            transaction, cancellationToken: cancellationToken)))
+        {
+            claimed[workspaceId] = claimed.GetValueOrDefault(workspaceId) with { LastClaimedAt = lastClaimedAt };
+        }
+        var limits = await quotas.LimitsAsync(connection, transaction, workspaces, cancellationToken);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var picked = FairShare.Pick(free, queued, claimed, limits, now);
+        foreach (var workspaceId in picked.Select(s => s.WorkspaceId).Distinct(StringComparer.Ordinal))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO workspace_turns (workspace_id, last_claimed_at) VALUES (@workspaceId, @now) " +
+                "ON CONFLICT (workspace_id) DO UPDATE SET last_claimed_at = excluded.last_claimed_at", new { workspaceId, now }, transaction,
+                cancellationToken: cancellationToken));
+        }
+        return picked;
     }
 
     /// <summary>
@@ -339,7 +371,7 @@ public sealed class SessionQueue(Database database, SecretService secrets, Chang
 
     private long LeaseFrom(long now) => now + (long)options.LeaseTtl.TotalMilliseconds;
 
-    private sealed class FreeCapacity
+    private sealed class CapacityRow
     {
         public int Vcpus { get; set; }
         public int MemoryMb { get; set; }

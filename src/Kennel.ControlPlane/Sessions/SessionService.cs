@@ -2,6 +2,7 @@ using System.Text.Json;
 using Kennel.Contracts.Sessions;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.Quotas;
 using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Snapshots;
 using Kennel.Store;
@@ -9,7 +10,8 @@ using Kennel.Store;
 namespace Kennel.ControlPlane.Sessions;
 
 /// <summary>What people and their tools can do with sessions. REST, CLI and MCP are thin faces over these calls.</summary>
-public sealed class SessionService(SessionStore store, SnapshotCatalog snapshots, SecretService secrets, ChangeSignal signal, TimeProvider time)
+public sealed class SessionService(
+    Database database, SessionStore store, QuotaStore quotas, SnapshotCatalog snapshots, SecretService secrets, ChangeSignal signal, TimeProvider time)
 {
     /// <summary>How often a waiter rechecks the store when no in-process signal arrives (a change on another replica).</summary>
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromMilliseconds(500);
@@ -31,7 +33,12 @@ public sealed class SessionService(SessionStore store, SnapshotCatalog snapshots
             TimeoutMs = valid.TimeoutMs,
             CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
         };
-        await store.InsertAsync(row, cancellationToken);
+        await database.WriteAsync(async (connection, transaction) =>
+        {
+            var (limits, queued) = await quotas.LockQueueAsync(connection, transaction, caller.WorkspaceId, cancellationToken);
+            QuotaRefusals.Check(limits, queued, row.Vcpus);
+            await SessionStore.InsertAsync(connection, transaction, [row], cancellationToken);
+        }, cancellationToken);
         signal.PulseQueue();
         return row.ToContract();
     }

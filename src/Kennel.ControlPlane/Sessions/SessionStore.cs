@@ -20,9 +20,6 @@ public sealed class SessionStore(Database database)
 
     internal const string NonTerminal = "('pending', 'running')";
 
-    public Task InsertAsync(SessionRow row, CancellationToken cancellationToken) =>
-        database.WriteAsync((connection, transaction) => InsertAsync(connection, transaction, row, cancellationToken), cancellationToken);
-
     private static async Task InsertEachAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SessionRow> rows, CancellationToken cancellationToken)
     {
         using var insert = new RowStatement(connection, transaction,
@@ -46,9 +43,6 @@ public sealed class SessionStore(Database database)
         $"INSERT INTO sessions ({InsertColumns}) SELECT * FROM unnest(@id::text[], @workspaceId::text[], @status::text[], @snapshot::text[], " +
         "@spec::text[], @vcpus::integer[], @memoryMb::integer[], @timeoutMs::bigint[], @createdAt::bigint[], @daemonId::text[], @daemon::text[], " +
         "@triggerType::text[], @scheduledFor::bigint[], @catchUp::integer[], @held::integer[])";
-
-    private static Task InsertAsync(DbConnection connection, DbTransaction transaction, SessionRow row, CancellationToken cancellationToken) =>
-        InsertAsync(connection, transaction, [row], cancellationToken);
 
     /// <summary>
     /// Inserts sessions inside a caller's transaction (such as the one that fires a batch of scheduled runs): on PostgreSQL
@@ -116,16 +110,6 @@ public sealed class SessionStore(Database database)
                 sessions.Add(await WithLiveOutputAsync(connection, row, cancellationToken));
             }
             return sessions;
-        }, cancellationToken);
-
-    /// <summary>How many of the workspace's sessions are queued (pending) and running.</summary>
-    public Task<(long Pending, long Running)> CountLiveAsync(string workspaceId, CancellationToken cancellationToken) =>
-        database.ReadAsync(async connection =>
-        {
-            var counts = (await connection.QueryAsync<(string Status, long Count)>(new CommandDefinition(
-                $"SELECT status, COUNT(*) FROM sessions WHERE workspace_id = @workspaceId AND status IN {NonTerminal} GROUP BY status",
-                new { workspaceId }, cancellationToken: cancellationToken))).ToDictionary(c => c.Status, c => c.Count, StringComparer.Ordinal);
-            return (counts.GetValueOrDefault("pending"), counts.GetValueOrDefault("running"));
         }, cancellationToken);
 
     /// <summary>Output chunks of a live session from the given byte offsets on, for following it.</summary>

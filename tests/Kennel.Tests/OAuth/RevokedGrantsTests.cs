@@ -1,7 +1,4 @@
-using System.Buffers.Text;
 using System.Net;
-using System.Text.Json;
-using Kennel.Contracts.OAuth;
 using Kennel.ControlPlane.OAuth;
 using Kennel.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,7 +23,7 @@ public sealed class RevokedGrantsTests(ServersOnAManualClock servers) : IClassFi
         {
             revoke.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
-        var grantId = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(tokens.AccessToken.Split('.')[1]), OAuthJson.Default.AccessTokenClaims)!.GrantId;
+        var grantId = OAuthClientSteps.Claim(tokens.AccessToken, "grant_id")!;
         var revoked = server.Server.Services.GetRequiredService<RevokedGrants>();
         (await revoked.IsRevokedAsync(grantId, CancellationToken.None)).ShouldBeTrue();
 

@@ -1,9 +1,6 @@
-using System.Buffers.Text;
 using System.Net;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Dapper;
-using Kennel.Contracts.OAuth;
 using Kennel.ControlPlane.Hosting;
 using Kennel.Testing;
 
@@ -21,9 +18,16 @@ public sealed class SigningKeyEncryptionTests
         try
         {
             string plainId;
+            string before;
+            int port;
             await using (var first = await TestServer.StartAsync(store, dataDir: dataDir.FullName, databaseUrl: database))
             {
-                (await first.FullFlowAsync($"k-{Guid.NewGuid():N}"[..16])).AccessToken.ShouldNotBeNullOrEmpty();
+                before = (await first.FullFlowAsync($"k-{Guid.NewGuid():N}"[..16])).AccessToken;
+                port = first.Url.Port;
+                using (var acceptedBefore = await first.InitializeAsync("/mcp", before))
+                {
+                    acceptedBefore.StatusCode.ShouldBe(HttpStatusCode.OK);
+                }
                 var kekFile = Path.Combine(dataDir.FullName, KeyEncryption.FileName);
                 File.GetUnixFileMode(kekFile).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
                 var stored = await PrivateKeysAsync(first);
@@ -40,12 +44,15 @@ public sealed class SigningKeyEncryptionTests
                     transaction), CancellationToken.None);
             }
 
-            await using var second = await TestServer.StartAsync(store, dataDir: dataDir.FullName, databaseUrl: database);
+            // The same address, so the same issuer: a restart, as a user sees one.
+            await using var second = await TestServer.StartAsync(store, s => s with { Listen = $"127.0.0.1:{port}" }, dataDir.FullName, database);
             (await PrivateKeysAsync(second))[plainId].ShouldStartWith("enc:v1:", customMessage: "encrypted at start");
             var token = (await second.FullFlowAsync($"k-{Guid.NewGuid():N}"[..16])).AccessToken;
-            JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token.Split('.')[0]), OAuthJson.Default.JwtHeader)!.Kid.ShouldBe(plainId);
+            OAuthClientSteps.Header(token, "kid").ShouldBe(plainId);
             using var accepted = await second.InitializeAsync("/mcp", token);
             accepted.StatusCode.ShouldBe(HttpStatusCode.OK);
+            using var fromBefore = await second.InitializeAsync("/mcp", before);
+            fromBefore.StatusCode.ShouldBe(HttpStatusCode.OK, "a token issued before the restart, checked with its key read back from the store");
         }
         finally
         {

@@ -118,7 +118,7 @@ public sealed class RequestErrorTests(ServersForBadInput servers) : IClassFixtur
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
-    public async Task Health_needs_no_key_and_names_the_store(string store)
+    public async Task Health_needs_no_key_and_names_the_store_and_its_version(string store)
     {
         var server = await servers.GetAsync(store);
         using var anonymous = server.Client(null);
@@ -130,5 +130,8 @@ public sealed class RequestErrorTests(ServersForBadInput servers) : IClassFixtur
         json.RootElement.GetProperty("status").GetString().ShouldBe("ok");
         json.RootElement.GetProperty("store").GetString().ShouldBe(store);
         json.RootElement.GetProperty("version").GetString().ShouldNotBeNullOrEmpty();
+        // The SQLite library in the process (a current one, not 2021's 3.35.5), or the PostgreSQL server's version.
+        var storeVersion = Version.Parse(json.RootElement.GetProperty("storeVersion").GetString()!);
+        storeVersion.ShouldBeGreaterThanOrEqualTo(store == TestStore.Sqlite ? new Version(3, 50) : new Version(13, 0));
     }
 }

@@ -7,6 +7,10 @@ public sealed class CronExpressionTests
     private static readonly TimeZoneInfo Berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
     private static readonly TimeZoneInfo NewYork = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
 
+    // In tzdata, Irish summer time is the standard time and winter is a negative DST, which Cronos's own zone stepping
+    // gets wrong: it answers 00:00Z for "*/15 1-3 * * *" on the spring night, again and again.
+    private static readonly TimeZoneInfo Dublin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Dublin");
+
     private static DateTimeOffset Utc(string text) => DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
 
     private static List<DateTimeOffset> Runs(string cron, TimeZoneInfo zone, string from, int count)
@@ -184,4 +188,61 @@ public sealed class CronExpressionTests
         }
         parsed.ShouldBeGreaterThan(100);
     }
+
+    // Where Kennel differs from Cronos, which parses expressions and matches wall-clock times (docs/architecture.md,
+    // "Cron evaluation"): each case below is one that Cronos alone answers otherwise.
+
+    [Fact]
+    public void A_zone_whose_dst_is_negative_in_tzdata_follows_the_same_rules()
+    {
+        // Dublin, 2026-03-29: 01:00 GMT becomes 02:00 IST (01:00Z). 2026-10-25: 02:00 IST becomes 01:00 GMT (01:00Z).
+        Runs("30 1 * * *", Dublin, "2026-03-28T00:00:00Z", 3).ShouldBe(
+            [Utc("2026-03-28T01:30:00Z"), Utc("2026-03-29T01:00:00Z"), Utc("2026-03-30T00:30:00Z")]);
+        Runs("*/15 1-3 * * *", Dublin, "2026-03-28T12:00:00Z", 3).ShouldBe(
+            [Utc("2026-03-29T01:00:00Z"), Utc("2026-03-29T01:15:00Z"), Utc("2026-03-29T01:30:00Z")]);
+        Runs("30 1 * * *", Dublin, "2026-10-24T00:00:00Z", 3).ShouldBe(
+            [Utc("2026-10-24T00:30:00Z"), Utc("2026-10-25T00:30:00Z"), Utc("2026-10-26T01:30:00Z")]);
+        Runs("0 * * * *", Dublin, "2026-10-24T23:30:00Z", 4).ShouldBe(
+            [Utc("2026-10-25T00:00:00Z"), Utc("2026-10-25T01:00:00Z"), Utc("2026-10-25T02:00:00Z"), Utc("2026-10-25T03:00:00Z")]);
+    }
+
+    [Fact]
+    public void Steps_within_a_fixed_hour_run_once_in_the_hour_fall_back_repeats()
+    {
+        // Cronos would run 02:00-02:45 again in the second pass, because the minute field is written as a step.
+        Runs("*/15 2 * * *", Berlin, "2026-10-24T23:00:00Z", 5).ShouldBe(
+        [
+            Utc("2026-10-25T00:00:00Z"), Utc("2026-10-25T00:15:00Z"), Utc("2026-10-25T00:30:00Z"), Utc("2026-10-25T00:45:00Z"),
+            Utc("2026-10-26T01:00:00Z"),
+        ]);
+    }
+
+    [Fact]
+    public void Every_hour_listed_one_by_one_runs_in_the_repeated_hour_as_star_does()
+    {
+        var everyHour = string.Join(',', Enumerable.Range(0, 24));
+        Runs($"0 {everyHour} * * *", Berlin, "2026-10-24T23:30:00Z", 4).ShouldBe(
+            [Utc("2026-10-25T00:00:00Z"), Utc("2026-10-25T01:00:00Z"), Utc("2026-10-25T02:00:00Z"), Utc("2026-10-25T03:00:00Z")]);
+    }
+
+    [Theory]
+    [InlineData("0 0 13 * FRI", "2026-11-21T00:00:00Z", "2026-11-27T00:00:00Z")] // a Friday; Cronos would wait for a Friday the 13th
+    [InlineData("*/20,5 * * * *", "2026-11-21T10:01:00Z", "2026-11-21T10:05:00Z")] // Cronos takes * only alone in a field
+    [InlineData("0 */2,5 * * *", "2026-11-21T04:30:00Z", "2026-11-21T05:00:00Z")]
+    [InlineData("55/1 * * * *", "2026-11-21T10:56:00Z", "2026-11-21T10:57:00Z")] // from 55 to the end, every minute
+    [InlineData("0 0 L * *", "2026-11-21T00:00:00Z", "2026-11-30T00:00:00Z")] // Cronos's extensions: the last day
+    [InlineData("0 9 * * MON#1", "2026-11-21T00:00:00Z", "2026-12-07T09:00:00Z")] // the first Monday
+    public void Next_run_where_cronos_alone_differs(string cron, string after, string expected) =>
+        CronExpression.Parse(cron).NextAfter(Utc(after), TimeZoneInfo.Utc).ShouldBe(Utc(expected));
+
+    [Theory]
+    [InlineData("@every_second", "Unknown macro")]
+    [InlineData("@every_minute", "Unknown macro")]
+    [InlineData("H * * * *", "The minute field 'H' is not valid: H (a hashed value) is not supported")]
+    [InlineData("* * * * 8", "The day-of-week field '8' is not valid: Value must be a number between 0 and 7")]
+    [InlineData("0 0 1-40/50 * *", "The day-of-month field '1-40' is not valid")]
+    [InlineData("23-1 * * * *", "The minute range '23-1' runs backwards")]
+    [InlineData("* * * DEC-FEB *", "The month range 'DEC-FEB' runs backwards")]
+    public void What_cronos_takes_otherwise_is_refused_naming_the_field(string cron, string message) =>
+        Should.Throw<FormatException>(() => CronExpression.Parse(cron)).Message.ShouldContain(message);
 }

@@ -1,0 +1,20 @@
+using Kennel.Agents.Providers;
+
+namespace Kennel.Agents.Models;
+
+/// <summary>
+/// An agent: a model, instructions, a default thinking level, and the tools it may call (by name; the tool registry
+/// resolves them). Every workspace has <see cref="MainName"/> whether or not its config names it.
+/// </summary>
+public sealed record AgentDefinition(string Name, ModelRef Model, string Instructions, ThinkingLevel Thinking, IReadOnlyList<string> Tools)
+{
+    public const string MainName = "main";
+
+    public const string MainInstructions = "You are a helpful assistant. Answer briefly and precisely.";
+
+    /// <summary>
+    /// The default <c>main</c>: the first model of the first provider the workspace can use (its own, then the
+    /// installation's), so a fresh install with only <c>OPENAI_BASE_URL</c> set has a working agent.
+    /// </summary>
+    public static AgentDefinition Main(ModelRef model) => new(MainName, model, MainInstructions, ThinkingLevel.Off, ["exec"]);
+}
