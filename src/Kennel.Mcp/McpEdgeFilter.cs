@@ -115,8 +115,8 @@ public sealed class McpEdgeFilter(McpEndpoint endpoint, McpHttpOptions options, 
         var inSession = endpoint.Stateless || sessionId.Length > 0;
         // The common case, clean text in a session, is not decoded here: the package decodes it, and each session's
         // server checks its shape (McpEndpoint.Configure). A message that would open a session is, so that one the
-        // server cannot read opens none; so is a tools/call that may earn a step-up challenge.
-        if (bad is null && inSession && !MayStepUp(context, json.Span))
+        // server cannot read opens none; so is every message of a caller who may earn a step-up challenge.
+        if (bad is null && inSession && endpoint.StepUp?.AppliesTo(context.User) != true)
         {
             return null;
         }
@@ -140,11 +140,6 @@ public sealed class McpEdgeFilter(McpEndpoint endpoint, McpHttpOptions options, 
         }
         return inSession && message is JsonRpcRequest { Method: RequestMethods.ToolsCall } call ? await AnswerCallAsync(context, call, argumentFailure) : null;
     }
-
-    /// <summary>Whether the message is a <c>tools/call</c> that the caller lacks scopes for, when the endpoint challenges for them.</summary>
-    private bool MayStepUp(HttpContext context, ReadOnlySpan<byte> json) =>
-        endpoint.StepUp is { } stepUp && stepUp.AppliesTo(context.User) && endpoint.Guard is { } guard && McpRequestCheck.ToolCallName(json) is { } name
-        && guard.StepUpScopes(endpoint.Tools(), name, context.User) is { Count: > 0 };
 
     /// <summary>The step-up challenge of a call that lacks scopes, or the tool error of one with bad arguments; null for the others.</summary>
     private async Task<IResult?> AnswerCallAsync(HttpContext context, JsonRpcRequest call, ToolFailure? argumentFailure)

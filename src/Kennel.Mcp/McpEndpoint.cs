@@ -55,7 +55,7 @@ public sealed record McpEndpoint
 /// <summary>MCP authorization's runtime step-up: a 403 with <c>WWW-Authenticate</c> for a call that lacks scopes.</summary>
 /// <param name="AppliesTo">
 /// Whether a new authorization could ever grant the caller more scopes (an OAuth user, not an API key); other callers'
-/// calls are not read for it.
+/// messages are not decoded for it.
 /// </param>
 /// <param name="ChallengeAsync">Given the scopes a call lacks, its challenge; null refuses the call in band instead.</param>
 public sealed record McpStepUp(Func<ClaimsPrincipal, bool> AppliesTo, Func<HttpContext, IReadOnlyList<string>, ValueTask<ScopeChallenge?>> ChallengeAsync);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kennel.Contracts;
 using ModelContextProtocol;
@@ -68,56 +67,6 @@ public static class McpRequestCheck
             argumentFailure = new ToolFailure(ToolFailure.InvalidArguments, bad.Describe(field)) { Field = field };
         }
         return null;
-    }
-
-    /// <summary>
-    /// The tool a <c>tools/call</c> names, read from the message's text without decoding the rest; null for any other
-    /// message, and for one that is not well formed (the package refuses it).
-    /// </summary>
-    public static string? ToolCallName(ReadOnlySpan<byte> json)
-    {
-        var reader = new Utf8JsonReader(json);
-        string? method = null;
-        string? name = null;
-        try
-        {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return null;
-            }
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (reader.ValueTextEquals("method"u8) && reader.Read())
-                {
-                    method = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                }
-                else if (reader.ValueTextEquals("params"u8) && reader.Read() && reader.TokenType == JsonTokenType.StartObject)
-                {
-                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                    {
-                        if (reader.ValueTextEquals("name"u8) && reader.Read())
-                        {
-                            name = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                        }
-                        else
-                        {
-                            reader.Read();
-                            reader.Skip();
-                        }
-                    }
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
-            }
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-        return method == RequestMethods.ToolsCall ? name : null;
     }
 
     private static JsonRpcError Refuse(JsonRpcRequest? request, McpErrorCode code, string message) =>

@@ -115,22 +115,12 @@ public sealed partial class ToolGuard(Func<ClaimsPrincipal?, string, bool> hasSc
     }
 
     /// <summary>The scopes the tool needs that the caller lacks; a tool that declares none needs one no one has.</summary>
-    public IReadOnlyList<string> MissingScopes(McpServerTool tool, ClaimsPrincipal? user)
+    public IReadOnlyList<string> MissingScopes(McpServerTool tool, ClaimsPrincipal? user) => DeclaredScopes(tool) switch
     {
-        if (DeclaredScopes(tool) is not { } required)
-        {
-            return ["(undeclared)"];
-        }
-        List<string>? missing = null;
-        foreach (var scope in required)
-        {
-            if (!hasScope(user, scope))
-            {
-                (missing ??= []).Add(scope);
-            }
-        }
-        return missing ?? [];
-    }
+        null => ["(undeclared)"],
+        var required when required.All(scope => hasScope(user, scope)) => [],
+        var required => [.. required.Where(scope => !hasScope(user, scope))],
+    };
 
     /// <summary>
     /// The scopes a call of the tool named needs that the caller lacks, where more scopes would let it make the call:
@@ -142,18 +132,7 @@ public sealed partial class ToolGuard(Func<ClaimsPrincipal?, string, bool> hasSc
             ? MissingScopes(tool, user)
             : [];
 
-    // Every call asks, so without LINQ's allocations.
-    private static IReadOnlyList<string>? DeclaredScopes(McpServerTool tool)
-    {
-        foreach (var item in tool.Metadata)
-        {
-            if (item is RequiresScopeAttribute declared)
-            {
-                return declared.Scopes;
-            }
-        }
-        return null;
-    }
+    private static IReadOnlyList<string>? DeclaredScopes(McpServerTool tool) => tool.Metadata.OfType<RequiresScopeAttribute>().FirstOrDefault()?.Scopes;
 
     /// <summary>The scopes a tool declares, for documentation and tests.</summary>
     public static IReadOnlyList<string> RequiredScopes(MethodInfo method) => method.GetCustomAttribute<RequiresScopeAttribute>()?.Scopes ?? [];
