@@ -70,7 +70,8 @@ public sealed class McpEdgeFilter(McpEndpoint endpoint, McpHttpOptions options, 
             }
             return answer;
         }
-        var body = new PrimingHoldStream(http.Response.Body);
+        var original = http.Response.Body;
+        var body = new PrimingHoldStream(original);
         http.Response.Body = body;
         try
         {
@@ -79,6 +80,8 @@ public sealed class McpEdgeFilter(McpEndpoint endpoint, McpHttpOptions options, 
         finally
         {
             await body.ReleaseAsync();
+            // Whatever writes after the transport (an error page) must not be held back past the response's end.
+            http.Response.Body = original;
         }
     }
 
