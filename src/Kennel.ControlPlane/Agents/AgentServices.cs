@@ -16,6 +16,7 @@ public static class AgentServices
     {
         services.AddSingleton<ConfigStore>();
         services.AddSingleton<ConfigService>();
+        services.AddSingleton<Usage.UsageLedger>();
         services.AddSingleton(provider => new ChatClientFactory(new HttpClient(
             new ProviderRetryHandler(settings.Time) { InnerHandler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) } })
         {
