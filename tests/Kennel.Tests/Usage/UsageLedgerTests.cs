@@ -22,7 +22,8 @@ public sealed class UsageLedgerTests
 
         // 1,000 input at $2.50/M, 200 output at $10/M, 3,000 cache reads at $1.25/M: $0.0025 + $0.002 + $0.00375.
         var call = new ModelCall(workspaceId, "main", Priced, new TokenUsage(1_000, 200, 3_000, 0), ModelCallOutcome.Ok,
-            TimeSpan.FromMilliseconds(850), DateTimeOffset.UtcNow) { ConversationId = "cnv_1", RunId = "run_1" };
+            TimeSpan.FromMilliseconds(850), DateTimeOffset.UtcNow)
+        { ConversationId = "cnv_1", RunId = "run_1" };
         var id = await ledger.RecordAsync(call, CancellationToken.None);
 
         var row = await database.ReadAsync(c => c.QuerySingleAsync<(string Model, long Input, long Output, long CacheRead, long Cost, string Outcome)>(
