@@ -11,16 +11,18 @@ namespace Kennel.Bench;
 /// <c>echo hello</c> for raw bwrap (as the runtime started it before the hardening, then with each hardening step added),
 /// for the bubblewrap runtime as the worker runs it (standby sandboxes), and for the same runtime starting each sandbox
 /// on demand (<see cref="BubblewrapOptions.StandbySandboxes"/> = 0), in alternating blocks so that machine noise hits all
-/// alike.
+/// alike. <c>--compare-with DIR</c> adds another build's runtime (<see cref="OtherBuildSandbox"/>: DIR holds its
+/// Kennel.Sandbox.dll), both ways, to the same alternation.
 /// </summary>
 internal static class SandboxBench
 {
-    private const int Block = 25;
-
     public static async Task<int> RunAsync(string[] args)
     {
         var index = Array.IndexOf(args, "--samples");
         var samples = index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : 200;
+        var blockIndex = Array.IndexOf(args, "--block");
+        var block = blockIndex >= 0 && blockIndex + 1 < args.Length ? int.Parse(args[blockIndex + 1], CultureInfo.InvariantCulture) : 25;
+        var otherBuilds = args.Index().Where(a => a.Item == "--compare-with" && a.Index + 1 < args.Length).Select(a => args[a.Index + 1]).ToList();
         var state = Directory.CreateTempSubdirectory("kennel-bench-sandbox-").FullName;
         try
         {
@@ -32,17 +34,32 @@ internal static class SandboxBench
                 throw new InvalidOperationException(standby.Capabilities.Problem);
             }
 
-            (string Name, Func<Task<double>> Run, List<double> Times)[] variants =
+            List<(string Name, Func<Task<double>> Run, List<double> Times)> variants =
             [
                 ("raw bwrap", RawBwrap.RunEchoAsync, []),
                 ("raw bwrap + no nested user namespaces", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.NoNestedUserNamespaces), []),
                 ("raw bwrap + seccomp and status pipe", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.SeccompAndStatus), []),
                 ("raw bwrap + /dev/shm", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.SharedMemory), []),
                 ("raw bwrap + all three", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.All), []),
-                ("raw setpriv to a uid + bwrap + all three", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.All | RawBwrap.Hardening.Setpriv), []),
-                ("runtime, standby sandboxes (default)", () => RunEchoAsync(standby), []),
-                ("runtime, every sandbox on demand", () => RunEchoAsync(onDemand), []),
             ];
+            if (Environment.IsPrivilegedProcess)
+            {
+                variants.Add(("raw setpriv to a uid + bwrap + all three", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.All | RawBwrap.Hardening.Setpriv), []));
+                variants.Add(("raw bwrap as a uid (switched in the child) + all three", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.All | RawBwrap.Hardening.HostUid), []));
+            }
+
+            variants.Add(("runtime, standby sandboxes (default)", () => RunEchoAsync(standby), []));
+            variants.Add(("runtime, every sandbox on demand", () => RunEchoAsync(onDemand), []));
+            var others = new List<OtherBuildSandbox>();
+            foreach (var (i, directory) in otherBuilds.Index())
+            {
+                var otherStandby = OtherBuildSandbox.Load(directory, Path.Join(state, $"other-{i}-standby"), 2);
+                var otherOnDemand = OtherBuildSandbox.Load(directory, Path.Join(state, $"other-{i}-on-demand"), 0);
+                others.AddRange([otherStandby, otherOnDemand]);
+                variants.Add(($"build {i + 1} ({directory}), standby sandboxes", () => RunEchoAsync(otherStandby), []));
+                variants.Add(($"build {i + 1} ({directory}), on demand", () => RunEchoAsync(otherOnDemand), []));
+            }
+
             foreach (var (_, run, _) in variants)
             {
                 for (var i = 0; i < 20; i++)
@@ -55,7 +72,7 @@ internal static class SandboxBench
             {
                 foreach (var (_, run, times) in variants)
                 {
-                    for (var i = 0; i < Block && times.Count < samples; i++)
+                    for (var i = 0; i < block && times.Count < samples; i++)
                     {
                         times.Add(await run());
                     }
@@ -76,6 +93,11 @@ internal static class SandboxBench
             }
 
             Console.WriteLine(text.ToString());
+            foreach (var other in others)
+            {
+                await other.DisposeAsync();
+            }
+
             return 0;
         }
         finally
@@ -105,6 +127,19 @@ internal static class SandboxBench
         if (exit.ExitCode != 0 || output != "hello\n")
         {
             throw new InvalidOperationException($"sandbox failed: exit {exit.ExitCode}, output '{output}', stderr '{await stderr}'");
+        }
+
+        return elapsed;
+    }
+
+    private static async Task<double> RunEchoAsync(OtherBuildSandbox runtime)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var (output, exitCode) = await runtime.RunAsync($"bench-{Guid.NewGuid():N}", ["echo", "hello"]);
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (exitCode != 0 || output != "hello\n")
+        {
+            throw new InvalidOperationException($"the other build's sandbox failed: exit {exitCode}, output '{output}'");
         }
 
         return elapsed;
