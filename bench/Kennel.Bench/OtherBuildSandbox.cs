@@ -40,8 +40,11 @@ internal sealed class OtherBuildSandbox : IAsyncDisposable
         return new OtherBuildSandbox(assembly, runtime);
     }
 
-    /// <summary>As <see cref="SandboxBench"/> runs this build's: start, read stdout to the end, wait for the exit; returns the stdout and exit code.</summary>
-    public async Task<(string Stdout, int ExitCode)> RunAsync(string sessionId, string[] argv)
+    /// <summary>
+    /// As <see cref="SandboxBench"/> runs this build's: start, read stdout to the end, wait for the exit; returns the
+    /// stdout, the exit code and the milliseconds from the start to the exit (the clean-up after it is off the clock).
+    /// </summary>
+    public async Task<(string Stdout, int ExitCode, double Milliseconds)> RunAsync(string sessionId, string[] argv)
     {
         var specType = _assembly.GetType("Kennel.Sandbox.SandboxSpec", throwOnError: true)!;
         var spec = Activator.CreateInstance(specType)!;
@@ -51,6 +54,7 @@ internal sealed class OtherBuildSandbox : IAsyncDisposable
         specType.GetProperty("Env")!.SetValue(spec, new Dictionary<string, string>());
         specType.GetProperty("Vcpus")!.SetValue(spec, 1);
         specType.GetProperty("MemoryMb")!.SetValue(spec, 512);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var start = (Task)_runtime.GetType().GetMethod("StartAsync")!.Invoke(_runtime, [spec, CancellationToken.None])!;
         await start;
         var process = start.GetType().GetProperty("Result")!.GetValue(start)!;
@@ -63,8 +67,9 @@ internal sealed class OtherBuildSandbox : IAsyncDisposable
             var output = await new StreamReader(stdout).ReadToEndAsync();
             var wait = (Task)processType.GetMethod("WaitForExitAsync")!.Invoke(process, [CancellationToken.None])!;
             await wait;
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var exit = wait.GetType().GetProperty("Result")!.GetValue(wait)!;
-            return (output, (int)exit.GetType().GetProperty("ExitCode")!.GetValue(exit)!);
+            return (output, (int)exit.GetType().GetProperty("ExitCode")!.GetValue(exit)!, elapsed);
         }
         finally
         {

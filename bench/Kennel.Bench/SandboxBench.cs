@@ -10,8 +10,8 @@ namespace Kennel.Bench;
 /// <c>scripts/bench.sh sandbox [--samples N]</c>: the sandbox alone, without the control plane. Start to exit of
 /// <c>echo hello</c> for raw bwrap (as the runtime started it before the hardening, then with each hardening step added),
 /// for the bubblewrap runtime as the worker runs it (standby sandboxes), and for the same runtime starting each sandbox
-/// on demand (<see cref="BubblewrapOptions.StandbySandboxes"/> = 0), in alternating blocks so that machine noise hits all
-/// alike. <c>--compare-with DIR</c> adds another build's runtime (<see cref="OtherBuildSandbox"/>: DIR holds its
+/// on demand (<see cref="BubblewrapOptions.StandbySandboxes"/> = 0), in alternating blocks (<c>--block N</c>, 25; in a new
+/// order each round) so that machine noise hits all alike. <c>--compare-with DIR</c> adds another build's runtime (<see cref="OtherBuildSandbox"/>: DIR holds its
 /// Kennel.Sandbox.dll), both ways, to the same alternation.
 /// </summary>
 internal static class SandboxBench
@@ -22,7 +22,7 @@ internal static class SandboxBench
         var samples = index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : 200;
         var blockIndex = Array.IndexOf(args, "--block");
         var block = blockIndex >= 0 && blockIndex + 1 < args.Length ? int.Parse(args[blockIndex + 1], CultureInfo.InvariantCulture) : 25;
-        var otherBuilds = args.Index().Where(a => a.Item == "--compare-with" && a.Index + 1 < args.Length).Select(a => args[a.Index + 1]).ToList();
+        var otherBuilds = SessionsCompare.OtherBuilds(args);
         var state = Directory.CreateTempSubdirectory("kennel-bench-sandbox-").FullName;
         try
         {
@@ -68,9 +68,14 @@ internal static class SandboxBench
                 }
             }
 
+            // Each round in a new order: what one variant leaves the kernel to finish (namespaces and cgroups torn down after
+            // the exit, a standby pool refilling) slows whichever comes next, so no variant may always follow the same one.
+            var order = new Random(20261207);
             while (variants[0].Times.Count < samples)
             {
-                foreach (var (_, run, times) in variants)
+                var round = variants.ToArray();
+                order.Shuffle(round);
+                foreach (var (_, run, times) in round)
                 {
                     for (var i = 0; i < block && times.Count < samples; i++)
                     {
@@ -134,9 +139,7 @@ internal static class SandboxBench
 
     private static async Task<double> RunEchoAsync(OtherBuildSandbox runtime)
     {
-        var started = Stopwatch.GetTimestamp();
-        var (output, exitCode) = await runtime.RunAsync($"bench-{Guid.NewGuid():N}", ["echo", "hello"]);
-        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var (output, exitCode, elapsed) = await runtime.RunAsync($"bench-{Guid.NewGuid():N}", ["echo", "hello"]);
         if (exitCode != 0 || output != "hello\n")
         {
             throw new InvalidOperationException($"the other build's sandbox failed: exit {exitCode}, output '{output}'");
