@@ -34,33 +34,33 @@ internal static class SandboxBench
                 throw new InvalidOperationException(standby.Capabilities.Problem);
             }
 
-            List<(string Name, Func<Task<double>> Run, List<double> Times)> variants =
+            List<(string Name, Func<Task<double>> Run, List<double> Times, List<double> Cpu)> variants =
             [
-                ("raw bwrap", RawBwrap.RunEchoAsync, []),
-                ("raw bwrap + no nested user namespaces", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.NoNestedUserNamespaces), []),
-                ("raw bwrap + seccomp and status pipe", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.SeccompAndStatus), []),
-                ("raw bwrap + /dev/shm", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.SharedMemory), []),
-                ("raw bwrap + all three", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.All), []),
+                ("raw bwrap", RawBwrap.RunEchoAsync, [], []),
+                ("raw bwrap + no nested user namespaces", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.NoNestedUserNamespaces), [], []),
+                ("raw bwrap + seccomp and status pipe", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.SeccompAndStatus), [], []),
+                ("raw bwrap + /dev/shm", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.SharedMemory), [], []),
+                ("raw bwrap + all three", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.All), [], []),
             ];
             if (Environment.IsPrivilegedProcess)
             {
-                variants.Add(("raw setpriv to a uid + bwrap + all three", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.All | RawBwrap.Hardening.Setpriv), []));
-                variants.Add(("raw bwrap as a uid (switched in the child) + all three", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.All | RawBwrap.Hardening.HostUid), []));
+                variants.Add(("raw setpriv to a uid + bwrap + all three", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.All | RawBwrap.Hardening.Setpriv), [], []));
+                variants.Add(("raw bwrap as a uid (switched in the child) + all three", () => RawBwrap.RunEchoAsync(RawBwrap.Hardening.All | RawBwrap.Hardening.HostUid), [], []));
             }
 
-            variants.Add(("runtime, standby sandboxes (default)", () => RunEchoAsync(standby), []));
-            variants.Add(("runtime, every sandbox on demand", () => RunEchoAsync(onDemand), []));
+            variants.Add(("runtime, standby sandboxes (default)", () => RunEchoAsync(standby), [], []));
+            variants.Add(("runtime, every sandbox on demand", () => RunEchoAsync(onDemand), [], []));
             var others = new List<OtherBuildSandbox>();
             foreach (var (i, directory) in otherBuilds.Index())
             {
                 var otherStandby = OtherBuildSandbox.Load(directory, Path.Join(state, $"other-{i}-standby"), 2);
                 var otherOnDemand = OtherBuildSandbox.Load(directory, Path.Join(state, $"other-{i}-on-demand"), 0);
                 others.AddRange([otherStandby, otherOnDemand]);
-                variants.Add(($"build {i + 1} ({directory}), standby sandboxes", () => RunEchoAsync(otherStandby), []));
-                variants.Add(($"build {i + 1} ({directory}), on demand", () => RunEchoAsync(otherOnDemand), []));
+                variants.Add(($"build {i + 1} ({directory}), standby sandboxes", () => RunEchoAsync(otherStandby), [], []));
+                variants.Add(($"build {i + 1} ({directory}), on demand", () => RunEchoAsync(otherOnDemand), [], []));
             }
 
-            foreach (var (_, run, _) in variants)
+            foreach (var (_, run, _, _) in variants)
             {
                 for (var i = 0; i < 20; i++)
                 {
@@ -75,11 +75,13 @@ internal static class SandboxBench
             {
                 var round = variants.ToArray();
                 order.Shuffle(round);
-                foreach (var (_, run, times) in round)
+                foreach (var (_, run, times, cpu) in round)
                 {
                     for (var i = 0; i < block && times.Count < samples; i++)
                     {
+                        var children = ProcFs.ChildrenCpuTime();
                         times.Add(await run());
+                        cpu.Add((ProcFs.ChildrenCpuTime() - children).TotalMilliseconds);
                     }
                 }
             }
@@ -88,13 +90,13 @@ internal static class SandboxBench
             var text = new StringBuilder();
             text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {Environment.MachineName}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"| echo hello, start→exit (n={samples} each) | p50 | p90 | p99 | p50 over raw bwrap |");
-            text.AppendLine("|---|---|---|---|---|");
-            foreach (var (name, _, times) in variants)
+            text.AppendLine(CultureInfo.InvariantCulture, $"| echo hello, start→exit (n={samples} each) | p50 | p90 | p99 | p50 over raw bwrap | CPU of the sandbox's processes, p50 |");
+            text.AppendLine("|---|---|---|---|---|---|");
+            foreach (var (name, _, times, cpu) in variants)
             {
                 var p50 = Report.Percentile(times, 50);
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {name} | {p50:0.00} ms | {Report.Percentile(times, 90):0.00} ms | {Report.Percentile(times, 99):0.00} ms | {p50 - raw:+0.00;-0.00} ms |");
+                    $"| {name} | {p50:0.00} ms | {Report.Percentile(times, 90):0.00} ms | {Report.Percentile(times, 99):0.00} ms | {p50 - raw:+0.00;-0.00} ms | {Report.Percentile(cpu, 50):0.00} ms |");
             }
 
             Console.WriteLine(text.ToString());
