@@ -30,18 +30,15 @@ internal sealed class BubblewrapCommand
         "exec \"$@\" </dev/null";
 
     private readonly string _bwrapPath;
-    private readonly string? _setprivPath;
     private readonly string[] _sandbox;
     private readonly string[] _filesystem;
     private readonly string[] _finish;
 
     /// <param name="bwrapPath">The bwrap executable.</param>
-    /// <param name="setprivPath">From root: setpriv, which drops to the sandbox's host uid before bwrap runs.</param>
     /// <param name="options">The runtime's options.</param>
-    public BubblewrapCommand(string bwrapPath, string? setprivPath, BubblewrapOptions options)
+    public BubblewrapCommand(string bwrapPath, BubblewrapOptions options)
     {
         _bwrapPath = bwrapPath;
-        _setprivPath = setprivPath;
         _sandbox =
         [
             // Every namespace bwrap knows (user, pid, net, ipc, uts, mount, cgroup where possible); no --share-net.
@@ -81,13 +78,15 @@ internal sealed class BubblewrapCommand
         ];
     }
 
-    /// <summary>Starts a standby: bwrap in every namespace, waiting for its arguments on stdin.</summary>
-    /// <param name="hostUid">From root: the host uid (and gid) the sandbox runs as; null runs it as this process's uid.</param>
+    /// <summary>
+    /// Starts a standby: bwrap in every namespace, waiting for its arguments on stdin. From root, the launcher starts it
+    /// as the sandbox's host uid (<see cref="SandboxLauncher.StartAsync"/>).
+    /// </summary>
     /// <param name="seccompFd">The descriptor bwrap reads the seccomp program from (see <see cref="Seccomp.SeccompPolicy"/>).</param>
     /// <param name="statusFd">Where bwrap writes its JSON status: an <c>exit-code</c> only when the sandbox was built and its command ran.</param>
-    public ProcessStartInfo StandbyStartInfo(int? hostUid, int seccompFd, int statusFd)
+    public ProcessStartInfo StandbyStartInfo(int seccompFd, int statusFd)
     {
-        var startInfo = new ProcessStartInfo(hostUid is null ? _bwrapPath : _setprivPath!)
+        var startInfo = new ProcessStartInfo(_bwrapPath)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -96,17 +95,10 @@ internal sealed class BubblewrapCommand
             WorkingDirectory = "/",
         };
 
-        // setpriv and bwrap need no environment; the worker's must not reach them.
+        // bwrap needs no environment; the worker's must not reach it.
         startInfo.Environment.Clear();
 
         var arguments = startInfo.ArgumentList;
-        if (hostUid is { } uid)
-        {
-            // Never host root: setpriv drops to the sandbox's own uid, gid and no groups before bwrap runs.
-            var id = uid.ToString(CultureInfo.InvariantCulture);
-            AddAll(arguments, [$"--reuid={id}", $"--regid={id}", "--clear-groups", _bwrapPath]);
-        }
-
         AddAll(arguments, _sandbox);
         AddAll(arguments, ["--seccomp", seccompFd.ToString(CultureInfo.InvariantCulture)]);
         AddAll(arguments, ["--json-status-fd", statusFd.ToString(CultureInfo.InvariantCulture)]);

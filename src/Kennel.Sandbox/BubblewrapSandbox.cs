@@ -153,18 +153,12 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
             return (Unavailable("bubblewrap (bwrap) is not installed; install it with: apt-get install bubblewrap"), null);
         }
 
-        // From root each sandbox drops to a host uid of its own before anything of it runs: setpriv does that, since
-        // those uids have no passwd entries (.NET's own switch needs one). Its exec happens while the sandbox stands by.
-        string? setpriv = null;
-        HostUids? uids = null;
-        if (Environment.IsPrivilegedProcess)
+        // From root each sandbox is started as a host uid of its own, switched to in the forked child before bwrap's
+        // exec (HostUidStart): those uids have no passwd entries, which .NET's public switch needs.
+        if (Environment.IsPrivilegedProcess && !HostUidStart.IsSupported)
         {
-            setpriv = ExecutableSearch.Find("setpriv");
-            if (setpriv is null)
-            {
-                return (Unavailable("the worker runs as root and drops each sandbox to a host uid of its own with setpriv, which is not installed; "
-                    + "install it with: apt-get install util-linux"), null);
-            }
+            return (Unavailable("the worker runs as root, and this .NET runtime lacks what starts a sandbox as a host uid of its own; "
+                + "run Kennel on the .NET 10 runtime it was built for"), null);
         }
 
         byte[] seccomp;
@@ -180,10 +174,11 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         var sharedDirectory = _options.SharedDirectory
             ?? (Environment.IsPrivilegedProcess ? DefaultSharedDirectory : Path.Join(_options.StateDirectory, "shared"));
         SnapshotCatalogue catalogue;
+        HostUids? uids = null;
         try
         {
             catalogue = SnapshotCatalogue.CreateBuiltIn(sharedDirectory);
-            if (setpriv is not null)
+            if (Environment.IsPrivilegedProcess)
             {
                 uids = new HostUids(_options.FirstHostUid, _options.HostUidCount, Path.Join(sharedDirectory, "uids"));
             }
@@ -195,7 +190,7 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
 
         RemoveOldSnapshotFiles();
         var setup = new SandboxSetup(
-            new BubblewrapCommand(bwrap, setpriv, _options), catalogue, CgroupLayout.Detect(_options.CgroupGroup, _logger), sharedDirectory, uids, seccomp, _options.PidsLimit);
+            new BubblewrapCommand(bwrap, _options), catalogue, CgroupLayout.Detect(_options.CgroupGroup, _logger), sharedDirectory, uids, seccomp, _options.PidsLimit);
         if (setup.Cgroups.RemoveLeftovers(_timeProvider, _logger) is > 0 and var removed)
         {
             LogLeftoversRemoved(_logger, removed);

@@ -139,9 +139,22 @@ public sealed class PrivilegeDropTests(DefaultOptionsSandbox sandbox) : IClassFi
             }
         }
 
+        if (Environment.IsPrivilegedProcess)
+        {
+            // bwrap, in the host's user namespace, kept none of root's capabilities (those of the rest are
+            // within the sandbox's own user namespace).
+            var first = File.ReadAllLines($"/proc/{wholeTree[^1]}/status");
+            Capabilities(first, "CapPrm:").ShouldBe(0UL);
+            Capabilities(first, "CapEff:").ShouldBe(0UL);
+            Capabilities(first, "CapAmb:").ShouldBe(0UL);
+        }
+
         await process.KillAsync();
         return uid;
     }
+
+    private static ulong Capabilities(string[] status, string field) =>
+        ulong.Parse(status.First(l => l.StartsWith(field, StringComparison.Ordinal))[field.Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
 
     private static int[] Ids(string[] status, string field) =>
         [.. status.First(l => l.StartsWith(field, StringComparison.Ordinal))[field.Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)];
