@@ -154,11 +154,17 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         }
 
         // From root each sandbox is started as a host uid of its own, switched to in the forked child before bwrap's
-        // exec (HostUidStart): those uids have no passwd entries, which .NET's public switch needs.
-        if (Environment.IsPrivilegedProcess && !HostUidStart.IsSupported)
+        // exec (HostUidStart): those uids have no passwd entries, which .NET's public switch needs. Where this runtime
+        // lacks the private members that takes (or when asked), setpriv's exec switches instead.
+        string? setpriv = null;
+        if (Environment.IsPrivilegedProcess && (_options.SwitchUidWithSetpriv || !HostUidStart.IsSupported))
         {
-            return (Unavailable("the worker runs as root, and this .NET runtime lacks what starts a sandbox as a host uid of its own; "
-                + "run Kennel on the .NET 10 runtime it was built for"), null);
+            setpriv = ExecutableSearch.Find("setpriv");
+            if (setpriv is null)
+            {
+                return (Unavailable("the worker runs as root and this .NET runtime cannot start a sandbox as a host uid of its own, so it "
+                    + "needs setpriv to do that, which is not installed; install it with: apt-get install util-linux"), null);
+            }
         }
 
         byte[] seccomp;
@@ -190,7 +196,7 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
 
         RemoveOldSnapshotFiles();
         var setup = new SandboxSetup(
-            new BubblewrapCommand(bwrap, _options), catalogue, CgroupLayout.Detect(_options.CgroupGroup, _logger), sharedDirectory, uids, seccomp, _options.PidsLimit);
+            new BubblewrapCommand(bwrap, setpriv, _options), catalogue, CgroupLayout.Detect(_options.CgroupGroup, _logger), sharedDirectory, uids, seccomp, _options.PidsLimit);
         if (setup.Cgroups.RemoveLeftovers(_timeProvider, _logger) is > 0 and var removed)
         {
             LogLeftoversRemoved(_logger, removed);

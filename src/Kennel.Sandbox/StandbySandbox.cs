@@ -55,7 +55,9 @@ internal sealed class StandbySandbox
         {
             status = LinuxDescriptors.Pipe();
             seccomp = LinuxDescriptors.MemoryFile("kennel-seccomp", setup.SeccompProgram);
-            process = await SandboxLauncher.Shared.StartAsync(setup.Command.StandbyStartInfo(seccomp, status.Write), uid?.Uid, seccomp, status.Write);
+            var setpriv = setup.Command.SwitchesUidWithSetpriv;
+            process = await SandboxLauncher.Shared.StartAsync(setup.Command.StandbyStartInfo(setpriv ? uid?.Uid : null, seccomp, status.Write),
+                setpriv ? null : uid?.Uid, seccomp, status.Write);
         }
         catch (Exception e) when (e is Win32Exception or IOException or UnauthorizedAccessException)
         {

@@ -19,6 +19,21 @@ public sealed class PrivilegeDropTests(DefaultOptionsSandbox sandbox) : IClassFi
     }
 
     [Fact]
+    public async Task With_setpriv_instead_of_the_in_child_switch_the_tree_runs_as_a_host_uid_of_the_range_just_the_same()
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            return; // setpriv is only used from root
+        }
+
+        // What a worker falls back to on a .NET runtime without the members the in-child switch uses.
+        using var host = new SandboxHost(options => options with { SwitchUidWithSetpriv = true });
+        var uid = await AssertTreeRunsAsAsync(host, null, null);
+        uid.ShouldBeInRange(host.Options.FirstHostUid, host.Options.FirstHostUid + host.Options.HostUidCount - 1);
+        (await host.RunAsync("echo via setpriv")).Stdout.ShouldBe("via setpriv\n");
+    }
+
+    [Fact]
     public async Task Concurrent_sandboxes_run_as_different_host_uids()
     {
         if (!Environment.IsPrivilegedProcess)
