@@ -51,6 +51,12 @@ public sealed record ToolFailure(string Error, string Message)
 public sealed partial class ToolGuard(Func<ClaimsPrincipal?, string, bool> hasScope, Func<McpServerTool, ClaimsPrincipal?, ToolFailure?> refusal,
     Func<Exception, ToolFailure?> translate, ILogger logger)
 {
+    /// <summary>
+    /// Told of every tool call's outcome: the tool's name (<c>(unknown)</c> when no tool has it, so callers cannot add
+    /// names), and <c>ok</c>, <c>error</c> (the tool's own error result) or the <see cref="ToolFailure"/>'s code.
+    /// </summary>
+    public Action<string, string>? Called { get; init; }
+
     /// <summary>Adds the list and call filters to one session's server.</summary>
     public void Install(McpServerOptions options)
     {
@@ -66,33 +72,44 @@ public sealed partial class ToolGuard(Func<ClaimsPrincipal?, string, bool> hasSc
         options.Filters.Request.CallToolFilters.Add(next => async (context, cancellationToken) =>
         {
             var name = context.Params?.Name ?? "";
-            if (Refuse(context.Server.ServerOptions.ToolCollection, name, context.User) is { } refused)
-            {
-                return refused.ToResult();
-            }
-            try
-            {
-                return await next(context, cancellationToken);
-            }
-            catch (Exception exception) when (exception is not (OperationCanceledException or McpProtocolException))
-            {
-                if (translate(exception) is { } failure)
-                {
-                    if (failure.Error == ToolFailure.GatewayError)
-                    {
-                        LogDependencyFailed(logger, exception, name);
-                    }
-                    return failure.ToResult();
-                }
-                if (exception is JsonException or ArgumentException)
-                {
-                    return new ToolFailure(ToolFailure.InvalidArguments,
-                        $"The arguments do not match the input schema of '{name}': {ArgumentProblem(exception)}").ToResult();
-                }
-                LogToolFailed(logger, exception, name);
-                return new ToolFailure(ToolFailure.InternalError, "The tool failed unexpectedly; the server log has the cause.").ToResult();
-            }
+            var (result, failure) = await CallAsync(next, context, name, cancellationToken);
+            Called?.Invoke(failure?.Error == ToolFailure.UnknownTool ? "(unknown)" : name, failure?.Error ?? (result.IsError == true ? "error" : "ok"));
+            return result;
         });
+    }
+
+    /// <summary>The call, unless refused, with every failure as a <see cref="ToolFailure"/> (null: the tool answered).</summary>
+    private async ValueTask<(CallToolResult Result, ToolFailure? Failure)> CallAsync(
+        McpRequestHandler<CallToolRequestParams, CallToolResult> next, RequestContext<CallToolRequestParams> context, string name,
+        CancellationToken cancellationToken)
+    {
+        if (Refuse(context.Server.ServerOptions.ToolCollection, name, context.User) is { } refused)
+        {
+            return (refused.ToResult(), refused);
+        }
+        try
+        {
+            return (await next(context, cancellationToken), null);
+        }
+        catch (Exception exception) when (exception is not (OperationCanceledException or McpProtocolException))
+        {
+            var failure = translate(exception);
+            if (failure?.Error == ToolFailure.GatewayError)
+            {
+                LogDependencyFailed(logger, exception, name);
+            }
+            else if (failure is null && exception is JsonException or ArgumentException)
+            {
+                failure = new ToolFailure(ToolFailure.InvalidArguments,
+                    $"The arguments do not match the input schema of '{name}': {ArgumentProblem(exception)}");
+            }
+            else if (failure is null)
+            {
+                LogToolFailed(logger, exception, name);
+                failure = new ToolFailure(ToolFailure.InternalError, "The tool failed unexpectedly; the server log has the cause.");
+            }
+            return (failure.ToResult(), failure);
+        }
     }
 
     /// <summary>

@@ -199,4 +199,26 @@ public static class McpProbe
         request.Headers.Accept.ParseAdd("text/event-stream");
         return await http.SendAsync(request);
     }
+
+    /// <summary>One request of <paramref name="method"/> in a fresh MCP session of <paramref name="credential"/>: the raw answer.</summary>
+    public static async Task<HttpResponseMessage> CallAsync(this TestServer server, string credential, string method, string parameters)
+    {
+        string session;
+        using (var initialized = await server.InitializeAsync("/mcp", credential))
+        {
+            session = initialized.StatusCode == HttpStatusCode.OK
+                ? initialized.Headers.GetValues("Mcp-Session-Id").Single()
+                : throw new InvalidOperationException($"initialize answered {(int)initialized.StatusCode}");
+        }
+        using var http = server.Client(credential);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp")
+        {
+            Content = new StringContent($$"""{"jsonrpc":"2.0","id":2,"method":"{{method}}","params":{{parameters}}}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        request.Headers.Add("Mcp-Session-Id", session);
+        request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+        return await http.SendAsync(request);
+    }
 }

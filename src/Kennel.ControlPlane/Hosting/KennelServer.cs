@@ -7,6 +7,7 @@ using Kennel.ControlPlane.Daemons;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Mcp;
 using Kennel.ControlPlane.OAuth;
+using Kennel.ControlPlane.Observability;
 using Kennel.ControlPlane.Quotas;
 using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Sessions;
@@ -23,6 +24,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -33,10 +35,12 @@ namespace Kennel.ControlPlane.Hosting;
 public sealed class KennelServer : IAsyncDisposable
 {
     private readonly WebApplication app;
+    private readonly MetricsListener? metricsListener;
 
-    private KennelServer(WebApplication app, Database database, string? bootstrapKey)
+    private KennelServer(WebApplication app, MetricsListener? metricsListener, Database database, string? bootstrapKey)
     {
         this.app = app;
+        this.metricsListener = metricsListener;
         Database = database;
         BootstrapKey = bootstrapKey;
     }
@@ -70,7 +74,11 @@ public sealed class KennelServer : IAsyncDisposable
             await database.DisposeAsync();
             throw new SettingsException($"Cannot open the store at {database.Description}: {unreachable.Message}. Check KENNEL_DATABASE_URL.");
         }
-        EnsureListenAddressFree(settings);
+        EnsureListenAddressFree(settings.Listen, "KENNEL_LISTEN");
+        if (settings.MetricsListen is { } metricsListen)
+        {
+            EnsureListenAddressFree(metricsListen, "KENNEL_METRICS_LISTEN");
+        }
 
         // The empty builder: no appsettings files (and no file watcher on them), no hosting-startup scan. Kennel is
         // configured by its environment variables alone, and every piece it needs is added here by name.
@@ -78,6 +86,7 @@ public sealed class KennelServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore();
         builder.WebHost.UseUrls(settings.ListenUrl);
         builder.Services.AddRouting();
+        builder.Configuration.AddInMemoryCollection(settings.Telemetry);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -119,6 +128,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapQuotas();
         app.MapFleetMcp();
         app.MapOAuth();
+        app.MapMetrics(settings);
         app.MapFallback(() => { throw new ApiProblem(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such route."); });
 
         await app.Services.GetRequiredService<OAuth.SigningKeys>().EncryptPlainKeysAsync(cancellationToken);
@@ -132,7 +142,8 @@ public sealed class KennelServer : IAsyncDisposable
             CheckSandbox(app.Services);
         }
         await app.StartAsync(cancellationToken);
-        return new KennelServer(app, database, bootstrap?.Key);
+        var metricsListener = settings.MetricsListen is null ? null : await MetricsListener.StartAsync(settings, app.Services, cancellationToken);
+        return new KennelServer(app, metricsListener, database, bootstrap?.Key);
     }
 
     /// <summary>Completes on SIGTERM/SIGINT (the host's own handling) or when <paramref name="cancellationToken"/> fires.</summary>
@@ -141,6 +152,10 @@ public sealed class KennelServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (metricsListener is not null)
+        {
+            await metricsListener.DisposeAsync();
+        }
         await app.StopAsync();
         await app.DisposeAsync();
         await Database.DisposeAsync();
@@ -151,6 +166,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton(database);
         services.AddSingleton(settings.Time);
         services.AddSingleton(settings.ControlPlane);
+        services.AddTelemetry(settings);
         services.AddSingleton<ChangeSignal>();
         services.AddSingleton<SnapshotCatalog>();
         services.AddSingleton<WorkspaceStore>();
@@ -194,9 +210,9 @@ public sealed class KennelServer : IAsyncDisposable
     /// A taken port is the commonest start-up failure; saying so plainly beats Kestrel's bind exception. (A race with
     /// another process between this check and the bind still fails the start, only less politely.)
     /// </summary>
-    private static void EnsureListenAddressFree(KennelSettings settings)
+    private static void EnsureListenAddressFree(string listen, string variable)
     {
-        var url = new Uri(settings.ListenUrl);
+        var url = new Uri(KennelSettings.UrlOf(listen));
         if (url.Port == 0 || !System.Net.IPAddress.TryParse(url.Host.Trim('[', ']'), out var address))
         {
             return;
@@ -209,7 +225,7 @@ public sealed class KennelServer : IAsyncDisposable
         }
         catch (System.Net.Sockets.SocketException taken)
         {
-            throw new SettingsException($"Cannot listen on {settings.Listen}: {taken.Message}. Stop what uses it, or set KENNEL_LISTEN.");
+            throw new SettingsException($"Cannot listen on {listen}: {taken.Message}. Stop what uses it, or set {variable}.");
         }
     }
 

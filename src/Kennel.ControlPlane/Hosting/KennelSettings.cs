@@ -13,6 +13,15 @@ public sealed record KennelSettings
     public required string DataDir { get; init; }
     public string? DatabaseUrl { get; init; }
     public string? ExternalUrl { get; init; }
+
+    /// <summary><c>KENNEL_METRICS_LISTEN</c>: where <c>/metrics</c> is served to anyone; null: on the main listener, to installation admins.</summary>
+    public string? MetricsListen { get; init; }
+
+    /// <summary>
+    /// The <c>OTEL_*</c> variables, for the OpenTelemetry SDK to read as it documents (the OTLP endpoint, protocol and
+    /// headers, the service name, the sampler, …). Always from the process environment.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> Telemetry { get; init; } = new Dictionary<string, string?>();
     public long MaxBodyBytes { get; init; } = 1024 * 1024;
     public bool EmbeddedWorker { get; init; } = true;
     public Contracts.Workers.WorkerCapacity? EmbeddedWorkerCapacity { get; init; }
@@ -60,6 +69,8 @@ public sealed record KennelSettings
         return new KennelSettings
         {
             Listen = ValidListen(NonEmpty(read("KENNEL_LISTEN")) ?? "127.0.0.1:4000"),
+            MetricsListen = NonEmpty(read("KENNEL_METRICS_LISTEN")) is { } metrics ? ValidListen(metrics, "KENNEL_METRICS_LISTEN") : null,
+            Telemetry = OtelVariables(),
             DataDir = NonEmpty(read("KENNEL_DATA_DIR")) ?? DefaultDataDir(),
             DatabaseUrl = NonEmpty(read("KENNEL_DATABASE_URL")),
             ExternalUrl = ValidExternalUrl(NonEmpty(read("KENNEL_EXTERNAL_URL"))),
@@ -111,7 +122,22 @@ public sealed record KennelSettings
     }
 
     /// <summary>The listen address as a URL Kestrel accepts: <c>host:port</c>, or a full <c>http://</c> URL.</summary>
-    public string ListenUrl => Listen.Contains("://", StringComparison.Ordinal) ? Listen : $"http://{Listen}";
+    public string ListenUrl => UrlOf(Listen);
+
+    public static string UrlOf(string listen) => listen.Contains("://", StringComparison.Ordinal) ? listen : $"http://{listen}";
+
+    private static Dictionary<string, string?> OtelVariables()
+    {
+        var variables = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry variable in Environment.GetEnvironmentVariables())
+        {
+            if (variable.Key is string name && name.StartsWith("OTEL_", StringComparison.Ordinal) && variable.Value is string { Length: > 0 } value)
+            {
+                variables[name] = value;
+            }
+        }
+        return variables;
+    }
 
     /// <summary>
     /// Accepts both forms people paste: <c>postgres://user:pass@host:port/db</c> and Npgsql's <c>Host=…;Database=…</c>.
@@ -145,14 +171,14 @@ public sealed record KennelSettings
     /// <c>host:port</c> or <c>http://host:port</c>, with an explicit port: a typo must never fall back to port 80 on
     /// every interface.
     /// </summary>
-    private static string ValidListen(string value)
+    private static string ValidListen(string value, string variable = "KENNEL_LISTEN")
     {
         var url = value.Contains("://", StringComparison.Ordinal) ? value : $"http://{value}";
         var explicitPort = url.LastIndexOf(':') > url.IndexOf("://", StringComparison.Ordinal) + 2;
         if (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || parsed.Scheme != "http" || !explicitPort
             || parsed.AbsolutePath != "/" || parsed.Host.Length == 0)
         {
-            throw new SettingsException($"KENNEL_LISTEN must be host:port (e.g. 127.0.0.1:4000 or 0.0.0.0:4000), not '{value}'.");
+            throw new SettingsException($"{variable} must be host:port (e.g. 127.0.0.1:4000 or 0.0.0.0:4000), not '{value}'.");
         }
         return value;
     }

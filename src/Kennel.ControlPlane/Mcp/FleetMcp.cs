@@ -82,7 +82,10 @@ public static class FleetMcp
         {
             OwnerOf = Owner,
             Tools = () => tools.Value,
-            Guard = new ToolGuard(HasScope, Refusal, Translate, services.GetRequiredService<ILoggerFactory>().CreateLogger("Kennel.Mcp.Fleet")),
+            Guard = new ToolGuard(HasScope, Refusal, Translate, services.GetRequiredService<ILoggerFactory>().CreateLogger("Kennel.Mcp.Fleet"))
+            {
+                Called = services.GetRequiredService<Observability.KennelMetrics>().ToolCalled,
+            },
             ConfigureServer = server =>
             {
                 server.ServerInfo = new Implementation { Name = "kennel", Title = "Kennel fleet", Version = HealthEndpoints.Version };

@@ -25,7 +25,10 @@ public static class TokenEndpoints
     }
 
     public static IResult Error(string error, string description, int status = StatusCodes.Status400BadRequest) =>
-        new NoStore(Results.Json(new OAuthError(error, description), OAuthJson.Default.OAuthError, statusCode: status));
+        new NoStore(Results.Json(new OAuthError(error, description), OAuthJson.Default.OAuthError, statusCode: status)) { Error = error };
+
+    /// <summary>The OAuth error code of a result of <see cref="Error"/>; null for any other result.</summary>
+    public static string? ErrorOf(IResult result) => (result as NoStore)?.Error;
 
     public static IResult Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, int status = StatusCodes.Status200OK) =>
         new NoStore(Results.Json(value, type, statusCode: status));
@@ -66,6 +69,8 @@ public static class TokenEndpoints
     /// <summary>Token responses carry secrets: never cached (RFC 6749 section 5.1).</summary>
     private sealed class NoStore(IResult inner) : IResult
     {
+        public string? Error { get; init; }
+
         public Task ExecuteAsync(HttpContext context)
         {
             context.Response.Headers.CacheControl = "no-store";
@@ -84,23 +89,30 @@ public sealed class RegistrationLimiter(OAuthOptions options) : IDisposable
 }
 
 /// <summary>Redeems codes and refresh tokens for access tokens, and revokes grants.</summary>
-public sealed class TokenIssuer(ClientRegistry clients, GrantStore grants, AccessTokens accessTokens, OAuthOptions options, TimeProvider time)
+public sealed class TokenIssuer(
+    ClientRegistry clients, GrantStore grants, AccessTokens accessTokens, OAuthOptions options, Observability.KennelMetrics metrics, TimeProvider time)
 {
     public const string RefreshTokenPrefix = "mcp_rt_";
 
     public async Task<IResult> TokenAsync(HttpContext context)
     {
         var (form, client, refusal) = await AuthenticateClientAsync(context);
-        if (client is null)
-        {
-            return refusal!;
-        }
-        return form["grant_type"].ToString() switch
+        var grantType = form["grant_type"].ToString();
+        var result = client is null ? refusal! : grantType switch
         {
             "authorization_code" => await RedeemCodeAsync(client, form, context.RequestAborted),
             "refresh_token" => await RefreshAsync(client, form, context.RequestAborted),
             var other => TokenEndpoints.Error("unsupported_grant_type", $"grant_type '{other}' is not supported; use authorization_code or refresh_token."),
         };
+        if (TokenEndpoints.ErrorOf(result) is { } error)
+        {
+            metrics.TokenRefused(grantType, error);
+        }
+        else
+        {
+            metrics.TokenIssued(grantType);
+        }
+        return result;
     }
 
     /// <summary>The form of a token or revoke request and the client it authenticates (client_secret_post or none).</summary>

@@ -13,7 +13,8 @@ namespace Kennel.ControlPlane.Scheduling;
 /// <see cref="TimeProvider"/>.
 /// </summary>
 public sealed partial class Scheduler(
-    Database database, ScheduleStore store, IEnumerable<IScheduledWork> works, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger)
+    Database database, ScheduleStore store, IEnumerable<IScheduledWork> works, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger,
+    Observability.KennelMetrics? metrics = null)
     : BackgroundService
 {
     private readonly Dictionary<string, IScheduledWork> byKind = works.ToDictionary(w => w.Kind, StringComparer.Ordinal);
@@ -175,6 +176,11 @@ public sealed partial class Scheduler(
 
     private void Announce(List<ScheduledRun> fired)
     {
+        var now = time.GetUtcNow();
+        foreach (var run in fired)
+        {
+            metrics?.ScheduledRunFired(run.ScheduledFor, now, run.CatchUp);
+        }
         foreach (var group in fired.GroupBy(r => r.Kind, StringComparer.Ordinal))
         {
             if (byKind.TryGetValue(group.Key, out var work))

@@ -6,6 +6,7 @@ using Kennel.Contracts.Sessions;
 using Kennel.Contracts.Workers;
 using Kennel.ControlPlane.Hosting;
 using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.Observability;
 using Kennel.ControlPlane.Quotas;
 using Kennel.ControlPlane.Secrets;
 using Kennel.Store;
@@ -19,7 +20,8 @@ namespace Kennel.ControlPlane.Sessions;
 /// double-claim or double-finish. Workers serve every workspace, so these queries span workspaces by design; they
 /// are reachable only with a worker credential.
 /// </summary>
-public sealed class SessionQueue(Database database, SecretService secrets, QuotaStore quotas, ChangeSignal signal, ControlPlaneOptions options, TimeProvider time)
+public sealed class SessionQueue(Database database, SecretService secrets, QuotaStore quotas, ChangeSignal signal, ControlPlaneOptions options,
+    KennelMetrics metrics, TimeProvider time)
 {
     // How deep into each workspace's queue a claim looks for a session that fits what is free.
     private const int CandidatesPerWorkspace = 32;
@@ -43,13 +45,20 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
         while (true)
         {
             var queueChanged = signal.QueueChanged();
-            var settled = new List<string>();
+            var settled = new Settlement();
             var response = await database.WriteAsync((connection, transaction) => first
                 ? HeartbeatAndClaimAsync(connection, transaction, workerId, request, settled, cancellationToken)
                 : ClaimAsync(connection, transaction, workerId, settled, cancellationToken), cancellationToken);
             first = false;
-            // Waiters are woken only once the transaction that settled their session has committed.
-            settled.ForEach(signal.PulseSession);
+            // Waiters are woken, and the figures taken, only once the transaction that settled their session has committed.
+            settled.Ids.ForEach(signal.PulseSession);
+            settled.Ended.ForEach(metrics.SessionEnded);
+            var claimedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
+            foreach (var claimed in settled.Claimed)
+            {
+                metrics.QueueWait(claimed.CreatedAt, claimedAt);
+                SessionTracing.Queued(claimed.TraceParent, claimed.Id, workerId, claimed.CreatedAt, claimedAt);
+            }
             var remaining = deadline - time.GetUtcNow();
             if (response.Assignments.Count > 0 || response.Cancel.Count > 0 || remaining <= TimeSpan.Zero)
             {
@@ -75,21 +84,25 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
     public async Task<ReportResponse> ReportAsync(string workerId, string sessionId, SessionReport report, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var cancel = await database.WriteAsync(async (connection, transaction) =>
+        long? startedAt = null;
+        var ended = false;
+        var (session, cancel) = await database.WriteAsync(async (connection, transaction) =>
         {
             var session = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition(
-                "SELECT id, worker_id, status, cancel_requested_at FROM sessions WHERE id = @sessionId", new { sessionId }, transaction,
-                cancellationToken: cancellationToken));
+                "SELECT id, worker_id, status, cancel_requested_at, created_at, started_at, trace_parent FROM sessions WHERE id = @sessionId",
+                new { sessionId }, transaction, cancellationToken: cancellationToken));
             if (session is null || session.WorkerId != workerId || session.Status is not ("pending" or "running"))
             {
                 throw ApiProblem.Conflict(ErrorCodes.SessionNotAssigned,
                     $"Session '{sessionId}' is not live on this worker; stop running it and drop it.");
             }
+            startedAt = session.StartedAt;
             if (report.Started && session.Status == "pending")
             {
+                startedAt = now - Math.Clamp(report.RunningForMs, 0, 60_000);
                 await connection.ExecuteAsync(new CommandDefinition(
                     "UPDATE sessions SET status = 'running', started_at = @startedAt WHERE id = @sessionId AND status = 'pending'",
-                    new { sessionId, startedAt = now - Math.Clamp(report.RunningForMs, 0, 60_000) }, transaction, cancellationToken: cancellationToken));
+                    new { sessionId, startedAt }, transaction, cancellationToken: cancellationToken));
             }
             await AppendOutputAsync(connection, transaction, sessionId, report.Output, cancellationToken);
             if (report.Exit is { } exit)
@@ -101,17 +114,35 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
                 // Status and exit code agree (README, Sessions): a session that did not succeed never shows exit code 0,
                 // whatever a worker of another version reports.
                 var exitCode = exit.Status == SessionStatus.Succeeded || exit.ExitCode != 0 ? exit.ExitCode : null;
-                await SessionStore.FinishAsync(connection, transaction, sessionId,
+                ended = await SessionStore.FinishAsync(connection, transaction, sessionId,
                     new SessionOutcome(exit.Status, exitCode, exit.Error, exit.WallSeconds, exit.CpuSeconds), now, cancellationToken);
+                // An exit without a start report implies the start (FinishAsync records it the same way).
+                var wallMs = (long)(exit.WallSeconds * 1000);
+                startedAt ??= wallMs > 0 ? now - wallMs : null;
             }
-            return session.CancelRequestedAt is not null;
+            return (session, session.CancelRequestedAt is not null);
         }, cancellationToken);
+        Observe(session, report, workerId, startedAt, ended, now);
         signal.PulseSession(sessionId);
         if (report.Exit is not null)
         {
             signal.PulseQueue(); // capacity came free
         }
         return new ReportResponse(cancel);
+    }
+
+    /// <summary>The figures and spans of a committed report: the start's latency once, and the end.</summary>
+    private void Observe(SessionRow session, SessionReport report, string workerId, long? startedAt, bool ended, long now)
+    {
+        if (session.StartedAt is null && startedAt is { } started && (report.Started || ended))
+        {
+            metrics.SessionStarted(session.CreatedAt, started);
+        }
+        if (ended && report.Exit is { } exit)
+        {
+            metrics.SessionEnded(exit.Status);
+            SessionTracing.Ran(session.TraceParent, session.Id, workerId, startedAt ?? now, now, exit.Status.ToWire());
+        }
     }
 
     /// <summary>Ends or requeues sessions whose worker stopped polling. Returns how many it settled.</summary>
@@ -123,23 +154,20 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
             var expired = await connection.QueryAsync<SessionRow>(new CommandDefinition(
                 $"SELECT id, status, cancel_requested_at FROM sessions WHERE status IN {SessionStore.NonTerminal} " +
                 "AND worker_id IS NOT NULL AND lease_expires_at < @now", new { now }, transaction, cancellationToken: cancellationToken));
-            var ids = new List<string>();
+            var settlement = new Settlement();
             foreach (var session in expired)
             {
-                await SettleLostAsync(connection, transaction, session, "The worker running this session stopped heartbeating.", now, cancellationToken);
-                ids.Add(session.Id);
+                await SettleLostAsync(connection, transaction, session, "The worker running this session stopped heartbeating.", now, settlement, cancellationToken);
             }
-            return ids;
+            return settlement;
         }, cancellationToken);
-        foreach (var id in settled)
-        {
-            signal.PulseSession(id);
-        }
-        if (settled.Count > 0)
+        settled.Ids.ForEach(signal.PulseSession);
+        settled.Ended.ForEach(metrics.SessionEnded);
+        if (settled.Ids.Count > 0)
         {
             signal.PulseQueue();
         }
-        return settled.Count;
+        return settled.Ids.Count;
     }
 
     /// <summary>
@@ -153,7 +181,7 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
             cancellationToken);
 
     private async Task<PollResponse> HeartbeatAndClaimAsync(
-        DbConnection connection, DbTransaction transaction, string workerId, PollRequest request, List<string> settled, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, string workerId, PollRequest request, Settlement settled, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await connection.ExecuteAsync(new CommandDefinition(
@@ -173,14 +201,13 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
             new { workerId }, transaction, cancellationToken: cancellationToken));
         foreach (var orphan in assigned.Where(s => !held.Contains(s.Id)))
         {
-            await SettleLostAsync(connection, transaction, orphan, "The worker restarted and no longer runs this session.", now, cancellationToken);
-            settled.Add(orphan.Id);
+            await SettleLostAsync(connection, transaction, orphan, "The worker restarted and no longer runs this session.", now, settled, cancellationToken);
         }
         return await ClaimAsync(connection, transaction, workerId, settled, cancellationToken);
     }
 
     private async Task<PollResponse> ClaimAsync(
-        DbConnection connection, DbTransaction transaction, string workerId, List<string> settled, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, string workerId, Settlement settled, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var cancel = (await connection.QueryAsync<string>(new CommandDefinition(
@@ -217,7 +244,7 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
                 cancellationToken: cancellationToken));
         }
         var queued = (await connection.QueryAsync<SessionRow>(new CommandDefinition(
-            "SELECT id, workspace_id, snapshot, spec, vcpus, memory_mb, timeout_ms FROM sessions WHERE id IN (SELECT id FROM " +
+            "SELECT id, workspace_id, snapshot, spec, vcpus, memory_mb, timeout_ms, created_at, trace_parent FROM sessions WHERE id IN (SELECT id FROM " +
             "(SELECT id, ROW_NUMBER() OVER (PARTITION BY workspace_id ORDER BY id) AS place FROM sessions " +
             "WHERE status = 'pending' AND worker_id IS NULL AND cancel_requested_at IS NULL AND held = 0) queued WHERE place <= @perWorkspace) " +
             "ORDER BY id" + database.SkipLocked,
@@ -257,7 +284,7 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
     /// since it was created ends <c>failed</c> in the claim's transaction without running, and the worker never hears of it.
     /// </summary>
     private async Task<List<SessionAssignment>> AssignAsync(
-        DbConnection connection, DbTransaction transaction, List<SessionRow> claimed, long now, List<string> settled, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, List<SessionRow> claimed, long now, Settlement settled, CancellationToken cancellationToken)
     {
         var assignments = new List<SessionAssignment>(claimed.Count);
         foreach (var row in claimed)
@@ -265,6 +292,7 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
             var spec = JsonSerializer.Deserialize(row.Spec, StoreJson.Default.StoredSessionSpec)!;
             if (spec.Secrets is not { Count: > 0 } names)
             {
+                settled.Claimed.Add(row);
                 assignments.Add(ToAssignment(row, spec, spec.Env));
                 continue;
             }
@@ -272,7 +300,8 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
             if (resolved.Missing.Count > 0 || resolved.Unreadable.Count > 0)
             {
                 await FailUnstartedAsync(connection, transaction, row.Id, SecretFailure(resolved), now, cancellationToken);
-                settled.Add(row.Id);
+                settled.Ids.Add(row.Id);
+                settled.Ended.Add(SessionStatus.Failed);
                 continue;
             }
             // A daemon's run sets KENNEL_DAEMON and the trigger variables in its env; those are Kennel's and win over a secret.
@@ -281,6 +310,7 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
             {
                 env[name] = value;
             }
+            settled.Claimed.Add(row);
             assignments.Add(ToAssignment(row, spec, env));
         }
         return assignments;
@@ -302,16 +332,18 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
             new { id, error.Code, error.Message, now }, transaction, cancellationToken: cancellationToken));
 
     private static async Task SettleLostAsync(
-        DbConnection connection, DbTransaction transaction, SessionRow session, string why, long now, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, SessionRow session, string why, long now, Settlement settled, CancellationToken cancellationToken)
     {
-        if (session.CancelRequestedAt is not null)
+        settled.Ids.Add(session.Id);
+        var outcome = session.CancelRequestedAt is not null ? new SessionOutcome(SessionStatus.Cancelled)
+            : session.Status == "running" ? new SessionOutcome(SessionStatus.Failed, Error: new SessionError("worker_lost", why))
+            : null;
+        if (outcome is not null)
         {
-            await SessionStore.FinishAsync(connection, transaction, session.Id, new SessionOutcome(SessionStatus.Cancelled), now, cancellationToken);
-        }
-        else if (session.Status == "running")
-        {
-            await SessionStore.FinishAsync(connection, transaction, session.Id,
-                new SessionOutcome(SessionStatus.Failed, Error: new SessionError("worker_lost", why)), now, cancellationToken);
+            if (await SessionStore.FinishAsync(connection, transaction, session.Id, outcome, now, cancellationToken))
+            {
+                settled.Ended.Add(outcome.Status);
+            }
         }
         else
         {
@@ -370,6 +402,19 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
         };
 
     private long LeaseFrom(long now) => now + (long)options.LeaseTtl.TotalMilliseconds;
+
+    /// <summary>What a transaction did to sessions, acted on once it has committed.</summary>
+    private sealed class Settlement
+    {
+        /// <summary>Sessions it ended or requeued, whose waiters to wake.</summary>
+        public List<string> Ids { get; } = [];
+
+        /// <summary>The final status of each session it ended.</summary>
+        public List<SessionStatus> Ended { get; } = [];
+
+        /// <summary>Sessions it handed to the worker.</summary>
+        public List<SessionRow> Claimed { get; } = [];
+    }
 
     private sealed class CapacityRow
     {

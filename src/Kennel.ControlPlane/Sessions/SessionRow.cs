@@ -32,6 +32,9 @@ public sealed class SessionRow
     public long? ScheduledFor { get; set; }
     public long CatchUp { get; set; }
     public long Held { get; set; }
+
+    /// <summary>The W3C traceparent of the span that created it, when tracing is on.</summary>
+    public string? TraceParent { get; set; }
 }
 
 /// <summary>The parts of a session's request kept as one JSON column: they are read back whole and never queried.</summary>

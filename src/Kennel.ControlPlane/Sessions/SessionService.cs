@@ -2,6 +2,7 @@ using System.Text.Json;
 using Kennel.Contracts.Sessions;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.Observability;
 using Kennel.ControlPlane.Quotas;
 using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Snapshots;
@@ -11,7 +12,8 @@ namespace Kennel.ControlPlane.Sessions;
 
 /// <summary>What people and their tools can do with sessions. REST, CLI and MCP are thin faces over these calls.</summary>
 public sealed class SessionService(
-    Database database, SessionStore store, QuotaStore quotas, SnapshotCatalog snapshots, SecretService secrets, ChangeSignal signal, TimeProvider time)
+    Database database, SessionStore store, QuotaStore quotas, SnapshotCatalog snapshots, SecretService secrets, ChangeSignal signal, KennelMetrics metrics,
+    TimeProvider time)
 {
     /// <summary>How often a waiter rechecks the store when no in-process signal arrives (a change on another replica).</summary>
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromMilliseconds(500);
@@ -20,9 +22,11 @@ public sealed class SessionService(
     {
         var valid = CreateSessionValidator.Validate(request, snapshots);
         await secrets.RequireAsync(caller.WorkspaceId, valid.Spec.Secrets, "secrets", cancellationToken);
+        var id = SortableId.New("ses", time);
+        using var trace = SessionTracing.StartCreate(id, caller.WorkspaceId);
         var row = new SessionRow
         {
-            Id = SortableId.New("ses", time),
+            Id = id,
             WorkspaceId = caller.WorkspaceId,
             WorkspaceName = caller.WorkspaceName,
             Status = SessionStatus.Pending.ToWire(),
@@ -32,6 +36,7 @@ public sealed class SessionService(
             MemoryMb = valid.MemoryMb,
             TimeoutMs = valid.TimeoutMs,
             CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
+            TraceParent = trace?.Id,
         };
         await database.WriteAsync(async (connection, transaction) =>
         {
@@ -85,6 +90,7 @@ public sealed class SessionService(
             case SessionStore.CancelResult.AlreadyFinished:
                 throw ApiProblem.Conflict(ErrorCodes.SessionFinished, $"Session '{id}' has already finished.");
             case SessionStore.CancelResult.Cancelled:
+                metrics.SessionEnded(SessionStatus.Cancelled);
                 signal.PulseSession(id);
                 break;
             default:

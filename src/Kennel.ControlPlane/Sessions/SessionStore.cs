@@ -24,25 +24,25 @@ public sealed class SessionStore(Database database)
     {
         using var insert = new RowStatement(connection, transaction,
             $"INSERT INTO sessions ({InsertColumns}) VALUES (@id, @workspaceId, @status, @snapshot, @spec, @vcpus, @memoryMb, " +
-            "@timeoutMs, @createdAt, @daemonId, @daemon, @triggerType, @scheduledFor, @catchUp, @held)",
+            "@timeoutMs, @createdAt, @daemonId, @daemon, @triggerType, @scheduledFor, @catchUp, @held, @traceParent)",
             "id", "workspaceId", "status", "snapshot", "spec", "vcpus", "memoryMb", "timeoutMs", "createdAt", "daemonId", "daemon", "triggerType",
-            "scheduledFor", "catchUp", "held");
+            "scheduledFor", "catchUp", "held", "traceParent");
         foreach (var row in rows)
         {
             await insert.ExecuteAsync(cancellationToken, row.Id, row.WorkspaceId, row.Status, row.Snapshot, row.Spec, row.Vcpus, row.MemoryMb,
-                row.TimeoutMs, row.CreatedAt, row.DaemonId, row.Daemon, row.TriggerType, row.ScheduledFor, row.CatchUp, row.Held);
+                row.TimeoutMs, row.CreatedAt, row.DaemonId, row.Daemon, row.TriggerType, row.ScheduledFor, row.CatchUp, row.Held, row.TraceParent);
         }
     }
 
     private const string InsertColumns =
-        "id, workspace_id, status, snapshot, spec, vcpus, memory_mb, timeout_ms, created_at, daemon_id, daemon, trigger_type, scheduled_for, catch_up, held";
+        "id, workspace_id, status, snapshot, spec, vcpus, memory_mb, timeout_ms, created_at, daemon_id, daemon, trigger_type, scheduled_for, catch_up, held, trace_parent";
 
     // One statement whatever the number of rows: a column per array parameter, so PostgreSQL parses and plans the same
     // text every time instead of a statement per row.
     private const string InsertArraysSql =
         $"INSERT INTO sessions ({InsertColumns}) SELECT * FROM unnest(@id::text[], @workspaceId::text[], @status::text[], @snapshot::text[], " +
         "@spec::text[], @vcpus::integer[], @memoryMb::integer[], @timeoutMs::bigint[], @createdAt::bigint[], @daemonId::text[], @daemon::text[], " +
-        "@triggerType::text[], @scheduledFor::bigint[], @catchUp::integer[], @held::integer[])";
+        "@triggerType::text[], @scheduledFor::bigint[], @catchUp::integer[], @held::integer[], @traceParent::text[])";
 
     /// <summary>
     /// Inserts sessions inside a caller's transaction (such as the one that fires a batch of scheduled runs): on PostgreSQL
@@ -75,6 +75,7 @@ public sealed class SessionStore(Database database)
             scheduledFor = rows.Select(r => r.ScheduledFor).ToArray(),
             catchUp = rows.Select(r => (int)r.CatchUp).ToArray(),
             held = rows.Select(r => (int)r.Held).ToArray(),
+            traceParent = rows.Select(r => r.TraceParent).ToArray(),
         }, transaction, cancellationToken: cancellationToken));
     }
 

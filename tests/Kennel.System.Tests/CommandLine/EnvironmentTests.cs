@@ -1,3 +1,5 @@
+using Kennel.Testing;
+
 namespace Kennel.SystemTests.CommandLine;
 
 /// <summary>How the CLI finds Kennel and its key, and what it says when it cannot.</summary>

@@ -1,3 +1,5 @@
+using Kennel.Testing;
+
 namespace Kennel.SystemTests.CommandLine;
 
 /// <summary>What <c>kennel serve</c> says when it cannot start: one line naming what to fix, exit 2, no stack trace.</summary>

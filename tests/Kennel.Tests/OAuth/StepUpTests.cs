@@ -21,14 +21,14 @@ public sealed class StepUpTests(ServersWithoutWorkers servers) : IClassFixture<S
         var tokens = await server.FullFlowAsync($"s-{Guid.NewGuid():N}"[..16]);
         tokens.Scope.ShouldBe("mcp:read mcp:chat");
 
-        using var refused = await CallAsync(server, tokens.AccessToken, "tools/call", """{"name": "create-session", "arguments": {"script": "true"}}""");
+        using var refused = await server.CallAsync(tokens.AccessToken, "tools/call", """{"name": "create-session", "arguments": {"script": "true"}}""");
         refused.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
         refused.Headers.WwwAuthenticate.ToString().ShouldBe(
             $"Bearer error=\"insufficient_scope\", scope=\"mcp:read mcp:chat mcp:write\", resource_metadata=\"{issuer}/.well-known/oauth-protected-resource/mcp\", " +
             "error_description=\"Missing scopes: mcp:write\"");
         (await refused.Content.ReadAsStringAsync()).ShouldContain("Missing scopes: mcp:write");
 
-        using var listed = await CallAsync(server, tokens.AccessToken, "tools/list", "{}");
+        using var listed = await server.CallAsync(tokens.AccessToken, "tools/list", "{}");
         listed.StatusCode.ShouldBe(HttpStatusCode.OK, "tools/list hides the tool rather than refusing");
         (await listed.Content.ReadAsStringAsync()).ShouldNotContain("\"create-session\"");
     }
@@ -42,7 +42,7 @@ public sealed class StepUpTests(ServersWithoutWorkers servers) : IClassFixture<S
         var key = (await server.Client().CreateApiKeyAsync(null, Scopes.Read)).Key;
         foreach (var credential in new[] { viewer.AccessToken, key })
         {
-            using var refused = await CallAsync(server, credential, "tools/call", """{"name": "create-session", "arguments": {"script": "true"}}""");
+            using var refused = await server.CallAsync(credential, "tools/call", """{"name": "create-session", "arguments": {"script": "true"}}""");
             refused.StatusCode.ShouldBe(HttpStatusCode.OK);
             refused.Headers.WwwAuthenticate.ShouldBeEmpty();
             var events = await refused.Content.ReadAsStringAsync();
@@ -58,7 +58,7 @@ public sealed class StepUpTests(ServersWithoutWorkers servers) : IClassFixture<S
         var server = await servers.GetAsync(store);
         var admin = await server.FullFlowAsync($"s-{Guid.NewGuid():N}"[..16], role: Roles.Admin);
 
-        using var refused = await CallAsync(server, admin.AccessToken, "tools/call", """{"name": "list-workers"}""");
+        using var refused = await server.CallAsync(admin.AccessToken, "tools/call", """{"name": "list-workers"}""");
 
         refused.StatusCode.ShouldBe(HttpStatusCode.OK);
         refused.Headers.WwwAuthenticate.ShouldBeEmpty();
@@ -66,23 +66,4 @@ public sealed class StepUpTests(ServersWithoutWorkers servers) : IClassFixture<S
     }
 
     /// <summary>Initializes a session with <paramref name="credential"/>, then sends one request on it.</summary>
-    private static async Task<HttpResponseMessage> CallAsync(TestServer server, string credential, string method, string parameters)
-    {
-        string session;
-        using (var initialized = await server.InitializeAsync("/mcp", credential))
-        {
-            initialized.StatusCode.ShouldBe(HttpStatusCode.OK);
-            session = initialized.Headers.GetValues("Mcp-Session-Id").Single();
-        }
-        using var http = server.Client(credential);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp")
-        {
-            Content = new StringContent($$"""{"jsonrpc":"2.0","id":2,"method":"{{method}}","params":{{parameters}}}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Accept.ParseAdd("application/json");
-        request.Headers.Accept.ParseAdd("text/event-stream");
-        request.Headers.Add("Mcp-Session-Id", session);
-        request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
-        return await http.SendAsync(request);
-    }
 }

@@ -51,6 +51,7 @@ public sealed class KennelSettingsTests
             ["KENNEL_OUTPUT_LIMIT_BYTES"] = "999",
             ["KENNEL_SANDBOX_UIDS"] = "300000-300099",
             ["KENNEL_SANDBOX_SHARED_DIR"] = "/srv/kennel-sandbox",
+            ["KENNEL_METRICS_LISTEN"] = "10.0.0.5:9464",
         };
 
         var settings = KennelSettings.FromEnvironment(name => env.GetValueOrDefault(name));
@@ -66,6 +67,7 @@ public sealed class KennelSettingsTests
         settings.ControlPlane.OutputLimitBytes.ShouldBe(999);
         settings.SandboxUids.ShouldBe(new Kennel.Worker.SandboxUidRange(300_000, 100));
         settings.SandboxSharedDirectory.ShouldBe("/srv/kennel-sandbox");
+        settings.MetricsListen.ShouldBe("10.0.0.5:9464");
     }
 
     [Theory]
@@ -91,6 +93,8 @@ public sealed class KennelSettingsTests
     [InlineData("KENNEL_LISTEN", "0.0.0.0:http")]
     [InlineData("KENNEL_LISTEN", "http://127.0.0.1:4000/base")]
     [InlineData("KENNEL_LISTEN", "https://127.0.0.1:4000")]
+    [InlineData("KENNEL_METRICS_LISTEN", "9464")]
+    [InlineData("KENNEL_METRICS_LISTEN", "http://127.0.0.1:9464/metrics")]
     public void A_bad_value_stops_the_start_naming_the_variable(string name, string value)
     {
         var problem = Should.Throw<SettingsException>(() => KennelSettings.FromEnvironment(n => n == name ? value : null));

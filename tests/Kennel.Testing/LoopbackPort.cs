@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Kennel.SystemTests;
+namespace Kennel.Testing;
 
 /// <summary>A loopback port nobody listens on right now, for a <c>kennel serve</c> of a test's own.</summary>
 public static class LoopbackPort
