@@ -36,26 +36,37 @@ public sealed class ConversationService(ConversationStore store, AgentService ag
     public async Task<Conversation> GetAsync(Caller caller, string id, CancellationToken cancellationToken) =>
         (await RowAsync(caller, id, cancellationToken)).ToContract();
 
+    /// <summary>A conversation a message is to go to: found already, or to be made for the key on first use.</summary>
+    public sealed record Target(string Agent, ConversationRow? Existing, string Key);
+
     /// <summary>
-    /// The conversation a message goes to: by id (<c>cnv_…</c>), or by key for the agent, made on first use. No
-    /// conversation at all means the agent's <c>main</c>.
+    /// Where a message goes, checked without writing anything: a conversation by id (<c>cnv_…</c>), or by key for the
+    /// agent. No conversation at all means the agent's <c>main</c>.
     /// </summary>
-    public async Task<ConversationRow> ResolveAsync(Caller caller, string? conversation, string? agentName, CancellationToken cancellationToken)
+    public async Task<Target> FindTargetAsync(Caller caller, string? conversation, string? agentName, CancellationToken cancellationToken)
     {
         if (conversation is not null && conversation.StartsWith("cnv_", StringComparison.Ordinal))
         {
             var row = await RowAsync(caller, conversation, cancellationToken);
-            return row.Archived != 0 ? throw ApiProblem.Conflict(ConversationExists, $"Conversation '{conversation}' was deleted (archived).") : row;
+            return row.Archived != 0
+                ? throw ApiProblem.Conflict(ConversationExists, $"Conversation '{conversation}' was deleted (archived).")
+                : new Target(row.Agent, row, row.ConversationKey ?? "");
         }
         var key = ConversationValidator.Key(conversation ?? AgentDefinition.MainName, "conversation")!;
         var agent = await AgentAsync(caller, agentName, cancellationToken);
+        return new Target(agent, await store.FindByKeyAsync(caller.WorkspaceId, agent, key, cancellationToken), key);
+    }
+
+    /// <summary>The target's conversation, made now if it was to be made (or read, if another request just made it).</summary>
+    public async Task<ConversationRow> EnsureAsync(Caller caller, Target target, CancellationToken cancellationToken)
+    {
+        if (target.Existing is { } existing)
+        {
+            return existing;
+        }
         for (var attempt = 0; ; attempt++)
         {
-            if (await store.FindByKeyAsync(caller.WorkspaceId, agent, key, cancellationToken) is { } found)
-            {
-                return found;
-            }
-            var row = NewRow(caller, agent, key, null, null);
+            var row = NewRow(caller, target.Agent, target.Key, null, null);
             try
             {
                 if (await store.InsertAsync(row, cancellationToken))
@@ -66,6 +77,10 @@ public sealed class ConversationService(ConversationStore store, AgentService ag
             catch (System.Data.Common.DbException) when (attempt == 0)
             {
                 // Another request made it at the same moment (the unique index said so): read theirs.
+            }
+            if (await store.FindByKeyAsync(caller.WorkspaceId, target.Agent, target.Key, cancellationToken) is { } found)
+            {
+                return found;
             }
         }
     }

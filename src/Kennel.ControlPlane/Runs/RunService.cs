@@ -41,15 +41,16 @@ public sealed class RunService(RunStore store, ConversationService conversations
     public async Task<Run> StartAsync(Caller caller, string? conversation, string? agent, string message, CancellationToken cancellationToken)
     {
         var text = ConversationValidator.Message(message);
-        var target = await conversations.ResolveAsync(caller, conversation, agent, cancellationToken);
+        var found = await conversations.FindTargetAsync(caller, conversation, agent, cancellationToken);
         try
         {
-            _ = await agents.ChatForAsync(caller.WorkspaceId, target.Agent, cancellationToken);
+            _ = await agents.ChatForAsync(caller.WorkspaceId, found.Agent, cancellationToken);
         }
         catch (ProviderException unusable)
         {
             throw ApiProblem.Conflict(unusable.Code, unusable.Message);
         }
+        var target = await conversations.EnsureAsync(caller, found, cancellationToken);
         var row = new RunRow
         {
             Id = SortableId.New("run", time),
