@@ -272,6 +272,22 @@ public sealed class ChatTests(ChatServers servers) : IClassFixture<ChatServers>
         (await client.HistoryAsync(run.ConversationId)).Items.Count.ShouldBe(2);
     }
 
+    [Fact]
+    public async Task The_prompt_for_say_hello_to_main_stays_small()
+    {
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        using var client = await server.NewWorkspaceClientAsync(Contracts.ApiKeys.Scopes.Read, Contracts.ApiKeys.Scopes.Chat);
+        servers.Model.ThenEvents(ModelScript.Answer("Hello!"));
+        var before = servers.Model.Requests.Count;
+
+        await client.SendAsync("main", "say hello");
+
+        // Instructions, the message and exec's declaration: a thousand characters or so, not OpenClaw's 18k tokens.
+        var body = servers.Model.Requests.Skip(before).Single().Body;
+        body.Length.ShouldBeLessThan(1000, body);
+        body.ShouldContain("\"name\":\"exec\"");
+    }
+
     private static async Task WaitForStatusAsync(HttpClient client, string sessionId, SessionStatus status)
     {
         for (var i = 0; i < 600; i++)
