@@ -88,15 +88,21 @@ public sealed class RunStore(Database database)
 
     /// <summary>
     /// Claims runs for <paramref name="owner"/>: each conversation's oldest live run, if it is queued or its lease ran out
-    /// (its control plane died). The conditional update decides between replicas racing for the same run.
+    /// (its control plane died). The candidates are read first, so an idle executor's poll writes nothing; the
+    /// conditional update then decides between replicas racing for the same run.
     /// </summary>
-    public Task<List<RunRow>> ClaimAsync(string owner, long now, long lease, int limit, CancellationToken cancellationToken) =>
-        database.WriteAsync(async (connection, transaction) =>
+    public async Task<List<RunRow>> ClaimAsync(string owner, long now, long lease, int limit, CancellationToken cancellationToken)
+    {
+        var candidates = await database.ReadAsync(async connection => (await connection.QueryAsync<string>(new CommandDefinition(
+            $"SELECT r.id FROM runs r WHERE r.status IN {Live} AND (r.status = 'queued' OR r.lease_expires_at IS NULL OR r.lease_expires_at < @now) " +
+            $"AND NOT EXISTS (SELECT 1 FROM runs e WHERE e.conversation_id = r.conversation_id AND e.status IN {Live} AND e.id < r.id) " +
+            "ORDER BY r.id LIMIT @limit", new { now, limit }, cancellationToken: cancellationToken))).ToList(), cancellationToken);
+        if (candidates.Count == 0)
         {
-            var candidates = await connection.QueryAsync<string>(new CommandDefinition(
-                $"SELECT r.id FROM runs r WHERE r.status IN {Live} AND (r.status = 'queued' OR r.lease_expires_at IS NULL OR r.lease_expires_at < @now) " +
-                $"AND NOT EXISTS (SELECT 1 FROM runs e WHERE e.conversation_id = r.conversation_id AND e.status IN {Live} AND e.id < r.id) " +
-                "ORDER BY r.id LIMIT @limit" + database.SkipLocked, new { now, limit }, transaction, cancellationToken: cancellationToken));
+            return [];
+        }
+        return await database.WriteAsync(async (connection, transaction) =>
+        {
             var claimed = new List<RunRow>();
             foreach (var id in candidates)
             {
@@ -111,6 +117,7 @@ public sealed class RunStore(Database database)
             }
             return claimed;
         }, cancellationToken);
+    }
 
     /// <summary>Extends the leases of what <paramref name="owner"/> runs, and returns those whose cancel was asked for.</summary>
     public Task<List<string>> RenewAsync(string owner, long lease, CancellationToken cancellationToken) =>
