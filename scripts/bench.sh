@@ -20,6 +20,10 @@
 # access tokens issued per second (refresh_token grant), tools/call get-session with a JWT beside an API key, and the
 # token check alone in process (AccessTokens.ValidateAsync: p50, validations per second on 1 thread and on all cores).
 #
+# `scripts/bench.sh agents [--samples N (200)] [--database-url URL]` benchmarks agent turns: Kennel's own time per turn
+# (wall time minus the provider's) against a local OpenAI-compatible provider that answers at once, for a turn without
+# tools and a turn with one exec, p50/p90/p99.
+#
 # `scripts/bench.sh sandbox [--samples N (200)]` benchmarks the sandbox alone, without the control plane: start to exit of
 # `echo hello` for raw bwrap, the runtime with its standby sandboxes, and the runtime starting each sandbox on demand,
 # in blocks of `--block N` (25) in a new order each round; `--compare-with DIR` (repeatable) adds another build's

@@ -10,7 +10,8 @@ using Kennel.Contracts.Sessions;
 // Measures, in one run on one machine: raw bwrap start-to-exit of `echo hello`, Kennel's create-to-exit latency of the
 // same workload through the REST API, sustained sessions per second, and the control plane's idle RSS.
 // `mcp` as the first argument runs the MCP benchmark instead (McpBench); `schedules` the scheduler's (ScheduleBench);
-// `oauth` the OAuth one (OAuthBench); `sandbox` the sandbox alone, without the control plane (SandboxBench).
+// `oauth` the OAuth one (OAuthBench); `sandbox` the sandbox alone, without the control plane (SandboxBench); `agents` agent
+// turns against a local provider (AgentBench).
 if (args.Length > 0 && args[0] == "mcp")
 {
     return await McpBench.RunAsync(args[1..]);
@@ -22,6 +23,10 @@ if (args.Length > 0 && args[0] == "schedules")
 if (args.Length > 0 && args[0] == "oauth")
 {
     return await OAuthBench.RunAsync(args[1..]);
+}
+if (args.Length > 0 && args[0] == "agents")
+{
+    return await AgentBench.RunAsync(args[1..]);
 }
 if (args.Length > 0 && args[0] == "sandbox")
 {

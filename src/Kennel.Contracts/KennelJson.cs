@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Kennel.Contracts.Agents;
 using Kennel.Contracts.ApiKeys;
 using Kennel.Contracts.Config;
+using Kennel.Contracts.Conversations;
 using Kennel.Contracts.Cost;
 using Kennel.Contracts.Daemons;
 using Kennel.Contracts.Quotas;
@@ -62,6 +63,16 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(RollbackConfigRequest))]
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(AgentList))]
+[JsonSerializable(typeof(CreateConversationRequest))]
+[JsonSerializable(typeof(UpdateConversationRequest))]
+[JsonSerializable(typeof(Conversation))]
+[JsonSerializable(typeof(ConversationPage))]
+[JsonSerializable(typeof(DeletedConversation))]
+[JsonSerializable(typeof(TranscriptPage))]
+[JsonSerializable(typeof(SendMessageRequest))]
+[JsonSerializable(typeof(Run))]
+[JsonSerializable(typeof(RunPage))]
+[JsonSerializable(typeof(RunEvent))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]

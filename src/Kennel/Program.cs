@@ -9,6 +9,7 @@ var root = new RootCommand("""
       kennel serve                                   run the control plane with an embedded worker
       kennel session run -- echo hello               run a workload and stream its output
       kennel daemon create nightly --cron @daily --script 'make report'   run one on a schedule
+      kennel chat "say hello"                        talk to the workspace's agent (OPENAI_BASE_URL or OPENAI_API_KEY)
     The CLI talks to KENNEL_URL (default http://localhost:4000) with KENNEL_API_KEY.
     """);
 root.Subcommands.Add(ServeCommand.Build());
@@ -21,6 +22,8 @@ root.Subcommands.Add(QuotaCommands.Build());
 root.Subcommands.Add(ConfigCommands.Build());
 root.Subcommands.Add(AgentCommands.BuildAgents());
 root.Subcommands.Add(AgentCommands.BuildModels());
+root.Subcommands.Add(ChatCommands.BuildChat());
+root.Subcommands.Add(ChatCommands.BuildConversation());
 root.Subcommands.Add(UserCommands.Build());
 root.Subcommands.Add(UserCommands.BuildOAuth());
 root.Subcommands.Add(McpCommand.Build());

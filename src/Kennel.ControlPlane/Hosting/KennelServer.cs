@@ -9,6 +9,8 @@ using Kennel.ControlPlane.Mcp;
 using Kennel.ControlPlane.OAuth;
 using Kennel.ControlPlane.Observability;
 using Kennel.ControlPlane.Quotas;
+using Kennel.ControlPlane.Runs;
+using Kennel.ControlPlane.Conversations;
 using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Sessions;
 using Kennel.ControlPlane.Snapshots;
@@ -125,6 +127,8 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapSecrets();
         app.MapConfig();
         app.MapAgents();
+        app.MapConversations();
+        app.MapRuns();
         app.MapQuotas();
         app.MapFleetMcp();
         app.MapOAuth();
@@ -187,6 +191,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton<SecretStore>();
         services.AddSingleton<SecretService>();
         services.AddAgents(settings);
+        services.AddRuns(settings.TurnLimits);
         services.AddOAuth(settings.ExternalUrl, settings.OAuth);
         // The authentication core without AddAuthentication's data protection: no authentication scheme uses cookies (the
         // OAuth sign-in pages keep their own store-backed session), and its key ring would cost memory and disk for no use.

@@ -41,6 +41,9 @@ public sealed record KennelSettings
     /// <summary>The model providers every workspace may use (<c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>ANTHROPIC_*</c>).</summary>
     public IReadOnlyList<Kennel.Agents.Providers.ProviderSettings> Providers { get; init; } = [];
 
+    /// <summary>The bounds of an agent's turn (<c>KENNEL_AGENT_TURN_TIMEOUT_SECONDS</c>, <c>KENNEL_AGENT_MAX_TOOL_STEPS</c>, <c>KENNEL_AGENT_MAX_TOOL_RESULT_CHARS</c>).</summary>
+    public Kennel.Agents.Runtime.TurnLimits TurnLimits { get; init; } = new();
+
     /// <summary>The one clock. Tests of schedules set a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public OAuth.OAuthOptions OAuth { get; init; } = new();
@@ -79,6 +82,12 @@ public sealed record KennelSettings
             EmbeddedWorkerCapacity = capacity,
             SandboxUids = SandboxUidRange(read),
             Providers = InstallationProviders(read),
+            TurnLimits = new Kennel.Agents.Runtime.TurnLimits
+            {
+                Timeout = TimeSpan.FromSeconds(Positive(read, "KENNEL_AGENT_TURN_TIMEOUT_SECONDS", 600)),
+                MaxToolSteps = Positive(read, "KENNEL_AGENT_MAX_TOOL_STEPS", 16),
+                MaxToolResultChars = Positive(read, "KENNEL_AGENT_MAX_TOOL_RESULT_CHARS", 16_000),
+            },
             SandboxSharedDirectory = NonEmpty(read("KENNEL_SANDBOX_SHARED_DIR")) is { } shared
                 ? Path.IsPathRooted(shared) ? shared : throw new SettingsException($"KENNEL_SANDBOX_SHARED_DIR must be an absolute path, not '{shared}'.")
                 : null,

@@ -1,10 +1,8 @@
-using System.Text.Json;
 using Kennel.Contracts;
 using Kennel.Contracts.ApiKeys;
 using Kennel.Contracts.Sessions;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace Kennel.ControlPlane.Sessions;
 
@@ -45,22 +43,12 @@ public static class SessionEndpoints
     {
         var caller = Caller.From(context.User);
         _ = await sessions.GetAsync(caller, id, context.RequestAborted); // 404 before any event is sent
-        context.Response.ContentType = "text/event-stream";
-        context.Response.Headers.CacheControl = "no-cache";
-        context.Response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        await context.Response.Body.FlushAsync(context.RequestAborted);
+        await ServerSentEvents.StartAsync(context);
         await foreach (var output in sessions.FollowAsync(caller, id, context.RequestAborted))
         {
-            await WriteEventAsync(context, "output", JsonSerializer.Serialize(output, KennelJson.Default.SessionOutputEvent));
+            await ServerSentEvents.WriteAsync(context, "output", output, KennelJson.Default.SessionOutputEvent);
         }
         var final = await sessions.GetAsync(caller, id, context.RequestAborted);
-        await WriteEventAsync(context, "session", JsonSerializer.Serialize(final, KennelJson.Default.Session));
-    }
-
-    private static async Task WriteEventAsync(HttpContext context, string name, string json)
-    {
-        await context.Response.WriteAsync($"event: {name}\ndata: {json}\n\n", context.RequestAborted);
-        await context.Response.Body.FlushAsync(context.RequestAborted);
+        await ServerSentEvents.WriteAsync(context, "session", final, KennelJson.Default.Session);
     }
 }

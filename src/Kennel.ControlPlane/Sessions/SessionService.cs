@@ -48,6 +48,63 @@ public sealed class SessionService(
         return row.ToContract();
     }
 
+    /// <summary>
+    /// Runs a session for an agent's tool call and returns it once it has ended. It is created under <paramref name="id"/>,
+    /// reserved (and committed) with the call, and only if no session has that id yet: a resumed run waits for the session
+    /// its tool call already started instead of starting another. Stopping the wait leaves the session running: a run
+    /// that is aborted cancels its sessions itself, and one whose control plane stops resumes the wait elsewhere.
+    /// </summary>
+    public async Task<Session> RunOnceAsync(string workspaceId, string id, CreateSessionRequest request, CancellationToken cancellationToken)
+    {
+        var valid = CreateSessionValidator.Validate(request, snapshots);
+        var row = new SessionRow
+        {
+            Id = id,
+            WorkspaceId = workspaceId,
+            Status = SessionStatus.Pending.ToWire(),
+            Snapshot = valid.Snapshot,
+            Spec = JsonSerializer.Serialize(valid.Spec, StoreJson.Default.StoredSessionSpec),
+            Vcpus = valid.Vcpus,
+            MemoryMb = valid.MemoryMb,
+            TimeoutMs = valid.TimeoutMs,
+            CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
+        };
+        if (await store.GetAsync(workspaceId, id, cancellationToken) is null)
+        {
+            await database.WriteAsync(async (connection, transaction) =>
+            {
+                var (limits, queued) = await quotas.LockQueueAsync(connection, transaction, workspaceId, cancellationToken);
+                QuotaRefusals.Check(limits, queued, row.Vcpus);
+                await SessionStore.InsertAsync(connection, transaction, [row], cancellationToken);
+            }, cancellationToken);
+            signal.PulseQueue();
+        }
+        while (true)
+        {
+            var changed = signal.SessionChanged(id);
+            var session = await store.GetAsync(workspaceId, id, cancellationToken) ?? throw ApiProblem.NotFound("session", id);
+            if (session.Status.IsTerminal())
+            {
+                return session;
+            }
+            await ChangeSignal.WaitAsync(changed, RecheckInterval, time, cancellationToken);
+        }
+    }
+
+    /// <summary>Cancels a session if it is still live; one that already ended or never existed is left as it is.</summary>
+    public async Task CancelQuietlyAsync(string workspaceId, string id)
+    {
+        var result = await store.CancelAsync(workspaceId, id, time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
+        if (result == SessionStore.CancelResult.Cancelled)
+        {
+            signal.PulseSession(id);
+        }
+        else if (result == SessionStore.CancelResult.Requested)
+        {
+            signal.PulseQueue();
+        }
+    }
+
     public async Task<Session> GetAsync(Caller caller, string id, CancellationToken cancellationToken) =>
         (SortableId.IsValid(id, "ses") ? await store.GetAsync(caller.WorkspaceId, id, cancellationToken) : null)
         ?? throw ApiProblem.NotFound("session", id);

@@ -69,9 +69,14 @@ public sealed class KennelClient : IDisposable
     public static HttpContent Json<T>(T value, JsonTypeInfo<T> type) => JsonContent.Create(value, type);
 
     /// <summary>Opens a server-sent event stream and yields (event, data) pairs until the server closes it.</summary>
-    public async IAsyncEnumerable<(string Event, string Data)> EventsAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<(string Event, string Data)> EventsAsync(string path, CancellationToken cancellationToken) =>
+        EventsAsync(HttpMethod.Get, path, null, cancellationToken);
+
+    /// <summary>Sends a request that answers with a server-sent event stream, and yields its (event, data) pairs.</summary>
+    public async IAsyncEnumerable<(string Event, string Data)> EventsAsync(HttpMethod method, string path, HttpContent? body,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var request = new HttpRequestMessage(method, path) { Content = body };
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         using var response = await SendRawAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
