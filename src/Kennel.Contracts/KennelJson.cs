@@ -4,6 +4,7 @@ using Kennel.Contracts.Agents;
 using Kennel.Contracts.ApiKeys;
 using Kennel.Contracts.Config;
 using Kennel.Contracts.Cost;
+using Kennel.Contracts.Usage;
 using Kennel.Contracts.Daemons;
 using Kennel.Contracts.Quotas;
 using Kennel.Contracts.Secrets;
@@ -62,6 +63,9 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(RollbackConfigRequest))]
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(AgentList))]
+[JsonSerializable(typeof(AgentStatus))]
+[JsonSerializable(typeof(UsageReport))]
+[JsonSerializable(typeof(ConversationUsageReport))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]

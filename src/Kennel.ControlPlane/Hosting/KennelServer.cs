@@ -11,6 +11,7 @@ using Kennel.ControlPlane.Quotas;
 using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Sessions;
 using Kennel.ControlPlane.Snapshots;
+using Kennel.ControlPlane.Usage;
 using Kennel.ControlPlane.Workers;
 using Kennel.ControlPlane.Workspaces;
 using Kennel.Sandbox;
@@ -116,6 +117,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapSecrets();
         app.MapConfig();
         app.MapAgents();
+        app.MapUsage();
         app.MapQuotas();
         app.MapFleetMcp();
         app.MapOAuth();
