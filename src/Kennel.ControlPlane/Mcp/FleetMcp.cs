@@ -154,7 +154,7 @@ public static class FleetMcp
         {
             StatusCodes.Status400BadRequest => new ToolFailure(ToolFailure.InvalidArguments, problem.Detail ?? problem.Title) { Field = problem.Field },
             StatusCodes.Status404NotFound => new ToolFailure(ToolFailure.NotFound, problem.Detail ?? problem.Title),
-            _ => new ToolFailure(problem.Code, problem.Detail ?? problem.Title),
+            _ => new ToolFailure(problem.Code, problem.Detail ?? problem.Title) { Field = problem.Field },
         },
         System.Data.Common.DbException or TimeoutException =>
             new ToolFailure(ToolFailure.GatewayError, "The store did not answer; retry in a few seconds. The server log has the cause."),
