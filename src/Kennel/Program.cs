@@ -21,6 +21,7 @@ root.Subcommands.Add(QuotaCommands.Build());
 root.Subcommands.Add(ConfigCommands.Build());
 root.Subcommands.Add(AgentCommands.BuildAgents());
 root.Subcommands.Add(AgentCommands.BuildModels());
+root.Subcommands.Add(UsageCommands.Build());
 root.Subcommands.Add(UserCommands.Build());
 root.Subcommands.Add(UserCommands.BuildOAuth());
 root.Subcommands.Add(McpCommand.Build());

@@ -65,8 +65,9 @@ public sealed class SdkOAuthFlowTests(ServersWithoutWorkers servers) : IClassFix
         using var browser = new OAuthBrowser(server.Url);
         await using var client = await ConnectAsync(server, $"/w/{workspace}/mcp", new TokenCache(), browser, email, [], () => { });
 
-        var result = await client.CallAsync("list-sessions");
+        var result = await client.CallAsync("agents_list");
         result.IsError.ShouldNotBe(true, result.Text());
+        (await client.CallAsync("list-sessions")).Failure().Error.ShouldBe("unknown_tool", "the fleet tools are on /mcp only");
     }
 
     [Theory]
