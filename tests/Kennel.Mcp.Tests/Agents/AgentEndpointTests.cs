@@ -105,6 +105,21 @@ public sealed class AgentEndpointTests(ServersWithoutWorkers servers) : IClassFi
         (await fleet.ListToolsAsync()).Select(t => t.Name).ShouldNotContain("config_get");
     }
 
+    [Fact]
+    public async Task A_browser_page_of_an_origin_not_allowed_is_refused()
+    {
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        var workspace = AgentMcp.NewWorkspace();
+        using var http = server.Client(await server.NewKeyAsync(workspace, Scopes.Read));
+        var request = At(workspace, Post(Initialize));
+        request.Headers.Add("Origin", "https://evil.example");
+
+        using var refused = await http.SendAsync(request);
+
+        refused.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await ReadEventAsync(refused)).GetProperty("error").GetProperty("message").GetString()!.ShouldContain("origin 'https://evil.example' is not allowed");
+    }
+
     private static HttpRequestMessage At(string workspace, HttpRequestMessage request)
     {
         request.RequestUri = new Uri($"/w/{workspace}/mcp", UriKind.Relative);
