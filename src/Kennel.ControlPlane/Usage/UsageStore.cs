@@ -5,8 +5,8 @@ namespace Kennel.ControlPlane.Usage;
 
 /// <summary>
 /// Reads the usage ledger (<c>model_calls</c>), always for one workspace and a time range, on its indexes: sums by
-/// group (<c>model_calls_workspace_at</c>), by conversation (<c>model_calls_conversation</c>), and each provider's last
-/// call (<c>model_calls_provider</c>). Every sum is cast to a 64-bit integer, so both stores hand back the same types.
+/// group and by conversation (<c>model_calls_usage</c>, which covers every column they read, so the table is not
+/// touched), and each provider's last call (<c>model_calls_provider</c>). Every sum is cast to a 64-bit integer, so both stores hand back the same types.
 /// </summary>
 public sealed class UsageStore(Database database)
 {
