@@ -28,6 +28,9 @@
 # `echo hello` for raw bwrap, the runtime with its standby sandboxes, and the runtime starting each sandbox on demand,
 # in blocks of `--block N` (25) in a new order each round; `--compare-with DIR` (repeatable) adds another build's
 # runtime (DIR holds its Kennel.Sandbox.dll), loaded into the same process, to the same alternation.
+#
+# `scripts/bench.sh agents-usage [--calls N (100000)] [--samples N (200)] [--database-url URL]` benchmarks the usage ledger's
+# reads: usage_cost (by day, model, agent) and sessions_usage for a month of N model calls, over the agent endpoint and in process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v bwrap >/dev/null || { apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; }

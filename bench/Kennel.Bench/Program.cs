@@ -28,6 +28,10 @@ if (args.Length > 0 && args[0] == "agents")
 {
     return await AgentBench.RunAsync(args[1..]);
 }
+if (args.Length > 0 && args[0] == "agents-usage")
+{
+    return await UsageBench.RunAsync(args[1..]);
+}
 if (args.Length > 0 && args[0] == "sandbox")
 {
     return await SandboxBench.RunAsync(args[1..]);

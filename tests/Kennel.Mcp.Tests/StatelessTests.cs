@@ -46,6 +46,26 @@ public sealed class StatelessTests
         result.GetProperty("content")[0].GetProperty("text").GetString()!.ShouldContain("invalid_arguments");
     }
 
+    [Fact]
+    public async Task A_stateless_answer_is_one_json_body_unless_the_call_streams_progress()
+    {
+        await using var fixtures = await FixturesServer.StartAsync();
+        using var client = new HttpClient();
+
+        using var plain = await client.SendAsync(At(fixtures.StatelessUrl,
+            Post("""{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"test_tool_with_progress","arguments":{}}}""")));
+        plain.Content.Headers.ContentType!.MediaType.ShouldBe("application/json");
+        plain.Content.Headers.ContentLength.ShouldNotBeNull();
+        (await ReadEventAsync(plain)).GetProperty("id").GetInt32().ShouldBe(4);
+
+        using var streamed = await client.SendAsync(At(fixtures.StatelessUrl,
+            Post("""{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"test_tool_with_progress","arguments":{},"_meta":{"progressToken":"p1"}}}""")));
+        streamed.Content.Headers.ContentType!.MediaType.ShouldBe("text/event-stream");
+        var events = (await streamed.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        events.Count(e => e.Contains("notifications/progress", StringComparison.Ordinal)).ShouldBe(3);
+        events[^1].ShouldContain("\"id\":5");
+    }
+
     private static HttpRequestMessage At(Uri url, HttpRequestMessage request)
     {
         request.RequestUri = url;
