@@ -5,6 +5,7 @@ using Kennel.Contracts.ApiKeys;
 using Kennel.Contracts.Config;
 using Kennel.Contracts.Conversations;
 using Kennel.Contracts.Cost;
+using Kennel.Contracts.Usage;
 using Kennel.Contracts.Daemons;
 using Kennel.Contracts.Quotas;
 using Kennel.Contracts.Secrets;
@@ -73,6 +74,9 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(Run))]
 [JsonSerializable(typeof(RunPage))]
 [JsonSerializable(typeof(RunEvent))]
+[JsonSerializable(typeof(AgentStatus))]
+[JsonSerializable(typeof(UsageReport))]
+[JsonSerializable(typeof(ConversationUsageReport))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]

@@ -71,7 +71,8 @@ public sealed class McpEdgeFilter(McpEndpoint endpoint, McpHttpOptions options, 
             return answer;
         }
         var original = http.Response.Body;
-        var body = new PrimingHoldStream(original);
+        // A stateless endpoint has no priming events; its POSTs that stream nothing are answered as one JSON body.
+        Stream body = endpoint.Stateless ? new JsonAnswerStream(original, http.Response) : new PrimingHoldStream(original);
         http.Response.Body = body;
         try
         {
@@ -79,7 +80,7 @@ public sealed class McpEdgeFilter(McpEndpoint endpoint, McpHttpOptions options, 
         }
         finally
         {
-            await body.ReleaseAsync();
+            await (body is JsonAnswerStream json ? json.ReleaseAsync() : ((PrimingHoldStream)body).ReleaseAsync());
             // Whatever writes after the transport (an error page) must not be held back past the response's end.
             http.Response.Body = original;
         }

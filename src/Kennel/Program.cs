@@ -24,6 +24,7 @@ root.Subcommands.Add(AgentCommands.BuildAgents());
 root.Subcommands.Add(AgentCommands.BuildModels());
 root.Subcommands.Add(ChatCommands.BuildChat());
 root.Subcommands.Add(ChatCommands.BuildConversation());
+root.Subcommands.Add(UsageCommands.Build());
 root.Subcommands.Add(UserCommands.Build());
 root.Subcommands.Add(UserCommands.BuildOAuth());
 root.Subcommands.Add(McpCommand.Build());

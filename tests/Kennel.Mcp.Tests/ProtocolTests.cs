@@ -90,7 +90,9 @@ public sealed class ProtocolTests(ServersWithoutWorkers servers) : IClassFixture
         elsewhere.RequestUri = new Uri("/w/default/mcp", UriKind.Relative);
         using (var otherEndpoint = await owner.SendAsync(elsewhere))
         {
-            otherEndpoint.StatusCode.ShouldBe(HttpStatusCode.NotFound, "the same key at another endpoint does not continue the session");
+            // The agent endpoint is stateless: it issued no session id, and refuses one.
+            otherEndpoint.StatusCode.ShouldBe(HttpStatusCode.BadRequest, "the same key at another endpoint does not continue the session");
+            (await otherEndpoint.Content.ReadAsStringAsync()).ShouldNotContain("list-sessions");
         }
 
         using var stillThere = await owner.SendAsync(Post(ListTools, sessionId));

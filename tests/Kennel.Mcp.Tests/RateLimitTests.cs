@@ -53,6 +53,30 @@ public sealed class RateLimitTests(ServersWithALowRateLimit limited, ServersWith
     }
 
     [Fact]
+    public async Task The_agent_endpoint_is_limited_too_in_one_budget_with_mcp()
+    {
+        var server = await limited.GetAsync(TestStore.Sqlite);
+        var workspace = $"r-{Guid.NewGuid():N}"[..20];
+        using var client = server.Client(await server.NewKeyAsync(workspace, Scopes.Read));
+
+        for (var i = 1; i <= Limit; i++)
+        {
+            var agent = Post(Initialize);
+            agent.RequestUri = new Uri($"/w/{workspace}/mcp", UriKind.Relative);
+            using var allowed = await client.SendAsync(agent);
+            allowed.StatusCode.ShouldBe(HttpStatusCode.OK, $"request {i}");
+        }
+        var past = Post(Initialize);
+        past.RequestUri = new Uri($"/w/{workspace}/mcp", UriKind.Relative);
+        using var refused = await client.SendAsync(past);
+        using var fleet = await client.SendAsync(Post(Initialize));
+
+        refused.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
+        refused.Headers.RetryAfter.ShouldNotBeNull();
+        fleet.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests, "one credential has one budget");
+    }
+
+    [Fact]
     public async Task Requests_without_a_valid_key_are_refused_by_authentication_and_cost_the_key_nothing()
     {
         var server = await limited.GetAsync(TestStore.Sqlite);

@@ -51,6 +51,13 @@ public sealed class AgentService(ConfigService config, SecretService secrets, Ch
         })]);
     }
 
+    /// <summary>The providers a workspace's agents can use: its own, then the installation's it does not override.</summary>
+    public async Task<IReadOnlyList<(string Name, ProviderKind Kind, bool Installation)>> ProvidersAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var own = WorkspaceAgentSettings.From(await config.DocumentAsync(workspaceId, cancellationToken), KeySecret).Providers;
+        return [.. own.Select(p => (p.Name, p.Kind, false)), .. installation.Where(p => own.All(o => o.Name != p.Name)).Select(p => (p.Name, p.Kind, true))];
+    }
+
     /// <summary>
     /// The client for an agent of a workspace. An unknown agent is a 404; a model with no provider, or a provider whose
     /// key cannot be read, is a <see cref="ProviderException"/> that says how to fix it, raised before any call is made.

@@ -17,6 +17,9 @@ public static class AgentServices
         services.AddSingleton<ConfigStore>();
         services.AddSingleton<ConfigService>();
         services.AddSingleton<Usage.UsageLedger>();
+        services.AddSingleton<Usage.UsageStore>();
+        services.AddSingleton<Usage.UsageService>();
+        services.AddSingleton<AgentStatusService>();
         services.AddSingleton(provider => new ChatClientFactory(new HttpClient(
             new ProviderRetryHandler(settings.Time) { InnerHandler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) } })
         {

@@ -15,14 +15,13 @@ public sealed class CostService(Database database, TimeProvider time)
 {
     public const string ByDaemon = "daemon";
     public const string ByDay = "day";
-    private const long DayMs = 86_400_000;
     private static readonly TimeSpan DefaultRange = TimeSpan.FromDays(30);
     private static readonly TimeSpan MaxRange = TimeSpan.FromDays(366);
 
     public async Task<CostSummary> SummarizeAsync(Caller caller, string? from, string? to, string? groupBy, CancellationToken cancellationToken)
     {
-        var end = Instant("to", to) ?? time.GetUtcNow();
-        var start = Instant("from", from) ?? end - DefaultRange;
+        var end = Instants.Parse("to", to) ?? time.GetUtcNow();
+        var start = Instants.Parse("from", from) ?? end - DefaultRange;
         if (start >= end || end - start > MaxRange)
         {
             throw ApiProblem.Invalid("from", $"from must be before to, and at most {MaxRange.TotalDays} days before it.");
@@ -32,7 +31,7 @@ public sealed class CostService(Database database, TimeProvider time)
         {
             throw ApiProblem.Invalid("groupBy", "groupBy must be daemon or day.");
         }
-        var key = group == ByDay ? $"created_at / {DayMs}" : "daemon";
+        var key = group == ByDay ? $"created_at / {Instants.DayMs}" : "daemon";
         var rows = await database.ReadAsync(async connection => (await connection.QueryAsync<GroupRow>(new CommandDefinition(
             $"SELECT {key} AS grp, COUNT(*) AS sessions, COALESCE(SUM(vcpu_seconds), 0) AS vcpu_seconds, COALESCE(SUM(cpu_seconds), 0) AS cpu_seconds " +
             $"FROM sessions WHERE workspace_id = @workspaceId AND created_at >= @start AND created_at < @end GROUP BY {key} ORDER BY {key}",
@@ -41,7 +40,7 @@ public sealed class CostService(Database database, TimeProvider time)
         var groups = rows.Select(r => new CostGroup
         {
             Daemon = group == ByDaemon ? r.Grp?.ToString() : null,
-            Day = group == ByDay ? DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.Grp, CultureInfo.InvariantCulture) * DayMs).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : null,
+            Day = group == ByDay ? Instants.Day(Convert.ToInt64(r.Grp, CultureInfo.InvariantCulture)) : null,
             Sessions = r.Sessions,
             VcpuSeconds = Math.Round(r.VcpuSeconds, 3),
             CpuSeconds = Math.Round(r.CpuSeconds, 3),
@@ -54,22 +53,6 @@ public sealed class CostService(Database database, TimeProvider time)
             Groups = groups,
             Total = new CostTotals(groups.Sum(g => g.Sessions), Math.Round(rows.Sum(r => r.VcpuSeconds), 3), Math.Round(rows.Sum(r => r.CpuSeconds), 3)),
         };
-    }
-
-    /// <summary>A date (<c>2026-11-21</c>, midnight UTC) or a full RFC 3339 time.</summary>
-    private static DateTimeOffset? Instant(string name, string? value)
-    {
-        if (value is null)
-        {
-            return null;
-        }
-        if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-        {
-            return new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-        }
-        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant)
-            ? instant
-            : throw ApiProblem.Invalid(name, $"{name} must be a date (2026-11-21) or an RFC 3339 time (2026-11-21T08:00:00Z).");
     }
 
     private sealed class GroupRow

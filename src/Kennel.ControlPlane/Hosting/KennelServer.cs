@@ -13,6 +13,7 @@ using Kennel.ControlPlane.Conversations;
 using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Sessions;
 using Kennel.ControlPlane.Snapshots;
+using Kennel.ControlPlane.Usage;
 using Kennel.ControlPlane.Workers;
 using Kennel.ControlPlane.Workspaces;
 using Kennel.Sandbox;
@@ -120,6 +121,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapAgents();
         app.MapConversations();
         app.MapRuns();
+        app.MapUsage();
         app.MapQuotas();
         app.MapFleetMcp();
         app.MapOAuth();

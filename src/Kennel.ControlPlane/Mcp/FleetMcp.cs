@@ -23,12 +23,12 @@ namespace Kennel.ControlPlane.Mcp;
 
 /// <summary>
 /// The fleet MCP server at <c>/mcp</c>: an endpoint of <see cref="McpEndpoints"/> (the MCP package's transport), authenticated by the
-/// control plane's bearer credentials, serving <see cref="FleetTools"/>. A new tool is one attributed method there.
+/// control plane's bearer credentials, serving <see cref="FleetTools"/>. A new tool is one attributed method there. It
+/// maps the agent endpoint too (<see cref="AgentMcp"/>), which shares its policies and per-credential rate limit.
 /// </summary>
 public static class FleetMcp
 {
     public const string Path = "/mcp";
-    public const string WorkspacePath = "/w/{workspace}/mcp";
 
     /// <summary>
     /// Reads <c>KENNEL_MCP_IDLE_TIMEOUT_SECONDS</c> (1800), <c>KENNEL_MCP_ALLOWED_ORIGINS</c> (comma-separated origins;
@@ -55,14 +55,7 @@ public static class FleetMcp
         app.MapMcpEndpoint(Path, endpoint).RequireAuthorization(policy).RequireRateLimiting(rateLimit).WithMetadata(new ProtectedResourceEndpoint());
         app.MapGet($"{Path}/health", HealthAsync);
 
-        // The same server scoped to one workspace, so a credential (and a token's audience) can be bound to it: a key or
-        // token of another workspace is refused. The agent tools of PRODUCT.md will be served here.
-        var workspacePolicy = new AuthorizationPolicyBuilder(policy)
-            .RequireAssertion(context => context.Resource is HttpContext http
-                && string.Equals(http.GetRouteValue("workspace") as string, context.User.FindFirstValue(Caller.WorkspaceNameClaim), StringComparison.Ordinal))
-            .Build();
-        app.MapMcpEndpoint(WorkspacePath, endpoint).RequireAuthorization(workspacePolicy).RequireRateLimiting(rateLimit).WithMetadata(new ProtectedResourceEndpoint());
-        app.MapGet($"{WorkspacePath}/health", HealthAsync);
+        app.MapAgentMcp(policy, rateLimit);
     }
 
     /// <summary>The tools of <see cref="FleetTools"/>, built once: their schemas come from the methods' signatures.</summary>
@@ -103,7 +96,7 @@ public static class FleetMcp
     /// retry. The challenge's scope is the token's scopes and the missing ones, so stepping up loses nothing. API keys,
     /// and callers who could not get the scopes anyway, get the tool error in band.
     /// </summary>
-    private static async ValueTask<ScopeChallenge?> StepUpAsync(IServiceProvider services, HttpContext context, IReadOnlyList<string> missing)
+    internal static async ValueTask<ScopeChallenge?> StepUpAsync(IServiceProvider services, HttpContext context, IReadOnlyList<string> missing)
     {
         var caller = Caller.From(context.User);
         if (caller.UserId is null)
@@ -127,21 +120,23 @@ public static class FleetMcp
     /// Who a session belongs to: the API key, or for OAuth the user at the token's endpoint, so the session outlives
     /// the grant when the client steps up to more scopes (a new authorization) and carries on with its new token.
     /// </summary>
-    private static string? Owner(ClaimsPrincipal user) => user.FindFirst(Caller.CredentialClaim)?.Value is { Length: > 0 } credential
+    internal static string? Owner(ClaimsPrincipal user) => user.FindFirst(Caller.CredentialClaim)?.Value is { Length: > 0 } credential
         ? $"{user.FindFirst(Caller.WorkspaceIdClaim)?.Value}/" +
             (user.FindFirst(Caller.UserIdClaim)?.Value is { Length: > 0 } userId ? $"user:{userId}@{user.FindFirst(Caller.AudienceClaim)?.Value}" : credential)
         : null;
 
     /// <summary>The client a request counts against: its API key, or its OAuth grant.</summary>
-    private static string? Client(ClaimsPrincipal user) => user.FindFirst(Caller.CredentialClaim)?.Value;
+    internal static string? Client(ClaimsPrincipal user) => user.FindFirst(Caller.CredentialClaim)?.Value;
 
-    private static Task RefuseAsync(HttpContext context, int limit, int retryAfterSeconds) => Results.Json(
+    internal static Task RefuseAsync(HttpContext context, int limit, int retryAfterSeconds) => Results.Json(
         new ApiProblem(StatusCodes.Status429TooManyRequests, ErrorCodes.RateLimited, "Too many requests.",
-            $"This credential may make {limit} requests a minute to {Path}; retry after {retryAfterSeconds} s. " +
-            "A tool call costs one request however long it runs, so wait-for-session is cheaper than polling get-session.").ToProblem(),
+            $"This credential may make {limit} requests a minute to Kennel's MCP endpoints; retry after {retryAfterSeconds} s. " +
+            (context.Request.Path == Path
+                ? "A tool call costs one request however long it runs, so wait-for-session is cheaper than polling get-session."
+                : "A tool call costs one request however long it runs.")).ToProblem(),
         KennelJson.Default.Problem, "application/problem+json", StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
 
-    private static bool HasScope(ClaimsPrincipal? user, string scope) => user?.HasClaim(Caller.ScopeClaim, scope) == true;
+    internal static bool HasScope(ClaimsPrincipal? user, string scope) => user?.HasClaim(Caller.ScopeClaim, scope) == true;
 
     /// <summary>An <see cref="InstallationOnlyAttribute"/> tool is refused to every workspace but <c>default</c>, whatever the scopes.</summary>
     private static ToolFailure? Refusal(McpServerTool tool, ClaimsPrincipal? user) =>
@@ -153,13 +148,13 @@ public static class FleetMcp
     /// The services' one error type, as tool failures: bad input is invalid_arguments, the rest keep their code. A store
     /// that fails or does not answer is gateway_error: the call may succeed if retried, unlike an internal_error.
     /// </summary>
-    private static ToolFailure? Translate(Exception exception) => exception switch
+    internal static ToolFailure? Translate(Exception exception) => exception switch
     {
         ApiProblem problem => problem.Status switch
         {
             StatusCodes.Status400BadRequest => new ToolFailure(ToolFailure.InvalidArguments, problem.Detail ?? problem.Title) { Field = problem.Field },
             StatusCodes.Status404NotFound => new ToolFailure(ToolFailure.NotFound, problem.Detail ?? problem.Title),
-            _ => new ToolFailure(problem.Code, problem.Detail ?? problem.Title),
+            _ => new ToolFailure(problem.Code, problem.Detail ?? problem.Title) { Field = problem.Field },
         },
         System.Data.Common.DbException or TimeoutException =>
             new ToolFailure(ToolFailure.GatewayError, "The store did not answer; retry in a few seconds. The server log has the cause."),
@@ -170,7 +165,7 @@ public static class FleetMcp
     /// <c>GET /mcp/health</c>: ok when the store answers and at least one worker has polled within its lease; otherwise
     /// degraded (503) with what is wrong, since tools would then fail or sessions would never start.
     /// </summary>
-    private static async Task<IResult> HealthAsync(Database database, WorkerRegistry workers, CancellationToken cancellationToken)
+    internal static async Task<IResult> HealthAsync(Database database, WorkerRegistry workers, CancellationToken cancellationToken)
     {
         var error = await HealthEndpoints.StoreIsReachableAsync(database, cancellationToken)
             ? await WorkerProblemAsync(workers, cancellationToken)
@@ -181,15 +176,15 @@ public static class FleetMcp
                 FleetMcpJson.Default.McpHealth, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
-    private static async Task<string?> WorkerProblemAsync(WorkerRegistry workers, CancellationToken cancellationToken)
-    {
-        var fleet = await workers.ListAsync(cancellationToken);
-        return fleet.Any(w => w.Health == "healthy")
-            ? null
-            : fleet.Count == 0
-                ? "No workers are enrolled, so no session can start: start one with `kennel worker`, or set KENNEL_EMBEDDED_WORKER=true."
-                : $"None of the {fleet.Count} enrolled workers is healthy (none has polled within its lease), so no session can start.";
-    }
+    internal static async Task<string?> WorkerProblemAsync(WorkerRegistry workers, CancellationToken cancellationToken) =>
+        WorkerProblem(await workers.ListAsync(cancellationToken));
+
+    /// <summary>Why no session can start on <paramref name="fleet"/>; null when one can.</summary>
+    internal static string? WorkerProblem(IReadOnlyCollection<Kennel.Contracts.Workers.Worker> fleet) => fleet.Any(w => w.Health == "healthy")
+        ? null
+        : fleet.Count == 0
+            ? "No workers are enrolled, so no session can start: start one with `kennel worker`, or set KENNEL_EMBEDDED_WORKER=true."
+            : $"None of the {fleet.Count} enrolled workers is healthy (none has polled within its lease), so no session can start.";
 }
 
 public sealed record McpHealth(string Status, string Version, string Protocol, string? Error);

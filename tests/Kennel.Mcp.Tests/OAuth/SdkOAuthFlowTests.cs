@@ -65,8 +65,9 @@ public sealed class SdkOAuthFlowTests(ServersWithoutWorkers servers) : IClassFix
         using var browser = new OAuthBrowser(server.Url);
         await using var client = await ConnectAsync(server, $"/w/{workspace}/mcp", new TokenCache(), browser, email, [], () => { });
 
-        var result = await client.CallAsync("list-sessions");
+        var result = await client.CallAsync("agents_list");
         result.IsError.ShouldNotBe(true, result.Text());
+        (await client.CallAsync("list-sessions")).Failure().Error.ShouldBe("unknown_tool", "the fleet tools are on /mcp only");
     }
 
     [Theory]
@@ -84,6 +85,27 @@ public sealed class SdkOAuthFlowTests(ServersWithoutWorkers servers) : IClassFix
 
         var created = await client.CallAsync("create-session", """{"script": "true"}""");
         created.IsError.ShouldNotBe(true, created.Text());
+        authorizations.ShouldBe(2);
+        (await tokens.GetTokensAsync(CancellationToken.None))!.Scope.ShouldBe("mcp:read mcp:chat mcp:write");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task On_the_agent_endpoint_config_set_makes_the_sdk_client_step_up_to_mcp_write(string store)
+    {
+        var server = await servers.GetAsync(store);
+        var workspace = $"o-{Guid.NewGuid():N}"[..16];
+        var email = await server.CreateUserAsync(workspace, Roles.Member);
+        var registration = await server.RegisterAsync(RedirectUri, "client_secret_post");
+        using var browser = new OAuthBrowser(server.Url);
+        var tokens = new TokenCache();
+        var authorizations = 0;
+        await using var client = await ConnectAsync(server, $"/w/{workspace}/mcp", tokens, browser, email, [], () => authorizations++, registration);
+        (await tokens.GetTokensAsync(CancellationToken.None))!.Scope.ShouldBe("mcp:read mcp:chat");
+
+        var written = await client.CallAsync("config_set", """{"path": "agents.main.thinking", "value": "low"}""");
+
+        written.IsError.ShouldNotBe(true, written.Text());
         authorizations.ShouldBe(2);
         (await tokens.GetTokensAsync(CancellationToken.None))!.Scope.ShouldBe("mcp:read mcp:chat mcp:write");
     }

@@ -1,0 +1,21 @@
+using Kennel.Testing;
+using ModelContextProtocol.Client;
+
+namespace Kennel.Mcp.Tests.Agents;
+
+/// <summary>The official C# SDK client on a workspace's agent endpoint, <c>/w/{workspace}/mcp</c>, with an API key.</summary>
+public static class AgentMcp
+{
+    public static readonly string[] ToolNames = ["agents_list", "config_get", "config_set", "models_list", "sessions_usage", "status", "usage_cost"];
+
+    public static async Task<McpClient> ConnectAgentAsync(this TestServer server, string workspace, string apiKey) =>
+        await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(server.Url, $"/w/{workspace}/mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {apiKey}" },
+        }));
+
+    /// <summary>A new workspace's name.</summary>
+    public static string NewWorkspace() => $"a-{Guid.NewGuid():N}"[..20];
+}

@@ -1,0 +1,53 @@
+using Kennel.Contracts.ApiKeys;
+using Kennel.Testing;
+
+namespace Kennel.Mcp.Tests.Agents;
+
+/// <summary>Bad arguments to every agent tool: <c>invalid_arguments</c> naming the argument, and the tool does not run.</summary>
+public sealed class AgentToolArgumentTests(ServersWithoutWorkers servers) : IClassFixture<ServersWithoutWorkers>
+{
+    public static TheoryData<string, string, string> BadCalls => new()
+    {
+        { "models_list", """{"provider": "openai"}""", "provider" },
+        { "agents_list", """{"name": "main"}""", "name" },
+        { "status", """{"verbose": true}""", "verbose" },
+        { "config_get", """{"path": 42}""", "path" },
+        { "config_get", """{"path": "agents..main"}""", "path" },
+        { "config_get", $$"""{"path": "{{new string('a', 501)}}"}""", "path" },
+        { "config_set", """{"value": "high"}""", "path" },
+        { "config_set", """{"path": "agents.main.thinking"}""", "value" },
+        { "config_set", """{"path": "", "value": 1}""", "path" },
+        { "config_set", """{"path": "agents.main.thinking", "value": "loud"}""", "agents.main.thinking" },
+        { "usage_cost", """{"period": "year"}""", "period" },
+        { "usage_cost", """{"groupBy": "conversation"}""", "groupBy" },
+        { "usage_cost", """{"from": "yesterday"}""", "from" },
+        { "usage_cost", """{"period": "day", "from": "2026-12-01"}""", "period" },
+        { "usage_cost", """{"from": "2026-12-07", "to": "2026-12-01"}""", "from" },
+        { "sessions_usage", """{"limit": 0}""", "limit" },
+        { "sessions_usage", """{"limit": 201}""", "limit" },
+        { "sessions_usage", """{"limit": "ten"}""", "limit" },
+        { "sessions_usage", """{"conversationId": ""}""", "conversationId" },
+        { "sessions_usage", """{"to": "soon"}""", "to" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadCalls))]
+    public async Task Bad_arguments_are_invalid_arguments_naming_the_field(string tool, string arguments, string field)
+    {
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        var workspace = AgentMcp.NewWorkspace();
+        await using var client = await server.ConnectAgentAsync(workspace, await server.NewKeyAsync(workspace, Scopes.Read, Scopes.Write));
+
+        var failure = (await client.CallAsync(tool, arguments)).Failure();
+
+        failure.Error.ShouldBe("invalid_arguments", failure.Message);
+        failure.Field.ShouldBe(field, failure.Message);
+        failure.Message.ShouldNotContain("Exception");
+    }
+
+    [Fact]
+    public void Every_agent_tool_has_a_bad_call()
+    {
+        BadCalls.Select(row => (string)row[0]).Distinct().ShouldBe(AgentMcp.ToolNames, ignoreOrder: true);
+    }
+}
