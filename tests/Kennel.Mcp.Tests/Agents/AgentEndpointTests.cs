@@ -12,7 +12,17 @@ namespace Kennel.Mcp.Tests.Agents;
 /// </summary>
 public sealed class AgentEndpointTests(ServersWithoutWorkers servers) : IClassFixture<ServersWithoutWorkers>
 {
-    private static readonly string[] WriteTools = ["config_set"];
+    /// <summary>The hints of the tools that change something: (destructive, idempotent, open world). The rest only read.</summary>
+    private static readonly Dictionary<string, (bool Destructive, bool Idempotent, bool OpenWorld)> WriteTools = new()
+    {
+        ["config_set"] = (true, true, false),
+        ["chat_send"] = (false, false, true),
+        ["chat_send_async"] = (false, false, true),
+        ["chat_run_cancel"] = (true, true, false),
+        ["chat_abort"] = (true, false, false),
+        ["sessions_patch"] = (false, true, false),
+        ["sessions_delete"] = (true, false, false),
+    };
 
     [Fact]
     public async Task The_endpoint_lists_exactly_the_agent_tools_with_titles_schemas_and_annotations_and_no_fleet_tool()
@@ -31,10 +41,11 @@ public sealed class AgentEndpointTests(ServersWithoutWorkers servers) : IClassFi
             tool.ProtocolTool.OutputSchema.ShouldNotBeNull(tool.Name);
             tool.JsonSchema.GetProperty("type").GetString().ShouldBe("object", tool.Name);
             var hints = tool.ProtocolTool.Annotations!;
-            hints.OpenWorldHint.ShouldBe(false, tool.Name);
-            hints.ReadOnlyHint.ShouldBe(!WriteTools.Contains(tool.Name), tool.Name);
-            hints.DestructiveHint.ShouldBe(WriteTools.Contains(tool.Name), tool.Name);
-            hints.IdempotentHint.ShouldBe(true, tool.Name);
+            var (destructive, idempotent, openWorld) = WriteTools.GetValueOrDefault(tool.Name, (false, true, false));
+            hints.ReadOnlyHint.ShouldBe(!WriteTools.ContainsKey(tool.Name), tool.Name);
+            hints.DestructiveHint.ShouldBe(destructive, tool.Name);
+            hints.IdempotentHint.ShouldBe(idempotent, tool.Name);
+            hints.OpenWorldHint.ShouldBe(openWorld, tool.Name);
         }
         var schemas = tools.ToDictionary(t => t.Name, t => t.JsonSchema.GetProperty("properties"));
         var limit = schemas["sessions_usage"].GetProperty("limit");

@@ -6,7 +6,12 @@ namespace Kennel.Mcp.Tests.Agents;
 /// <summary>The official C# SDK client on a workspace's agent endpoint, <c>/w/{workspace}/mcp</c>, with an API key.</summary>
 public static class AgentMcp
 {
-    public static readonly string[] ToolNames = ["agents_list", "config_get", "config_set", "models_list", "sessions_usage", "status", "usage_cost"];
+    public static readonly string[] ToolNames =
+    [
+        "agents_list", "chat_abort", "chat_history", "chat_run_cancel", "chat_run_get", "chat_run_list", "chat_send", "chat_send_async",
+        "config_get", "config_set", "models_list", "sessions_delete", "sessions_get", "sessions_list", "sessions_patch", "sessions_usage",
+        "status", "usage_cost",
+    ];
 
     public static async Task<McpClient> ConnectAgentAsync(this TestServer server, string workspace, string apiKey) =>
         await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions

@@ -28,6 +28,23 @@ public sealed class AgentToolArgumentTests(ServersWithoutWorkers servers) : ICla
         { "sessions_usage", """{"limit": "ten"}""", "limit" },
         { "sessions_usage", """{"conversationId": ""}""", "conversationId" },
         { "sessions_usage", """{"to": "soon"}""", "to" },
+        { "chat_send", "{}", "message" },
+        { "chat_send", """{"message": ""}""", "message" },
+        { "chat_send", """{"message": "x", "waitSeconds": 0}""", "waitSeconds" },
+        { "chat_send", """{"message": "x", "session": "not a key!"}""", "conversation" },
+        { "chat_send_async", """{"message": "x", "agent": ""}""", "agent" },
+        { "chat_run_get", "{}", "runId" },
+        { "chat_run_get", """{"runId": "run_1", "waitSeconds": 301}""", "waitSeconds" },
+        { "chat_run_list", """{"status": "sleeping"}""", "status" },
+        { "chat_run_list", """{"limit": 101}""", "limit" },
+        { "chat_run_cancel", """{"runId": 7}""", "runId" },
+        { "chat_abort", """{"session": ""}""", "session" },
+        { "chat_history", """{"limit": 201}""", "limit" },
+        { "chat_history", """{"offset": -1}""", "offset" },
+        { "sessions_list", """{"limit": 51}""", "limit" },
+        { "sessions_get", """{"session": 1}""", "session" },
+        { "sessions_patch", """{"thinking": "extreme"}""", "thinking" },
+        { "sessions_delete", """{"deleteTranscript": "yes"}""", "deleteTranscript" },
     };
 
     [Theory]
@@ -36,7 +53,7 @@ public sealed class AgentToolArgumentTests(ServersWithoutWorkers servers) : ICla
     {
         var server = await servers.GetAsync(TestStore.Sqlite);
         var workspace = AgentMcp.NewWorkspace();
-        await using var client = await server.ConnectAgentAsync(workspace, await server.NewKeyAsync(workspace, Scopes.Read, Scopes.Write));
+        await using var client = await server.ConnectAgentAsync(workspace, await server.NewKeyAsync(workspace, [.. Scopes.All]));
 
         var failure = (await client.CallAsync(tool, arguments)).Failure();
 
