@@ -39,5 +39,23 @@ if [ "${1:-}" = mcp ]; then
     export BENCH_NODE="$tools/node_modules/.bin/node" BENCH_TS_SERVER="$tools/bench-ts-reference.mjs" \
         BENCH_NODE_FLOOR="$PWD/bench/ts-reference/floor.mjs"
 fi
+if [ "${1:-}" = openclaw ]; then
+    # OpenClaw, the system behind seed 004, as the agent benchmark's reference: Node 24 (which it requires) and
+    # openclaw, pinned, from npm into .tools/openclaw (git-ignored); skipped when already there.
+    tools="$PWD/.tools/openclaw"
+    openclaw_version=2026.9.6
+    installed=$(sed -nE 's/^ *"version": "([^"]+)".*/\1/p' "$tools/node_modules/openclaw/package.json" 2>/dev/null | head -1 || true)
+    if [ "$installed" != "$openclaw_version" ] || [ ! -x "$tools/node_modules/.bin/node" ]; then
+        echo "Installing: node@24 openclaw@$openclaw_version (into .tools/openclaw)" >&2
+        # Node 24 first: openclaw's install scripts refuse an older node on PATH.
+        npm install --prefix "$tools" --no-audit --no-fund --loglevel=error node@24 >/dev/null
+        PATH="$tools/node_modules/.bin:$PATH" npm install --prefix "$tools" --no-audit --no-fund --loglevel=error \
+            node@24 "openclaw@$openclaw_version" >/dev/null
+    fi
+    # Copied beside node_modules so its import of the gateway client resolves there.
+    cp bench/openclaw-reference/driver.mjs "$tools/bench-openclaw-driver.mjs"
+    export BENCH_OPENCLAW_NODE="$tools/node_modules/.bin/node" BENCH_OPENCLAW="$tools/node_modules/openclaw/openclaw.mjs" \
+        BENCH_OPENCLAW_DRIVER="$tools/bench-openclaw-driver.mjs" BENCH_OPENCLAW_NODE_VERSION="$("$tools/node_modules/.bin/node" --version)"
+fi
 dotnet build bench/Kennel.Bench -c Release -nologo -v quiet --artifacts-path artifacts/bench
 exec dotnet artifacts/bench/bin/Kennel.Bench/release/Kennel.Bench.dll "$@"

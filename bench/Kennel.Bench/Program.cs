@@ -23,6 +23,10 @@ if (args.Length > 0 && args[0] == "oauth")
 {
     return await OAuthBench.RunAsync(args[1..]);
 }
+if (args.Length > 0 && args[0] == "openclaw")
+{
+    return await Kennel.Bench.Agents.OpenClawBench.RunAsync(args[1..]);
+}
 if (args.Length > 0 && args[0] == "sandbox")
 {
     return await SandboxBench.RunAsync(args[1..]);
