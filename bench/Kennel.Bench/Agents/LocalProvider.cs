@@ -95,17 +95,36 @@ internal sealed class LocalProvider : IAsyncDisposable
         {
             context.Response.ContentType = "text/event-stream";
             var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            await WriteEventAsync(context, new { id = "c1", @object = "chat.completion.chunk", created, model,
-                choices = new object[] { new { index = 0, delta = new { role = "assistant", content = "Hello!" }, finish_reason = (string?)null } } });
-            await WriteEventAsync(context, new { id = "c1", @object = "chat.completion.chunk", created, model,
-                choices = new object[] { new { index = 0, delta = new { }, finish_reason = "stop" } } });
+            await WriteEventAsync(context, new
+            {
+                id = "c1",
+                @object = "chat.completion.chunk",
+                created,
+                model,
+                choices = new object[] { new { index = 0, delta = new { role = "assistant", content = "Hello!" }, finish_reason = (string?)null } }
+            });
+            await WriteEventAsync(context, new
+            {
+                id = "c1",
+                @object = "chat.completion.chunk",
+                created,
+                model,
+                choices = new object[] { new { index = 0, delta = new { }, finish_reason = "stop" } }
+            });
             await WriteEventAsync(context, new { id = "c1", @object = "chat.completion.chunk", created, model, choices = Array.Empty<object>(), usage });
             await context.Response.WriteAsync("data: [DONE]\n\n");
         }
         else
         {
-            await context.Response.WriteAsJsonAsync(new { id = "c1", @object = "chat.completion", created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model,
-                choices = new object[] { new { index = 0, message = new { role = "assistant", content = "Hello!" }, finish_reason = "stop" } }, usage });
+            await context.Response.WriteAsJsonAsync(new
+            {
+                id = "c1",
+                @object = "chat.completion",
+                created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+                model,
+                choices = new object[] { new { index = 0, message = new { role = "assistant", content = "Hello!" }, finish_reason = "stop" } },
+                usage
+            });
         }
         await context.Response.CompleteAsync();
         lock (gate)
