@@ -39,7 +39,7 @@ if [ "${1:-}" = mcp ]; then
     export BENCH_NODE="$tools/node_modules/.bin/node" BENCH_TS_SERVER="$tools/bench-ts-reference.mjs" \
         BENCH_NODE_FLOOR="$PWD/bench/ts-reference/floor.mjs"
 fi
-if [ "${1:-}" = openclaw ]; then
+if [ "${1:-}" = openclaw ] || { [ "${1:-}" = agents ] && [[ " $* " != *" --no-openclaw "* ]]; }; then
     # OpenClaw, the system behind seed 004, as the agent benchmark's reference: Node 24 (which it requires) and
     # openclaw, pinned, from npm into .tools/openclaw (git-ignored); skipped when already there.
     tools="$PWD/.tools/openclaw"

@@ -23,6 +23,10 @@ if (args.Length > 0 && args[0] == "oauth")
 {
     return await OAuthBench.RunAsync(args[1..]);
 }
+if (args.Length > 0 && args[0] == "agents")
+{
+    return await Kennel.Bench.Agents.AgentsBench.RunAsync(args[1..]);
+}
 if (args.Length > 0 && args[0] == "openclaw")
 {
     return await Kennel.Bench.Agents.OpenClawBench.RunAsync(args[1..]);

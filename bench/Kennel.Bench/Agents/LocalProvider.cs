@@ -10,7 +10,8 @@ namespace Kennel.Bench.Agents;
 
 /// <summary>
 /// An OpenAI-compatible provider on loopback for the agent benchmarks: every chat completion is answered "Hello!" after
-/// <see cref="Delay"/>, streamed as the API streams it (or as one body), with usage. It keeps the size of each prompt it
+/// <see cref="Delay"/>, streamed as the API streams it (or as one body), with usage; except that a last user message
+/// <c>exec: COMMAND</c> is answered with a call of the <c>exec</c> tool running COMMAND (a turn with one tool call). It keeps the size of each prompt it
 /// was sent (the messages' text and the tool schemas) and the time it held each request, so a benchmark can subtract
 /// the model's time from a turn and report what a system sends for "say hello".
 /// </summary>
@@ -31,7 +32,8 @@ internal sealed class LocalProvider : IAsyncDisposable
     /// <summary>The OpenAI base URL, <c>http://127.0.0.1:PORT/v1</c>.</summary>
     public Uri Url { get; }
 
-    public TimeSpan Delay { get; }
+    /// <summary>How long the "model" takes before it answers; settable between phases of a benchmark.</summary>
+    public TimeSpan Delay { get; set; }
 
     public static async Task<LocalProvider> StartAsync(TimeSpan delay)
     {
@@ -133,6 +135,30 @@ internal sealed class LocalProvider : IAsyncDisposable
             heldMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
+
+    /// <summary>The command of a last message <c>exec: COMMAND</c> from the user; null once the tool has answered.</summary>
+    private static string? ExecCommand(JsonElement request)
+    {
+        if (!request.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
+        {
+            return null;
+        }
+        var last = messages[messages.GetArrayLength() - 1];
+        return last.TryGetProperty("role", out var role) && role.GetString() == "user"
+            && last.TryGetProperty("content", out var content) && TextOf(content) is { } text && text.StartsWith("exec: ", StringComparison.Ordinal)
+            ? text["exec: ".Length..]
+            : null;
+    }
+
+    /// <summary>A message's text: the string, or its text parts joined (the SDKs send either).</summary>
+    private static string? TextOf(JsonElement content) => content.ValueKind switch
+    {
+        JsonValueKind.String => content.GetString(),
+        JsonValueKind.Array => string.Concat(content.EnumerateArray()
+            .Where(part => part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out _))
+            .Select(part => part.GetProperty("text").GetString())),
+        _ => null,
+    };
 
     private static Task WriteEventAsync(HttpContext context, object chunk) =>
         context.Response.WriteAsync($"data: {JsonSerializer.Serialize(chunk)}\n\n", Encoding.UTF8);

@@ -80,20 +80,14 @@ internal static class OpenClawBench
         text.AppendLine("| figure | value |");
         text.AppendLine("|---|---|");
         text.AppendLine(CultureInfo.InvariantCulture, $"| prompt for \"say hello\" | {result.Prompt.Characters:N0} characters (~{result.Prompt.EstimatedTokens:N0} tokens): {result.Prompt.Messages} messages of {result.Prompt.MessageCharacters:N0} characters, {result.Prompt.Tools} tools of {result.Prompt.ToolCharacters:N0} |");
-        text.AppendLine(CultureInfo.InvariantCulture, $"| turn, client time (n={turns}) | p50 {Percentile(result.TurnMs, 0.5):F1} ms, p99 {Percentile(result.TurnMs, 0.99):F1} ms |");
-        text.AppendLine(CultureInfo.InvariantCulture, $"| turn overhead over the provider | p50 {Percentile(result.OverheadMs, 0.5):F1} ms, p99 {Percentile(result.OverheadMs, 0.99):F1} ms |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| turn, client time (n={turns}) | p50 {AgentsReport.Percentile(result.TurnMs, 0.5):F1} ms, p99 {AgentsReport.Percentile(result.TurnMs, 0.99):F1} ms |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| turn overhead over the provider | p50 {AgentsReport.Percentile(result.OverheadMs, 0.5):F1} ms, p99 {AgentsReport.Percentile(result.OverheadMs, 0.99):F1} ms |");
         foreach (var (sessions, ms) in result.Lists)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| sessions.list (50) at {sessions:N0} sessions (n={ms.Count}) | p50 {Percentile(ms, 0.5):F2} ms, p99 {Percentile(ms, 0.99):F2} ms |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| sessions.list (50) at {sessions:N0} sessions (n={ms.Count}) | p50 {AgentsReport.Percentile(ms, 0.5):F2} ms, p99 {AgentsReport.Percentile(ms, 0.99):F2} ms |");
         }
         text.AppendLine(CultureInfo.InvariantCulture, $"| RSS, gateway and its workers | idle {result.IdleRssMb:F0} MB, after the turns {result.BusyRssMb:F0} MB |");
         return text.ToString();
-    }
-
-    public static double Percentile(IReadOnlyList<double> values, double p)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Floor(p * sorted.Length))];
     }
 
     private static int Option(string[] args, string name, int fallback) =>
