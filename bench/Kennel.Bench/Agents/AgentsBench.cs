@@ -32,7 +32,7 @@ internal static class AgentsBench
             for (var i = 0; i < 10; i++)
             {
                 await kennel.TurnAsync($"warm-{i}", "say hello");
-                await kennel.TurnAsync($"warm-exec-{i}", "exec: echo hi");
+                await kennel.TurnAsync($"warm-exec-{i}", "exec: echo hi", toolSteps: 1);
                 if (openclaw is not null && i < 5)
                 {
                     await openclaw.TurnAsync($"warm-{i}", "say hello");
@@ -61,7 +61,7 @@ internal static class AgentsBench
             }
             for (var i = 0; i < options.Int("--exec-turns", 50); i++)
             {
-                report.KennelExecTurns.Add(await MeasureAsync(provider, () => kennel.TurnAsync($"exec-{i}", "exec: echo hi")));
+                report.KennelExecTurns.Add(await MeasureAsync(provider, () => kennel.TurnAsync($"exec-{i}", "exec: echo hi", toolSteps: 1)));
             }
             report.OpenClawBusyRssMb = openclaw?.RssMegabytes();
 

@@ -44,6 +44,9 @@ internal sealed class AgentsReport
             Row(text, $"turn without tools, overhead over the model, p{p * 100:0} (ms; n={KennelTurns.Count}/{OpenClawTurns.Count})",
                 Percentile(KennelTurns.Select(t => t.OverheadMs), p), OpenClawTurns.Count > 0 ? Percentile(OpenClawTurns.Select(t => t.OverheadMs), p) : null, "F2");
         }
+        Row(text, "turn without tools, client time p50 (ms)", Percentile(KennelTurns.Select(t => t.Ms), 0.5),
+            OpenClawTurns.Count > 0 ? Percentile(OpenClawTurns.Select(t => t.Ms), 0.5) : null, "F2");
+        Row(text, "turn with one exec, client time p50 (ms)", Percentile(KennelExecTurns.Select(t => t.Ms), 0.5), null, "F2");
         foreach (var p in new[] { 0.5, 0.99 })
         {
             Row(text, $"turn with one exec, overhead over the model, p{p * 100:0} (ms; n={KennelExecTurns.Count}; includes the sandbox)",

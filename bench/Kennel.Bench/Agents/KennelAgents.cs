@@ -47,16 +47,18 @@ internal sealed class KennelAgents : IAsyncDisposable
 
     /// <summary>
     /// One turn: <paramref name="message"/> to agent <c>main</c> in the conversation keyed <paramref name="key"/> (made on
-    /// first use), waiting for the answer. Returns the client's time in ms.
+    /// first use), waiting for the answer, which must have taken <paramref name="toolSteps"/> tool calls. Returns the client's
+    /// time in ms.
     /// </summary>
-    public async Task<double> TurnAsync(string key, string message)
+    public async Task<double> TurnAsync(string key, string message, int toolSteps = 0)
     {
         var started = Stopwatch.GetTimestamp();
         using var response = await Http.PostAsJsonAsync($"v1/conversations/{key}/messages?waitMs=120000", new { message });
         var body = await response.Content.ReadAsStringAsync();
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         using var run = JsonDocument.Parse(body);
-        if (!response.IsSuccessStatusCode || run.RootElement.GetProperty("status").GetString() != "succeeded")
+        if (!response.IsSuccessStatusCode || run.RootElement.GetProperty("status").GetString() != "succeeded"
+            || run.RootElement.GetProperty("toolSteps").GetInt32() != toolSteps)
         {
             throw new InvalidOperationException($"Kennel turn failed: {(int)response.StatusCode} {body[..Math.Min(400, body.Length)]}");
         }
