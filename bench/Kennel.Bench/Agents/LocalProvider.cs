@@ -97,22 +97,19 @@ internal sealed class LocalProvider : IAsyncDisposable
         {
             context.Response.ContentType = "text/event-stream";
             var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            await WriteEventAsync(context, new
+            object Chunk(object delta, string? finish) =>
+                new { id = "c1", @object = "chat.completion.chunk", created, model, choices = new object[] { new { index = 0, delta, finish_reason = finish } } };
+            if (ExecCommand(root) is { } command)
             {
-                id = "c1",
-                @object = "chat.completion.chunk",
-                created,
-                model,
-                choices = new object[] { new { index = 0, delta = new { role = "assistant", content = "Hello!" }, finish_reason = (string?)null } }
-            });
-            await WriteEventAsync(context, new
+                var call = new { index = 0, id = $"call_{Guid.NewGuid():N}", type = "function", function = new { name = "exec", arguments = JsonSerializer.Serialize(new { command }) } };
+                await WriteEventAsync(context, Chunk(new { role = "assistant", tool_calls = new[] { call } }, null));
+                await WriteEventAsync(context, Chunk(new { }, "tool_calls"));
+            }
+            else
             {
-                id = "c1",
-                @object = "chat.completion.chunk",
-                created,
-                model,
-                choices = new object[] { new { index = 0, delta = new { }, finish_reason = "stop" } }
-            });
+                await WriteEventAsync(context, Chunk(new { role = "assistant", content = "Hello!" }, null));
+                await WriteEventAsync(context, Chunk(new { }, "stop"));
+            }
             await WriteEventAsync(context, new { id = "c1", @object = "chat.completion.chunk", created, model, choices = Array.Empty<object>(), usage });
             await context.Response.WriteAsync("data: [DONE]\n\n");
         }
