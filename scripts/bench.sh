@@ -20,9 +20,13 @@
 # access tokens issued per second (refresh_token grant), tools/call get-session with a JWT beside an API key, and the
 # token check alone in process (AccessTokens.ValidateAsync: p50, validations per second on 1 thread and on all cores).
 #
-# `scripts/bench.sh agents [--samples N (200)] [--database-url URL]` benchmarks agent turns: Kennel's own time per turn
-# (wall time minus the provider's) against a local OpenAI-compatible provider that answers at once, for a turn without
-# tools and a turn with one exec, p50/p90/p99.
+# `scripts/bench.sh agents [--turns N (300)] [--exec-turns N (50)] [--concurrent N (200)] [--seconds N (20)] [--slow-ms N (500)]
+# [--growth-turns N (10000)] [--conversations N (10000)] [--openclaw-turns N (100)] [--openclaw-sessions N (1000)] [--no-openclaw]`
+# benchmarks agent turns against a local OpenAI-compatible provider (bench/Kennel.Bench/Agents): Kennel's own time per turn
+# (wall time minus the provider's) without tools and with one exec, the prompt for "say hello", 200 conversations at once
+# against a slow provider, RSS at idle and after 10,000 turns, and the conversation list at 10,000; with OpenClaw 2026.9.6
+# (Node 24 and openclaw from npm into .tools/openclaw) on the same provider in the same run as the reference.
+# `scripts/bench.sh openclaw [--turns N] [--sessions 100,1000,10000]` measures OpenClaw alone, at more session counts.
 #
 # `scripts/bench.sh sandbox [--samples N (200)]` benchmarks the sandbox alone, without the control plane: start to exit of
 # `echo hello` for raw bwrap, the runtime with its standby sandboxes, and the runtime starting each sandbox on demand,
@@ -49,6 +53,24 @@ if [ "${1:-}" = mcp ]; then
     # The node:http floor imports nothing, so it runs from where it is.
     export BENCH_NODE="$tools/node_modules/.bin/node" BENCH_TS_SERVER="$tools/bench-ts-reference.mjs" \
         BENCH_NODE_FLOOR="$PWD/bench/ts-reference/floor.mjs"
+fi
+if [ "${1:-}" = openclaw ] || { [ "${1:-}" = agents ] && [[ " $* " != *" --no-openclaw "* ]]; }; then
+    # OpenClaw, the system behind seed 004, as the agent benchmark's reference: Node 24 (which it requires) and
+    # openclaw, pinned, from npm into .tools/openclaw (git-ignored); skipped when already there.
+    tools="$PWD/.tools/openclaw"
+    openclaw_version=2026.9.6
+    installed=$(sed -nE 's/^ *"version": "([^"]+)".*/\1/p' "$tools/node_modules/openclaw/package.json" 2>/dev/null | head -1 || true)
+    if [ "$installed" != "$openclaw_version" ] || [ ! -x "$tools/node_modules/.bin/node" ]; then
+        echo "Installing: node@24 openclaw@$openclaw_version (into .tools/openclaw)" >&2
+        # Node 24 first: openclaw's install scripts refuse an older node on PATH.
+        npm install --prefix "$tools" --no-audit --no-fund --loglevel=error node@24 >/dev/null
+        PATH="$tools/node_modules/.bin:$PATH" npm install --prefix "$tools" --no-audit --no-fund --loglevel=error \
+            node@24 "openclaw@$openclaw_version" >/dev/null
+    fi
+    # Copied beside node_modules so its import of the gateway client resolves there.
+    cp bench/openclaw-reference/driver.mjs "$tools/bench-openclaw-driver.mjs"
+    export BENCH_OPENCLAW_NODE="$tools/node_modules/.bin/node" BENCH_OPENCLAW="$tools/node_modules/openclaw/openclaw.mjs" \
+        BENCH_OPENCLAW_DRIVER="$tools/bench-openclaw-driver.mjs" BENCH_OPENCLAW_NODE_VERSION="$("$tools/node_modules/.bin/node" --version)"
 fi
 dotnet build bench/Kennel.Bench -c Release -nologo -v quiet --artifacts-path artifacts/bench
 exec dotnet artifacts/bench/bin/Kennel.Bench/release/Kennel.Bench.dll "$@"

@@ -43,6 +43,48 @@ internal static partial class ProcFs
         return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 
+    /// <summary>A process and all its descendants, parents first, from the parent field of each /proc/PID/stat.</summary>
+    public static IReadOnlyList<int> Tree(int root)
+    {
+        var children = new Dictionary<int, List<int>>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var parent = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                (children.TryGetValue(parent, out var list) ? list : children[parent] = []).Add(pid);
+            }
+            catch (IOException)
+            {
+                // exited while being read
+            }
+        }
+        var tree = new List<int> { root };
+        for (var i = 0; i < tree.Count; i++)
+        {
+            tree.AddRange(children.GetValueOrDefault(tree[i]) ?? []);
+        }
+        return tree;
+    }
+
+    /// <summary>VmRSS of a process and all its descendants, in MiB.</summary>
+    public static double TreeRssMegabytes(int root) => Tree(root).Sum(pid =>
+    {
+        try
+        {
+            return RssMegabytes(pid);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            return 0; // exited, or a zombie with no VmRSS
+        }
+    });
+
     public static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

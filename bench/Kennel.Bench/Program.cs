@@ -26,7 +26,11 @@ if (args.Length > 0 && args[0] == "oauth")
 }
 if (args.Length > 0 && args[0] == "agents")
 {
-    return await AgentBench.RunAsync(args[1..]);
+    return await Kennel.Bench.Agents.AgentsBench.RunAsync(args[1..]);
+}
+if (args.Length > 0 && args[0] == "openclaw")
+{
+    return await Kennel.Bench.Agents.OpenClawBench.RunAsync(args[1..]);
 }
 if (args.Length > 0 && args[0] == "agents-usage")
 {
