@@ -11,6 +11,9 @@
 # at 1 client, interleaved with three floors: bare Kestrel and bare node:http (floor.mjs) replaying Kennel's answer, and
 # Kennel.Mcp + the SDK serving it from a tool with no auth or database. `--loaded none` skips the 16/64-client cells,
 # `--sessions 0` the memory figure; BENCH_KENNEL_ENV="NAME=value;…" sets environment variables on `kennel serve` only.
+# `scripts/bench.sh mcp floor-cpu --builds NAME=DLL,NAME=DLL [--calls N (5000)] [--rounds N (5)]` compares builds of
+# Kennel.Bench by the Kennel.Mcp + SDK floor's server CPU, allocated bytes and thread-pool work items per call, one client,
+# the builds alternated round by round (bench/Kennel.Bench/FloorCpuBench.cs); allocations do not depend on the machine's load.
 #
 # `scripts/bench.sh schedules [--schedules N (10000)] [--idle-seconds N (30)] [--clients N (8)] [--database-url URL]` benchmarks
 # the scheduler: the control plane's idle CPU with no schedules and with N loaded, and the lateness (session createdAt minus

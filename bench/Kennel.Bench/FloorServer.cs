@@ -82,6 +82,8 @@ internal static class FloorServer
             Tools = () => tools,
             ConfigureServer = server => server.ServerInfo = new Implementation { Name = "sdk-floor", Version = "1.0.0" },
         });
+        // For floor-cpu: what the process has allocated and how many thread-pool work items it has run so far.
+        app.MapGet("/stats", () => string.Create(CultureInfo.InvariantCulture, $"{GC.GetTotalAllocatedBytes(true)} {ThreadPool.CompletedWorkItemCount}"));
         await app.StartAsync();
         Console.WriteLine($"listening on {port}");
         await app.WaitForShutdownAsync();

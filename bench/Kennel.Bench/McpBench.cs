@@ -32,6 +32,10 @@ internal static class McpBench
         {
             return await FloorServer.RunSdkAsync();
         }
+        if (args.Length > 0 && args[0] == FloorCpuBench.Argument)
+        {
+            return await FloorCpuBench.RunAsync(args[1..]);
+        }
         var seconds = Option(args, "--seconds", 10);
         var idleSessions = Option(args, "--sessions", 200);
         // Many clients, after the one-client cells: "--loaded 16,64" (the default); "--loaded none" skips them.

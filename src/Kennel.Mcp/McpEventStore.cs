@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.ServerSentEvents;
@@ -22,6 +23,16 @@ namespace Kennel.Mcp;
 /// </summary>
 public sealed class McpEventStore(int maxEventsPerSession, long maxBytesPerSession) : ISseEventStreamStore
 {
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo MessageJson =
+        McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage));
+
+    /// <summary>Each thread's scratch space for <see cref="SizeOf"/>, kept while it stays small.</summary>
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? sizeBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? sizeWriter;
+
     private readonly ConcurrentDictionary<string, SessionEvents> sessions = new(StringComparer.Ordinal);
 
     /// <summary>The events kept for a session.</summary>
@@ -62,6 +73,39 @@ public sealed class McpEventStore(int maxEventsPerSession, long maxBytesPerSessi
         if (sessions.TryRemove(sessionId, out var session))
         {
             session.Close();
+        }
+    }
+
+    /// <summary>
+    /// The bytes of <paramref name="message"/>'s JSON, as the transport writes it. It is written into a scratch buffer
+    /// that each thread reuses, so that measuring each answer allocates nothing.
+    /// </summary>
+    internal static int SizeOf(JsonRpcMessage message)
+    {
+        var buffer = sizeBuffer ??= new ArrayBufferWriter<byte>(4096);
+        var writer = sizeWriter ??= new Utf8JsonWriter(buffer, new JsonWriterOptions
+        {
+            Encoder = McpJsonUtilities.DefaultOptions.Encoder,
+            Indented = McpJsonUtilities.DefaultOptions.WriteIndented,
+            MaxDepth = McpJsonUtilities.DefaultOptions.MaxDepth,
+            SkipValidation = true,
+        });
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        try
+        {
+            JsonSerializer.Serialize(writer, message, MessageJson);
+            writer.Flush();
+            return buffer.WrittenCount;
+        }
+        finally
+        {
+            if (buffer.Capacity > 64 * 1024)
+            {
+                // A large answer's buffer is not kept for the next one.
+                sizeBuffer = null;
+                sizeWriter = null;
+            }
         }
     }
 
@@ -124,7 +168,7 @@ public sealed class McpEventStore(int maxEventsPerSession, long maxBytesPerSessi
 
         private SseItem<JsonRpcMessage?> Append(StreamState stream, SseItem<JsonRpcMessage?> item)
         {
-            var size = item.Data is null ? 0 : JsonSerializer.SerializeToUtf8Bytes(item.Data, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage))).Length;
+            var size = item.Data is null ? 0 : SizeOf(item.Data);
             lock (gate)
             {
                 var id = ++nextId;
@@ -149,7 +193,8 @@ public sealed class McpEventStore(int maxEventsPerSession, long maxBytesPerSessi
 
         private sealed class StreamState(string id, SseEventStreamMode mode)
         {
-            private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            /// <summary>What a reader waits on; made only when one asks, so that a stream nobody resumes allocates none.</summary>
+            private TaskCompletionSource? changed;
 
             public string Id { get; } = id;
 
@@ -158,9 +203,15 @@ public sealed class McpEventStore(int maxEventsPerSession, long maxBytesPerSessi
             public bool Completed { get; set; }
 
             /// <summary>Completes when something is written, the mode changes or the stream ends. Call under the gate.</summary>
-            public Task Changed => changed.Task;
+            public Task Changed => (changed ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
-            public void Signal() => Interlocked.Exchange(ref changed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            /// <summary>Wakes the reader waiting on <see cref="Changed"/>, if any. Call under the gate.</summary>
+            public void Signal()
+            {
+                var waiting = changed;
+                changed = null;
+                waiting?.TrySetResult();
+            }
         }
 
         private sealed class Writer(SessionEvents session, StreamState stream) : ISseEventStreamWriter

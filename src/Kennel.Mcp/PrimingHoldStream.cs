@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Kennel.Mcp;
 
 /// <summary>
@@ -42,10 +44,19 @@ internal sealed class PrimingHoldStream(Stream inner) : Stream
             if (held is { } before)
             {
                 held = null;
-                var both = new byte[before.Length + buffer.Length];
-                before.CopyTo(both, 0);
-                buffer.CopyTo(both.AsMemory(before.Length));
-                await inner.WriteAsync(both, cancellationToken);
+                var length = before.Length + buffer.Length;
+                var both = ArrayPool<byte>.Shared.Rent(length);
+                try
+                {
+                    before.CopyTo(both, 0);
+                    buffer.CopyTo(both.AsMemory(before.Length));
+                    // The response body has copied the bytes once its write completes, so the array can go back then.
+                    await inner.WriteAsync(both.AsMemory(0, length), cancellationToken);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(both);
+                }
                 return;
             }
             await inner.WriteAsync(buffer, cancellationToken);
