@@ -59,6 +59,17 @@ public sealed class AgentService(ConfigService config, SecretService secrets, Ch
     }
 
     /// <summary>
+    /// Checks, without a call or a secret read, that an agent exists (else 404) and that its model has a provider (else a
+    /// <see cref="ProviderException"/> saying how to add one): what a chat checks before it writes anything.
+    /// </summary>
+    public async Task RequireProviderAsync(string workspaceId, string agentName, CancellationToken cancellationToken)
+    {
+        var directory = await DirectoryAsync(workspaceId, cancellationToken);
+        var agent = directory.FindAgent(agentName) ?? throw ApiProblem.NotFound("agent", agentName);
+        _ = directory.Provider(agent.Model);
+    }
+
+    /// <summary>
     /// The client for an agent of a workspace. An unknown agent is a 404; a model with no provider, or a provider whose
     /// key cannot be read, is a <see cref="ProviderException"/> that says how to fix it, raised before any call is made.
     /// </summary>

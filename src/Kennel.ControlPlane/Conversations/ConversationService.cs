@@ -16,6 +16,7 @@ public sealed class ConversationService(ConversationStore store, AgentService ag
 {
     public const string ConversationExists = "conversation_exists";
     public const string ConversationBusy = "conversation_busy";
+    public const string ConversationArchived = "conversation_archived";
 
     public async Task<Conversation> CreateAsync(Caller caller, CreateConversationRequest request, CancellationToken cancellationToken)
     {
@@ -49,7 +50,8 @@ public sealed class ConversationService(ConversationStore store, AgentService ag
         {
             var row = await RowAsync(caller, conversation, cancellationToken);
             return row.Archived != 0
-                ? throw ApiProblem.Conflict(ConversationExists, $"Conversation '{conversation}' was deleted (archived).")
+                ? throw ApiProblem.Conflict(ConversationArchived,
+                    $"Conversation '{conversation}' was deleted (archived): its transcript is kept, but it takes no more messages.")
                 : new Target(row.Agent, row, row.ConversationKey ?? "");
         }
         var key = ConversationValidator.Key(conversation ?? AgentDefinition.MainName, "conversation")!;

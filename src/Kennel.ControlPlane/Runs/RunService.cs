@@ -44,7 +44,7 @@ public sealed class RunService(RunStore store, ConversationService conversations
         var found = await conversations.FindTargetAsync(caller, conversation, agent, cancellationToken);
         try
         {
-            _ = await agents.ChatForAsync(caller.WorkspaceId, found.Agent, cancellationToken);
+            await agents.RequireProviderAsync(caller.WorkspaceId, found.Agent, cancellationToken);
         }
         catch (ProviderException unusable)
         {

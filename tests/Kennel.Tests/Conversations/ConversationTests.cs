@@ -85,6 +85,12 @@ public sealed class ConversationTests(ChatServers servers) : IClassFixture<ChatS
             "SELECT COUNT(*) FROM model_calls WHERE conversation_id = @ConversationId", new { gone.ConversationId }), CancellationToken.None);
         ledger.ShouldBe(1);
 
+        using (var refused = await client.PostRawAsync($"/v1/conversations/{kept.ConversationId}/messages", """{"message": "still there?"}"""))
+        {
+            refused.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+            (await refused.ReadProblemAsync()).Code.ShouldBe("conversation_archived");
+        }
+
         // The key is free again: the next message to "kept" starts a new conversation.
         servers.Model.ThenEvents(ModelScript.Answer("Fresh."));
         var fresh = await client.SendAsync("kept", "again");
