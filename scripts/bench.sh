@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks sessions end to end against raw bwrap on this machine, in one run, and prints a Markdown report
 # for docs/benchmarks.md. Options: --samples N (200) --concurrency N (16) --seconds N (10) --idle-seconds N (5)
-# --database-url URL (PostgreSQL instead of SQLite).
+# --database-url URL (PostgreSQL instead of SQLite). `--compare-with DIR` (repeatable) runs another build's kennel.dll from
+# DIR (e.g. another checkout's artifacts/bench/bin/Kennel.Bench/release) beside this one's: latency alternating sample by
+# sample in one run, idle RSS read at the same moment, then each build's throughput in turn.
 #
 # `scripts/bench.sh mcp [--seconds N (10)] [--sessions N (200)]` benchmarks the MCP server instead: tools/call get-session
 # at 1, 16 and 64 clients and memory per open MCP session, Kennel against the official TypeScript SDK on Node 22
@@ -19,7 +21,9 @@
 # token check alone in process (AccessTokens.ValidateAsync: p50, validations per second on 1 thread and on all cores).
 #
 # `scripts/bench.sh sandbox [--samples N (200)]` benchmarks the sandbox alone, without the control plane: start to exit of
-# `echo hello` for raw bwrap, the runtime with its standby sandboxes, and the runtime starting each sandbox on demand.
+# `echo hello` for raw bwrap, the runtime with its standby sandboxes, and the runtime starting each sandbox on demand,
+# in blocks of `--block N` (25) in a new order each round; `--compare-with DIR` (repeatable) adds another build's
+# runtime (DIR holds its Kennel.Sandbox.dll), loaded into the same process, to the same alternation.
 #
 # `scripts/bench.sh agents-usage [--calls N (100000)] [--samples N (200)] [--database-url URL]` benchmarks the usage ledger's
 # reads: usage_cost (by day, model, agent) and sessions_usage for a month of N model calls, over the agent endpoint and in process.

@@ -32,6 +32,12 @@ if (args.Length > 0 && args[0] == "sandbox")
     return await SandboxBench.RunAsync(args[1..]);
 }
 var options = BenchOptions.Parse(args);
+var otherBuilds = SessionsCompare.OtherBuilds(args);
+if (otherBuilds.Count > 0)
+{
+    return await SessionsCompare.RunAsync(options, otherBuilds);
+}
+
 var dataDir = Directory.CreateTempSubdirectory("kennel-bench-").FullName;
 var port = ProcFs.FreePort();
 var env = new Dictionary<string, string>
@@ -58,7 +64,7 @@ try
     for (var i = 0; i < 20; i++)
     {
         await RawBwrap.RunEchoAsync();
-        await RunSessionAsync(http);
+        await SessionRuns.RunOneAsync(http);
     }
 
     // Interleave the two so machine noise hits both alike.
@@ -67,10 +73,10 @@ try
     for (var i = 0; i < options.LatencySamples; i++)
     {
         raw.Add(await RawBwrap.RunEchoAsync());
-        kennel.Add(await RunSessionAsync(http));
+        kennel.Add(await SessionRuns.RunOneAsync(http));
     }
 
-    var (completed, seconds) = await SustainedAsync(http, options.Concurrency, TimeSpan.FromSeconds(options.ThroughputSeconds));
+    var (completed, seconds) = await SessionRuns.SustainedAsync(http, options.Concurrency, TimeSpan.FromSeconds(options.ThroughputSeconds));
     var busyRssMb = server.RssMegabytes();
 
     var report = new Report(options, idleRssMb, busyRssMb, raw, kennel, completed, seconds);
@@ -81,38 +87,6 @@ finally
 {
     await server.StopAsync();
     Directory.Delete(dataDir, recursive: true);
-}
-
-static async Task<double> RunSessionAsync(HttpClient http)
-{
-    var started = Stopwatch.GetTimestamp();
-    using var created = await http.PostAsJsonAsync("v1/sessions", new CreateSessionRequest { Command = ["echo", "hello"] },
-        KennelJson.Default.CreateSessionRequest);
-    created.EnsureSuccessStatusCode();
-    var session = (await created.Content.ReadFromJsonAsync(KennelJson.Default.Session))!;
-    var done = (await http.GetFromJsonAsync($"v1/sessions/{session.Id}/wait?timeoutMs=60000", KennelJson.Default.Session))!;
-    var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-    if (done.Status != SessionStatus.Succeeded || done.Stdout != "hello\n")
-    {
-        throw new InvalidOperationException($"Session {done.Id} ended {done.Status.ToWire()} with '{done.Stdout}' {done.Error?.Message}");
-    }
-    return elapsed;
-}
-
-// Closed loop: each client creates a session and waits for it, then the next, for the whole duration.
-static async Task<(int Completed, double Seconds)> SustainedAsync(HttpClient http, int concurrency, TimeSpan duration)
-{
-    var completed = 0;
-    var clock = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
-    {
-        while (clock.Elapsed < duration)
-        {
-            await RunSessionAsync(http);
-            Interlocked.Increment(ref completed);
-        }
-    }));
-    return (completed, clock.Elapsed.TotalSeconds);
 }
 
 

@@ -23,6 +23,8 @@ internal static class RawBwrap
 
     private static readonly Lazy<byte[]> SeccompProgram = new(SeccompPolicy.Compile);
 
+    private static readonly Lazy<string> Bwrap = new(() => ExecutableSearch.Find("bwrap") ?? throw new InvalidOperationException("bwrap is not installed"));
+
     /// <summary>What is added to bwrap's command line.</summary>
     [Flags]
     public enum Hardening
@@ -38,8 +40,11 @@ internal static class RawBwrap
         /// <summary>A /dev/shm tmpfs.</summary>
         SharedMemory = 4,
 
-        /// <summary>From root, setpriv drops to a host uid of the sandbox's own before bwrap (the runtime does this ahead of the session).</summary>
+        /// <summary>From root, setpriv drops to a host uid of the sandbox's own before bwrap (as the runtime did until it switched in the child).</summary>
         Setpriv = 8,
+
+        /// <summary>From root, the forked child switches to a host uid of the sandbox's own before bwrap's exec (<see cref="HostUidStart"/>), as the runtime does.</summary>
+        HostUid = 16,
 
         All = NoNestedUserNamespaces | SeccompAndStatus | SharedMemory,
     }
@@ -49,15 +54,18 @@ internal static class RawBwrap
     public static async Task<double> RunEchoAsync(Hardening hardening)
     {
         var started = Stopwatch.GetTimestamp();
-        var info = new ProcessStartInfo(hardening.HasFlag(Hardening.Setpriv) ? "setpriv" : "bwrap")
+        var hostUid = hardening.HasFlag(Hardening.HostUid) ? RandomUid() : (int?)null;
+        var info = new ProcessStartInfo(hardening.HasFlag(Hardening.Setpriv) ? "setpriv" : hostUid is null ? "bwrap" : Bwrap.Value)
         {
             RedirectStandardOutput = true,
+            RedirectStandardInput = hostUid is not null,
+            RedirectStandardError = hostUid is not null,
             UseShellExecute = false,
         };
         var arguments = info.ArgumentList;
         if (hardening.HasFlag(Hardening.Setpriv))
         {
-            var uid = (2_100_000_000 + Random.Shared.Next(0, 1000)).ToString(CultureInfo.InvariantCulture);
+            var uid = RandomUid().ToString(CultureInfo.InvariantCulture);
             foreach (var arg in (string[])[$"--reuid={uid}", $"--regid={uid}", "--clear-groups", "bwrap"])
             {
                 arguments.Add(arg);
@@ -90,7 +98,7 @@ internal static class RawBwrap
         Process process;
         try
         {
-            process = await SandboxLauncher.Shared.StartAsync(info, inherited);
+            process = await SandboxLauncher.Shared.StartAsync(info, hostUid, inherited);
         }
         finally
         {
@@ -114,6 +122,8 @@ internal static class RawBwrap
             return elapsed;
         }
     }
+
+    private static int RandomUid() => 2_100_000_000 + Random.Shared.Next(0, 1000);
 
     private static void Add(System.Collections.ObjectModel.Collection<string> target, string[] items)
     {

@@ -27,10 +27,12 @@ internal sealed class ServeProcess : IDisposable
         process.BeginErrorReadLine();
     }
 
-    public static ServeProcess Start(IReadOnlyDictionary<string, string> env)
+    /// <param name="env">Its environment variables, besides this process's.</param>
+    /// <param name="directory">The build whose kennel.dll runs: this benchmark's own when null.</param>
+    public static ServeProcess Start(IReadOnlyDictionary<string, string> env, string? directory = null)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kennel.dll"));
+        info.ArgumentList.Add(Path.Combine(directory ?? AppContext.BaseDirectory, "kennel.dll"));
         info.ArgumentList.Add("serve");
         foreach (var (name, value) in env)
         {

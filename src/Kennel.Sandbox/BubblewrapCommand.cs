@@ -36,7 +36,7 @@ internal sealed class BubblewrapCommand
     private readonly string[] _finish;
 
     /// <param name="bwrapPath">The bwrap executable.</param>
-    /// <param name="setprivPath">From root: setpriv, which drops to the sandbox's host uid before bwrap runs.</param>
+    /// <param name="setprivPath">From root, when the uid is switched by an exec (<see cref="BubblewrapOptions.SwitchUidWithSetpriv"/>): setpriv.</param>
     /// <param name="options">The runtime's options.</param>
     public BubblewrapCommand(string bwrapPath, string? setprivPath, BubblewrapOptions options)
     {
@@ -81,13 +81,16 @@ internal sealed class BubblewrapCommand
         ];
     }
 
-    /// <summary>Starts a standby: bwrap in every namespace, waiting for its arguments on stdin.</summary>
-    /// <param name="hostUid">From root: the host uid (and gid) the sandbox runs as; null runs it as this process's uid.</param>
+    /// <summary>
+    /// Starts a standby: bwrap in every namespace, waiting for its arguments on stdin. From root, the launcher starts it
+    /// as the sandbox's host uid (<see cref="SandboxLauncher.StartAsync"/>), or setpriv switches to it before bwrap.
+    /// </summary>
+    /// <param name="setprivUid">With setpriv: the host uid (and gid) it switches to, with no groups.</param>
     /// <param name="seccompFd">The descriptor bwrap reads the seccomp program from (see <see cref="Seccomp.SeccompPolicy"/>).</param>
     /// <param name="statusFd">Where bwrap writes its JSON status: an <c>exit-code</c> only when the sandbox was built and its command ran.</param>
-    public ProcessStartInfo StandbyStartInfo(int? hostUid, int seccompFd, int statusFd)
+    public ProcessStartInfo StandbyStartInfo(int? setprivUid, int seccompFd, int statusFd)
     {
-        var startInfo = new ProcessStartInfo(hostUid is null ? _bwrapPath : _setprivPath!)
+        var startInfo = new ProcessStartInfo(setprivUid is null ? _bwrapPath : _setprivPath!)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -100,19 +103,20 @@ internal sealed class BubblewrapCommand
         startInfo.Environment.Clear();
 
         var arguments = startInfo.ArgumentList;
-        if (hostUid is { } uid)
+        if (setprivUid is { } uid)
         {
-            // Never host root: setpriv drops to the sandbox's own uid, gid and no groups before bwrap runs.
             var id = uid.ToString(CultureInfo.InvariantCulture);
             AddAll(arguments, [$"--reuid={id}", $"--regid={id}", "--clear-groups", _bwrapPath]);
         }
-
         AddAll(arguments, _sandbox);
         AddAll(arguments, ["--seccomp", seccompFd.ToString(CultureInfo.InvariantCulture)]);
         AddAll(arguments, ["--json-status-fd", statusFd.ToString(CultureInfo.InvariantCulture)]);
         AddAll(arguments, ["--args", "0", "--", "/bin/sh", "-c", Trampoline, "sh"]);
         return startInfo;
     }
+
+    /// <summary>Whether the host uid is switched by setpriv's exec rather than in the forked child.</summary>
+    public bool SwitchesUidWithSetpriv => _setprivPath is not null;
 
     /// <summary>The rest of a standby's arguments, NUL-separated, for the session it now runs.</summary>
     /// <param name="snapshot">The root to build.</param>

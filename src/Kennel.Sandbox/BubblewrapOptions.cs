@@ -24,6 +24,14 @@ public sealed record BubblewrapOptions
     /// <summary>How many host uids, from <see cref="FirstHostUid"/>: at least as many as sandboxes run at once, plus the standbys.</summary>
     public int HostUidCount { get; init; } = DefaultHostUidCount;
 
+    /// <summary>
+    /// When the worker is root: switch each sandbox to its host uid by exec'ing <c>setpriv</c> (util-linux) before bwrap,
+    /// rather than in the forked child itself. Slower by about a millisecond a start; used anyway when this .NET runtime
+    /// lacks what the in-child switch needs (see <c>HostUidStart</c>), so a runtime update never leaves a worker without
+    /// sandboxes.
+    /// </summary>
+    public bool SwitchUidWithSetpriv { get; init; }
+
     public const int DefaultFirstHostUid = 2_000_000_000;
     public const int DefaultHostUidCount = 65_536;
 

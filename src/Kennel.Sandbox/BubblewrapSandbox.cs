@@ -153,17 +153,17 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
             return (Unavailable("bubblewrap (bwrap) is not installed; install it with: apt-get install bubblewrap"), null);
         }
 
-        // From root each sandbox drops to a host uid of its own before anything of it runs: setpriv does that, since
-        // those uids have no passwd entries (.NET's own switch needs one). Its exec happens while the sandbox stands by.
+        // From root each sandbox is started as a host uid of its own, switched to in the forked child before bwrap's
+        // exec (HostUidStart): those uids have no passwd entries, which .NET's public switch needs. Where this runtime
+        // lacks the private members that takes (or when asked), setpriv's exec switches instead.
         string? setpriv = null;
-        HostUids? uids = null;
-        if (Environment.IsPrivilegedProcess)
+        if (Environment.IsPrivilegedProcess && (_options.SwitchUidWithSetpriv || !HostUidStart.IsSupported))
         {
             setpriv = ExecutableSearch.Find("setpriv");
             if (setpriv is null)
             {
-                return (Unavailable("the worker runs as root and drops each sandbox to a host uid of its own with setpriv, which is not installed; "
-                    + "install it with: apt-get install util-linux"), null);
+                return (Unavailable("the worker runs as root and this .NET runtime cannot start a sandbox as a host uid of its own, so it "
+                    + "needs setpriv to do that, which is not installed; install it with: apt-get install util-linux"), null);
             }
         }
 
@@ -180,10 +180,11 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         var sharedDirectory = _options.SharedDirectory
             ?? (Environment.IsPrivilegedProcess ? DefaultSharedDirectory : Path.Join(_options.StateDirectory, "shared"));
         SnapshotCatalogue catalogue;
+        HostUids? uids = null;
         try
         {
             catalogue = SnapshotCatalogue.CreateBuiltIn(sharedDirectory);
-            if (setpriv is not null)
+            if (Environment.IsPrivilegedProcess)
             {
                 uids = new HostUids(_options.FirstHostUid, _options.HostUidCount, Path.Join(sharedDirectory, "uids"));
             }

@@ -20,7 +20,10 @@ internal sealed partial class HostUids
     private const int OwnerReadWrite = 0x180; // 0600
 
     private readonly Lock _lock = new();
-    private readonly SortedSet<int> _free;
+
+    // The uids this worker's live sandboxes hold: a few, where a set of the free ones would hold the whole range (65,536
+    // nodes, 2.5 MB, by default).
+    private readonly HashSet<int> _held = [];
     private readonly string _lockDirectory;
 
     /// <param name="first">The first uid of the range.</param>
@@ -31,7 +34,6 @@ internal sealed partial class HostUids
         First = first;
         Count = count;
         _lockDirectory = lockDirectory;
-        _free = [.. Enumerable.Range(first, count)];
         Directory.CreateDirectory(lockDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
@@ -45,11 +47,11 @@ internal sealed partial class HostUids
         lock (_lock)
         {
             // Lowest first keeps the lock files as few as the sandboxes that ever ran at once.
-            foreach (var uid in _free)
+            for (var uid = First; uid < First + Count; uid++)
             {
-                if (TryLock(uid) is { } held)
+                if (!_held.Contains(uid) && TryLock(uid) is { } held)
                 {
-                    _free.Remove(uid);
+                    _held.Add(uid);
                     return new Lease(this, uid, held);
                 }
             }
@@ -84,7 +86,7 @@ internal sealed partial class HostUids
         held.Dispose(); // closing the last descriptor drops the lock
         lock (_lock)
         {
-            _free.Add(uid);
+            _held.Remove(uid);
         }
     }
 

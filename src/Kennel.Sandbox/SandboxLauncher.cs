@@ -31,11 +31,12 @@ internal sealed partial class SandboxLauncher
 
     /// <summary>Starts a process from the launcher thread.</summary>
     /// <param name="startInfo">What to start.</param>
+    /// <param name="hostUid">From root: the uid (and gid, with no other groups) the child switches to before its exec (see <see cref="HostUidStart"/>); null keeps this process's.</param>
     /// <param name="inherited">Close-on-exec descriptors this one child inherits, at the same numbers; they are close-on-exec again once it has started.</param>
-    public Task<Process> StartAsync(ProcessStartInfo startInfo, params int[] inherited)
+    public Task<Process> StartAsync(ProcessStartInfo startInfo, int? hostUid, params int[] inherited)
     {
         // Continuations must not run on the launcher thread, or one caller's work would delay every other start.
-        var request = new Request(startInfo, inherited, new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var request = new Request(startInfo, hostUid, inherited, new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously));
         _requests.Add(request);
         return request.Started.Task;
     }
@@ -66,7 +67,7 @@ internal sealed partial class SandboxLauncher
 
         try
         {
-            return Process.Start(request.StartInfo)!;
+            return request.HostUid is { } uid ? HostUidStart.Start(request.StartInfo, uid) : Process.Start(request.StartInfo)!;
         }
         finally
         {
@@ -78,7 +79,7 @@ internal sealed partial class SandboxLauncher
     }
 
     // A worker started from a shell or a supervisor may have inherited descriptors without close-on-exec. Nothing
-    // on the way (setpriv if used, bwrap) closes them, so they would reach the workload: a pipe or socket of the
+    // on the way (bwrap) closes them, so they would reach the workload: a pipe or socket of the
     // host's. .NET opens its own descriptors close-on-exec, so marking them all costs the worker nothing.
     private static void MarkDescriptorsCloseOnExec()
     {
@@ -91,5 +92,5 @@ internal sealed partial class SandboxLauncher
     [LibraryImport("libc", EntryPoint = "close_range", SetLastError = true)]
     private static partial int CloseRange(uint first, uint last, int flags);
 
-    private sealed record Request(ProcessStartInfo StartInfo, int[] Inherited, TaskCompletionSource<Process> Started);
+    private sealed record Request(ProcessStartInfo StartInfo, int? HostUid, int[] Inherited, TaskCompletionSource<Process> Started);
 }

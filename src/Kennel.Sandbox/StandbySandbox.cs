@@ -8,8 +8,8 @@ namespace Kennel.Sandbox;
 /// <summary>
 /// A bwrap started before its session, already inside its own cgroups and under its own host uid, blocked reading the
 /// rest of its arguments (see <see cref="BubblewrapCommand"/>). Moving a process between cgroups can wait for an RCU
-/// grace period, about 10 ms on a quiet machine, so doing that, setpriv's and bwrap's execs ahead of time takes them
-/// off the path of a session's start.
+/// grace period, about 10 ms on a quiet machine, so doing that and bwrap's exec ahead of time takes them off the path of
+/// a session's start.
 /// </summary>
 internal sealed class StandbySandbox
 {
@@ -55,7 +55,9 @@ internal sealed class StandbySandbox
         {
             status = LinuxDescriptors.Pipe();
             seccomp = LinuxDescriptors.MemoryFile("kennel-seccomp", setup.SeccompProgram);
-            process = await SandboxLauncher.Shared.StartAsync(setup.Command.StandbyStartInfo(uid?.Uid, seccomp, status.Write), seccomp, status.Write);
+            var setpriv = setup.Command.SwitchesUidWithSetpriv;
+            process = await SandboxLauncher.Shared.StartAsync(setup.Command.StandbyStartInfo(setpriv ? uid?.Uid : null, seccomp, status.Write),
+                setpriv ? null : uid?.Uid, seccomp, status.Write);
         }
         catch (Exception e) when (e is Win32Exception or IOException or UnauthorizedAccessException)
         {

@@ -19,6 +19,21 @@ public sealed class PrivilegeDropTests(DefaultOptionsSandbox sandbox) : IClassFi
     }
 
     [Fact]
+    public async Task With_setpriv_instead_of_the_in_child_switch_the_tree_runs_as_a_host_uid_of_the_range_just_the_same()
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            return; // setpriv is only used from root
+        }
+
+        // What a worker falls back to on a .NET runtime without the members the in-child switch uses.
+        using var host = new SandboxHost(options => options with { SwitchUidWithSetpriv = true });
+        var uid = await AssertTreeRunsAsAsync(host, null, null);
+        uid.ShouldBeInRange(host.Options.FirstHostUid, host.Options.FirstHostUid + host.Options.HostUidCount - 1);
+        (await host.RunAsync("echo via setpriv")).Stdout.ShouldBe("via setpriv\n");
+    }
+
+    [Fact]
     public async Task Concurrent_sandboxes_run_as_different_host_uids()
     {
         if (!Environment.IsPrivilegedProcess)
@@ -139,9 +154,22 @@ public sealed class PrivilegeDropTests(DefaultOptionsSandbox sandbox) : IClassFi
             }
         }
 
+        if (Environment.IsPrivilegedProcess)
+        {
+            // bwrap, in the host's user namespace, kept none of root's capabilities (those of the rest are
+            // within the sandbox's own user namespace).
+            var first = File.ReadAllLines($"/proc/{wholeTree[^1]}/status");
+            Capabilities(first, "CapPrm:").ShouldBe(0UL);
+            Capabilities(first, "CapEff:").ShouldBe(0UL);
+            Capabilities(first, "CapAmb:").ShouldBe(0UL);
+        }
+
         await process.KillAsync();
         return uid;
     }
+
+    private static ulong Capabilities(string[] status, string field) =>
+        ulong.Parse(status.First(l => l.StartsWith(field, StringComparison.Ordinal))[field.Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
 
     private static int[] Ids(string[] status, string field) =>
         [.. status.First(l => l.StartsWith(field, StringComparison.Ordinal))[field.Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)];
