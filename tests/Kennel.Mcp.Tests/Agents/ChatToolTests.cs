@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Kennel.Contracts;
 using Kennel.Contracts.ApiKeys;
@@ -52,25 +51,34 @@ public sealed class ChatToolTests(ChatServers servers) : IClassFixture<ChatServe
     }
 
     [Fact]
-    public async Task Chat_send_with_a_progress_token_streams_the_tool_call_and_the_text()
+    public async Task Chat_send_with_a_progress_token_streams_the_tool_call_and_the_text_before_the_answer()
     {
         var server = await servers.GetAsync(TestStore.Sqlite);
         var workspace = AgentMcp.NewWorkspace();
-        await using var client = await server.ConnectAgentAsync(workspace, await server.NewKeyAsync(workspace, Scopes.Read, Scopes.Chat));
+        using var http = server.Client(await server.NewKeyAsync(workspace, Scopes.Read, Scopes.Chat));
         servers.Model.ThenEvents(ModelScript.Exec("call_p", "echo progress")).ThenEvents(ModelScript.Answer("Streamed."));
-        var notes = new ConcurrentQueue<string>();
 
-        var sent = await client.CallAsync("chat_send", """{"message": "go"}""", new SynchronousProgress(value => notes.Enqueue(value.Message ?? "")));
+        // Over the wire, as the stateless endpoint writes it: every notification, in order, then the answer. (The SDK
+        // client hands notifications to the caller's IProgress on its own tasks, so it can drop one that arrives just
+        // before the answer; the server's side is what this asserts.)
+        using var request = RawMcp.Post("""
+            {"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"chat_send","arguments":{"message":"go"},"_meta":{"progressToken":"p7"}}}
+            """);
+        request.RequestUri = new Uri($"/w/{workspace}/mcp", UriKind.Relative);
+        using var response = await http.SendAsync(request);
 
-        Run(sent).Status.ShouldBe(RunStatus.Succeeded);
-        // Notifications are sent as they happen and may trail the answer by a moment.
-        for (var i = 0; i < 100 && !notes.Contains("Streamed."); i++)
-        {
-            await Task.Delay(50);
-        }
-        notes.ShouldContain("[tool exec started]");
-        notes.ShouldContain("[tool exec done]");
-        notes.ShouldContain("Streamed.");
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/event-stream");
+        var messages = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e.Split('\n').Single(line => line.StartsWith("data:", StringComparison.Ordinal))["data:".Length..])
+            .Select(data => JsonDocument.Parse(data).RootElement).ToList();
+        var notes = messages.Where(m => m.TryGetProperty("method", out var method) && method.GetString() == "notifications/progress")
+            .Select(m => m.GetProperty("params")).ToList();
+        notes.Select(n => n.GetProperty("message").GetString()).ShouldBe(["[tool exec started]", "[tool exec done]", "Streamed."]);
+        notes.Select(n => n.GetProperty("progress").GetDouble()).ShouldBe([1d, 2d, 3d]);
+        notes.ShouldAllBe(n => n.GetProperty("progressToken").GetString() == "p7");
+        var answer = messages[^1];
+        answer.GetProperty("id").GetInt32().ShouldBe(7);
+        answer.GetProperty("result").GetProperty("structuredContent").GetProperty("answer").GetString().ShouldBe("Streamed.");
     }
 
     [Fact]
@@ -147,9 +155,4 @@ public sealed class ChatToolTests(ChatServers servers) : IClassFixture<ChatServe
     }
 
     private static Run Run(CallToolResult result) => result.StructuredContent!.Value.Deserialize(KennelJson.Default.Run)!;
-
-    private sealed class SynchronousProgress(Action<ProgressNotificationValue> report) : IProgress<ProgressNotificationValue>
-    {
-        public void Report(ProgressNotificationValue value) => report(value);
-    }
 }
