@@ -21,6 +21,12 @@ public sealed record ControlPlaneOptions
         init => maxPollWait = value;
     }
 
+    /// <summary>
+    /// Agent runs one control plane executes at once; more wait queued. A run mostly waits on its model, so this bounds
+    /// memory and provider connections rather than CPU.
+    /// </summary>
+    public int MaxConcurrentRuns { get; init; } = 256;
+
     /// <summary>Cap on each of stdout and stderr kept per session.</summary>
     public int OutputLimitBytes { get; init; } = 1024 * 1024;
 }

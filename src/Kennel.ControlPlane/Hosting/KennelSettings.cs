@@ -126,6 +126,7 @@ public sealed record KennelSettings
             {
                 LeaseTtl = TimeSpan.FromSeconds(Int(read, "KENNEL_LEASE_TTL_SECONDS", (int)defaults.LeaseTtl.TotalSeconds)),
                 OutputLimitBytes = Int(read, "KENNEL_OUTPUT_LIMIT_BYTES", defaults.OutputLimitBytes),
+                MaxConcurrentRuns = Positive(read, "KENNEL_AGENT_MAX_CONCURRENT_RUNS", defaults.MaxConcurrentRuns),
             },
         };
     }

@@ -15,9 +15,6 @@ namespace Kennel.ControlPlane.Runs;
 public sealed partial class RunExecutor(Database database, RunStore runs, TurnRunner runner, LiveRuns live, ChangeSignal signal,
     ControlPlaneOptions options, TimeProvider time, ILogger<RunExecutor> logger) : BackgroundService
 {
-    /// <summary>Runs one control plane executes at once; more wait queued.</summary>
-    public const int MaxConcurrentRuns = 64;
-
     // How often a cancel asked for on another replica is looked for.
     private static readonly TimeSpan CancelPoll = TimeSpan.FromMilliseconds(250);
 
@@ -36,7 +33,7 @@ public sealed partial class RunExecutor(Database database, RunStore runs, TurnRu
             var changed = signal.RunQueueChanged();
             try
             {
-                var free = MaxConcurrentRuns - Volatile.Read(ref executing);
+                var free = options.MaxConcurrentRuns - Volatile.Read(ref executing);
                 if (free > 0)
                 {
                     var now = time.GetUtcNow().ToUnixTimeMilliseconds();

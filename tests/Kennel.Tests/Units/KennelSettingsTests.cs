@@ -21,6 +21,7 @@ public sealed class KennelSettingsTests
         settings.EmbeddedWorkerCapacity.ShouldBeNull();
         settings.ControlPlane.LeaseTtl.ShouldBe(TimeSpan.FromSeconds(30));
         settings.ControlPlane.OutputLimitBytes.ShouldBe(1024 * 1024);
+        settings.ControlPlane.MaxConcurrentRuns.ShouldBe(256);
         settings.SandboxUids.ShouldBe(new Kennel.Worker.SandboxUidRange(2_000_000_000, 65_536));
         settings.SandboxSharedDirectory.ShouldBeNull();
     }
@@ -52,6 +53,7 @@ public sealed class KennelSettingsTests
             ["KENNEL_SANDBOX_UIDS"] = "300000-300099",
             ["KENNEL_SANDBOX_SHARED_DIR"] = "/srv/kennel-sandbox",
             ["KENNEL_METRICS_LISTEN"] = "10.0.0.5:9464",
+            ["KENNEL_AGENT_MAX_CONCURRENT_RUNS"] = "12",
         };
 
         var settings = KennelSettings.FromEnvironment(name => env.GetValueOrDefault(name));
@@ -68,6 +70,7 @@ public sealed class KennelSettingsTests
         settings.SandboxUids.ShouldBe(new Kennel.Worker.SandboxUidRange(300_000, 100));
         settings.SandboxSharedDirectory.ShouldBe("/srv/kennel-sandbox");
         settings.MetricsListen.ShouldBe("10.0.0.5:9464");
+        settings.ControlPlane.MaxConcurrentRuns.ShouldBe(12);
     }
 
     [Theory]
@@ -75,6 +78,7 @@ public sealed class KennelSettingsTests
     [InlineData("KENNEL_MAX_BODY_BYTES", "-1")]
     [InlineData("KENNEL_MAX_BODY_BYTES", "1.5")]
     [InlineData("KENNEL_LEASE_TTL_SECONDS", "30s")]
+    [InlineData("KENNEL_AGENT_MAX_CONCURRENT_RUNS", "0")]
     [InlineData("KENNEL_OUTPUT_LIMIT_BYTES", "99999999999")]
     [InlineData("KENNEL_WORKER_MEMORY_MB", "8G")]
     [InlineData("KENNEL_SANDBOX_UID", "nobody")]
