@@ -59,6 +59,16 @@ public sealed class ConversationService(ConversationStore store, AgentService ag
         return new Target(agent, await store.FindByKeyAsync(caller.WorkspaceId, agent, key, cancellationToken), key);
     }
 
+    /// <summary>
+    /// The id of a conversation named by id (<c>cnv_…</c>) or by key for the agent (<c>main</c> when none is named); a key
+    /// no conversation has yet is not found.
+    /// </summary>
+    public async Task<string> IdOfAsync(Caller caller, string? conversation, string? agentName, CancellationToken cancellationToken)
+    {
+        var target = await FindTargetAsync(caller, conversation, agentName, cancellationToken);
+        return target.Existing?.Id ?? throw ApiProblem.NotFound("session", conversation ?? target.Key);
+    }
+
     /// <summary>The target's conversation, made now if it was to be made (or read, if another request just made it).</summary>
     public async Task<ConversationRow> EnsureAsync(Caller caller, Target target, CancellationToken cancellationToken)
     {

@@ -27,7 +27,7 @@ public static class ChatCommands
         {
             using var client = KennelClient.FromEnvironment();
             var target = Uri.EscapeDataString(parse.GetValue(conversation) ?? "main");
-            var query = parse.GetValue(agent) is { } name ? $"?agent={Uri.EscapeDataString(name)}" : "";
+            var query = CliOptions.Query(("agent", parse.GetValue(agent)));
             var body = KennelClient.Json(new SendMessageRequest { Message = parse.GetValue(message)! }, KennelJson.Default.SendMessageRequest);
             Run? final = null;
             var streamed = false;
@@ -104,7 +104,7 @@ public static class ChatCommands
         list.SetAction(async (parse, cancellationToken) =>
         {
             using var client = KennelClient.FromEnvironment();
-            var query = Query(("agent", parse.GetValue(agent)), ("label", parse.GetValue(label)),
+            var query = CliOptions.Query(("agent", parse.GetValue(agent)), ("label", parse.GetValue(label)),
                 ("limit", parse.GetValue(limit)?.ToString(CultureInfo.InvariantCulture)), ("cursor", parse.GetValue(cursor)));
             var page = await client.GetAsync($"v1/conversations{query}", KennelJson.Default.ConversationPage, cancellationToken);
             if (parse.GetValue(json))
@@ -153,7 +153,7 @@ public static class ChatCommands
         history.SetAction(async (parse, cancellationToken) =>
         {
             using var client = KennelClient.FromEnvironment();
-            var query = Query(("limit", parse.GetValue(limit)?.ToString(CultureInfo.InvariantCulture)),
+            var query = CliOptions.Query(("limit", parse.GetValue(limit)?.ToString(CultureInfo.InvariantCulture)),
                 ("offset", parse.GetValue(offset)?.ToString(CultureInfo.InvariantCulture)));
             var page = await client.GetAsync($"v1/conversations/{Uri.EscapeDataString(parse.GetValue(id)!)}/messages{query}",
                 KennelJson.Default.TranscriptPage, cancellationToken);
@@ -212,10 +212,4 @@ public static class ChatCommands
     }
 
     private static Argument<string> Id() => new("id") { Description = "The conversation id (cnv_...)." };
-
-    private static string Query(params (string Name, string? Value)[] parameters)
-    {
-        var given = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
-        return given.Count == 0 ? "" : "?" + string.Join('&', given);
-    }
 }

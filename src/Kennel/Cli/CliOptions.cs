@@ -9,6 +9,13 @@ public static class CliOptions
 {
     public static Option<bool> Json() => new("--json") { Description = "Print JSON for scripts instead of text for people." };
 
+    /// <summary>A query string of the parameters that have a value, escaped; empty when none has.</summary>
+    public static string Query(params (string Name, string? Value)[] parameters)
+    {
+        var given = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
+        return given.Count == 0 ? "" : "?" + string.Join('&', given);
+    }
+
     public static void PrintJson<T>(T value, JsonTypeInfo<T> type) => Console.Out.WriteLine(JsonSerializer.Serialize(value, type));
 
     public static string Ago(DateTimeOffset? time) => time is not { } t ? "-" : (DateTimeOffset.UtcNow - t) switch

@@ -90,12 +90,8 @@ public static class UsageCommands
         return (period, from, to);
     }
 
-    private static string Query(ParseResult parse, Option<string?> period, Option<string?> from, Option<string?> to, params (string Name, string? Value)[] more)
-    {
-        var pairs = new (string Name, string? Value)[] { ("period", parse.GetValue(period)), ("from", parse.GetValue(from)), ("to", parse.GetValue(to)) }
-            .Concat(more).Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
-        return pairs.Count == 0 ? "" : "?" + string.Join('&', pairs);
-    }
+    private static string Query(ParseResult parse, Option<string?> period, Option<string?> from, Option<string?> to, params (string Name, string? Value)[] more) =>
+        CliOptions.Query([("period", parse.GetValue(period)), ("from", parse.GetValue(from)), ("to", parse.GetValue(to)), .. more]);
 
     private static Table Table(string first) => new(first, "CALLS", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "COST USD");
 

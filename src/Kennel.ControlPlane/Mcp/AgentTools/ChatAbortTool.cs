@@ -29,7 +29,7 @@ public static class ChatAbortTool
         CancellationToken cancellationToken = default)
     {
         var caller = Caller.From(user);
-        var id = await ChatToolText.ConversationIdAsync(conversations, caller, session, agent, cancellationToken);
+        var id = await conversations.IdOfAsync(caller, session, agent, cancellationToken);
         var run = await runs.AbortAsync(caller, id, cancellationToken);
         return ToolResults.Of(run, KennelJson.Default.Run, ChatToolText.Run(run));
     }

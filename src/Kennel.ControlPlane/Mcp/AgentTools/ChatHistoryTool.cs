@@ -30,7 +30,7 @@ public static class ChatHistoryTool
         CancellationToken cancellationToken = default)
     {
         var caller = Caller.From(user);
-        var id = await ChatToolText.ConversationIdAsync(conversations, caller, session, agent, cancellationToken);
+        var id = await conversations.IdOfAsync(caller, session, agent, cancellationToken);
         var page = await conversations.HistoryAsync(caller, id, limit, offset, cancellationToken);
         var lines = page.Items.Select(ChatToolText.Entry).ToList();
         if (lines.Count == 0)

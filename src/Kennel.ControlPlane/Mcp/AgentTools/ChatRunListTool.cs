@@ -32,7 +32,7 @@ public static class ChatRunListTool
         CancellationToken cancellationToken = default)
     {
         var caller = Caller.From(user);
-        var conversationId = session is null ? null : await ChatToolText.ConversationIdAsync(conversations, caller, session, agent, cancellationToken);
+        var conversationId = session is null ? null : await conversations.IdOfAsync(caller, session, agent, cancellationToken);
         var page = await runs.ListAsync(caller, conversationId, status, limit, cursor, cancellationToken);
         var lines = page.Items.Select(ChatToolText.RunLine).ToList();
         if (lines.Count == 0)

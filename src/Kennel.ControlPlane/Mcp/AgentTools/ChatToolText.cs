@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Kennel.Contracts.Conversations;
-using Kennel.ControlPlane.Auth;
-using Kennel.ControlPlane.Conversations;
-using Kennel.ControlPlane.Http;
 
 namespace Kennel.ControlPlane.Mcp.AgentTools;
 
@@ -14,17 +11,6 @@ public static class ChatToolText
     public const string AgentDescription = "The agent whose session key this is; main when omitted (agents_list shows them).";
     public const string RunIdDescription = "The run's id (run_…), as chat_send_async or chat_send returned it.";
     public const int MaxIdLength = 100;
-
-    /// <summary>
-    /// The conversation id of a session named by id or by key (for the agent, <c>main</c> by default); a key no
-    /// conversation has yet is not found.
-    /// </summary>
-    public static async Task<string> ConversationIdAsync(ConversationService conversations, Caller caller, string? session, string? agent,
-        CancellationToken cancellationToken)
-    {
-        var target = await conversations.FindTargetAsync(caller, session, agent, cancellationToken);
-        return target.Existing?.Id ?? throw ApiProblem.NotFound("session", session ?? target.Key);
-    }
 
     public static string Run(Run run)
     {

@@ -30,7 +30,7 @@ public static class SessionsDeleteTool
         CancellationToken cancellationToken = default)
     {
         var caller = Caller.From(user);
-        var id = await ChatToolText.ConversationIdAsync(conversations, caller, session, agent, cancellationToken);
+        var id = await conversations.IdOfAsync(caller, session, agent, cancellationToken);
         var deleted = await conversations.DeleteAsync(caller, id, deleteTranscript, cancellationToken);
         return ToolResults.Of(deleted, KennelJson.Default.DeletedConversation,
             deleteTranscript ? $"Session {id} deleted with its transcript." : $"Session {id} archived; its transcript is kept.");

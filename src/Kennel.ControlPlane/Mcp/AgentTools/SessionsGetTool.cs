@@ -27,7 +27,7 @@ public static class SessionsGetTool
         CancellationToken cancellationToken = default)
     {
         var caller = Caller.From(user);
-        var id = await ChatToolText.ConversationIdAsync(conversations, caller, session, agent, cancellationToken);
+        var id = await conversations.IdOfAsync(caller, session, agent, cancellationToken);
         var conversation = await conversations.GetAsync(caller, id, cancellationToken);
         return ToolResults.Of(conversation, KennelJson.Default.Conversation, ChatToolText.Conversation(conversation));
     }

@@ -29,7 +29,7 @@ public static class SessionsPatchTool
         CancellationToken cancellationToken = default)
     {
         var caller = Caller.From(user);
-        var id = await ChatToolText.ConversationIdAsync(conversations, caller, session, agent, cancellationToken);
+        var id = await conversations.IdOfAsync(caller, session, agent, cancellationToken);
         var conversation = await conversations.UpdateAsync(caller, id, new UpdateConversationRequest { Label = label, Thinking = thinking },
             cancellationToken);
         return ToolResults.Of(conversation, KennelJson.Default.Conversation, ChatToolText.Conversation(conversation));
