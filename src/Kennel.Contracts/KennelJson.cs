@@ -5,6 +5,7 @@ using Kennel.Contracts.ApiKeys;
 using Kennel.Contracts.Config;
 using Kennel.Contracts.Conversations;
 using Kennel.Contracts.Cost;
+using Kennel.Contracts.Cron;
 using Kennel.Contracts.Usage;
 using Kennel.Contracts.Daemons;
 using Kennel.Contracts.Quotas;
@@ -71,6 +72,18 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(DeletedConversation))]
 [JsonSerializable(typeof(TranscriptPage))]
 [JsonSerializable(typeof(SendMessageRequest))]
+[JsonSerializable(typeof(CreateCronJobRequest))]
+[JsonSerializable(typeof(UpdateCronJobRequest))]
+[JsonSerializable(typeof(CronJob))]
+[JsonSerializable(typeof(CronSchedule))]
+[JsonSerializable(typeof(CronPayload))]
+[JsonSerializable(typeof(CronDelivery))]
+[JsonSerializable(typeof(CreatedCronJob))]
+[JsonSerializable(typeof(CronJobPage))]
+[JsonSerializable(typeof(RemovedCronJob))]
+[JsonSerializable(typeof(CronRun))]
+[JsonSerializable(typeof(CronRunPage))]
+[JsonSerializable(typeof(CronRunFinished))]
 [JsonSerializable(typeof(Run))]
 [JsonSerializable(typeof(RunPage))]
 [JsonSerializable(typeof(RunEvent))]

@@ -135,28 +135,13 @@ public static partial class DaemonValidator
         {
             throw ApiProblem.Invalid("trigger.signature", "signature, secret and header belong to a webhook trigger, not a schedule.");
         }
-        var cron = trigger.Cron ?? throw ApiProblem.Invalid("trigger.cron", "trigger.cron is required: 5 fields (minute hour day-of-month month day-of-week) or a macro such as @hourly.");
-        if (cron.Length > 200)
-        {
-            throw ApiProblem.Invalid("trigger.cron", "trigger.cron must be at most 200 characters.");
-        }
-        if (!CronExpression.TryParse(cron, out var expression, out var error))
-        {
-            throw ApiProblem.Invalid("trigger.cron", error!);
-        }
-        var timezone = trigger.Timezone ?? Schedules.DefaultTimezone;
-        var zone = Schedules.FindZone(timezone) ?? throw ApiProblem.Invalid("trigger.timezone",
-            $"'{timezone}' is not a known IANA time zone; use a name such as Europe/Berlin, America/New_York or UTC.");
-        if (expression!.NextAfter(DateTimeOffset.UnixEpoch, zone) is null)
-        {
-            throw ApiProblem.Invalid("trigger.cron", $"'{cron}' never fires (no such date).");
-        }
+        var (cron, timezone) = ScheduleValidation.Cron(trigger.Cron, trigger.Timezone, "trigger.cron", "trigger.timezone");
         var catchUp = trigger.CatchUp ?? CatchUpPolicy.Once;
         if (!CatchUpPolicy.IsValid(catchUp))
         {
             throw ApiProblem.Invalid("trigger.catchUp", "trigger.catchUp must be once (fire one run for those missed while down) or skip.");
         }
-        return new ValidTrigger(DaemonValues.Schedule, null, null, null, expression.Text, timezone, catchUp);
+        return new ValidTrigger(DaemonValues.Schedule, null, null, null, cron, timezone, catchUp);
     }
 
     /// <summary>Whether a daemon could have this name; a public webhook URL with any other asks the store nothing.</summary>

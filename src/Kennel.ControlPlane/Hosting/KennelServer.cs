@@ -3,6 +3,7 @@ using Kennel.ControlPlane.Agents;
 using Kennel.ControlPlane.ApiKeys;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Config;
+using Kennel.ControlPlane.Cron;
 using Kennel.ControlPlane.Daemons;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Mcp;
@@ -130,6 +131,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapAgents();
         app.MapConversations();
         app.MapRuns();
+        app.MapCron();
         app.MapUsage();
         app.MapQuotas();
         app.MapFleetMcp();
@@ -194,6 +196,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton<SecretService>();
         services.AddAgents(settings);
         services.AddRuns(settings.TurnLimits);
+        services.AddCron();
         services.AddOAuth(settings.ExternalUrl, settings.OAuth);
         // The authentication core without AddAuthentication's data protection: no authentication scheme uses cookies (the
         // OAuth sign-in pages keep their own store-backed session), and its key ring would cost memory and disk for no use.

@@ -25,6 +25,8 @@ public sealed class RunRow
     public string? Owner { get; set; }
     public long? LeaseExpiresAt { get; set; }
     public long? CancelRequestedAt { get; set; }
+    public long? TimeoutMs { get; set; }
+    public long? TokenBudget { get; set; }
 
     public RunStatus ParsedStatus => RunStatuses.TryParse(Status, out var status)
         ? status

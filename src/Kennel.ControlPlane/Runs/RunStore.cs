@@ -20,10 +20,14 @@ public sealed class RunStore(Database database)
     internal const string Live = "('queued', 'running')";
 
     public Task InsertAsync(RunRow row, CancellationToken cancellationToken) =>
-        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+        database.WriteAsync((connection, transaction) => InsertAsync(connection, transaction, row, cancellationToken), cancellationToken);
+
+    /// <summary>Queues a run inside the caller's transaction.</summary>
+    internal static Task InsertAsync(DbConnection connection, DbTransaction transaction, RunRow row, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO runs (id, workspace_id, conversation_id, agent, status, message, created_at) " +
             "VALUES (@Id, @WorkspaceId, @ConversationId, @Agent, 'queued', @Message, @CreatedAt)", row, transaction,
-            cancellationToken: cancellationToken)), cancellationToken);
+            cancellationToken: cancellationToken));
 
     public Task<RunRow?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
         database.ReadRowAsync<RunRow>($"SELECT {Columns} FROM runs WHERE workspace_id = @workspaceId AND id = @id",

@@ -12,7 +12,7 @@ namespace Kennel.ControlPlane.Scheduling;
 /// matches when either day field does, a backwards range is refused, <c>*</c> may stand in a list, a step longer than its
 /// field gives the start of its range, and every error names the field at fault.
 /// </summary>
-public sealed class CronExpression
+public sealed class CronExpression : IScheduleExpression
 {
     private static readonly string[] FieldNames = ["minute", "hour", "day-of-month", "month", "day-of-week"];
     private static readonly int[] FieldLows = [0, 0, 1, 1, 0];

@@ -1,0 +1,206 @@
+using System.Net;
+using System.Net.Http.Json;
+using Dapper;
+using Kennel.Agents.Providers;
+using Kennel.Contracts;
+using Kennel.Contracts.Cron;
+using Kennel.Testing;
+
+namespace Kennel.Tests.Cron;
+
+/// <summary>
+/// Cron jobs in a real control plane on a manual clock, against a scripted provider in OpenAI's wire format: a job fires at
+/// its time in a conversation of its own, its run is in the history with its usage and cost, and its state moves on.
+/// </summary>
+public sealed class CronJobTests : IAsyncLifetime
+{
+    private ScriptedProvider model = null!;
+
+    public async Task InitializeAsync() => model = await ScriptedProvider.StartAsync();
+
+    public async Task DisposeAsync() => await model.DisposeAsync();
+
+    private static ManualClock ClockAtTheMinute()
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new ManualClock(new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero));
+    }
+
+    private Task<TestServer> StartAsync(string store, ManualClock clock, string? dataDir = null, string? database = null) =>
+        TestServer.StartAsync(store, s => s with
+        {
+            Time = clock,
+            EmbeddedWorker = false,
+            Providers = [new ProviderSettings("openai", ProviderKind.OpenAI, new Uri(model.Url, "v1"), "sk-test-cron")],
+        }, dataDir, database);
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task An_agent_turn_job_fires_at_its_time_in_a_fresh_conversation_and_records_its_usage_and_cost(string store)
+    {
+        var clock = ClockAtTheMinute();
+        await using var server = await StartAsync(store, clock);
+        using var client = await server.NewWorkspaceClientAsync(Contracts.ApiKeys.Scopes.Read, Contracts.ApiKeys.Scopes.Write, Contracts.ApiKeys.Scopes.Chat);
+        // Something in the agent's main conversation that an isolated run must not inherit.
+        model.ThenEvents(ModelScript.Answer("noted"));
+        await client.SendAsync("main", "my secret word is plover");
+
+        var created = await client.AddCronJobAsync(CronApi.AgentTurn("digest", "Summarise the day.", CronApi.Every("5m")));
+        created.NextRuns.ShouldBe([clock.GetUtcNow().AddMinutes(5), clock.GetUtcNow().AddMinutes(10), clock.GetUtcNow().AddMinutes(15)]);
+        created.Job.State.NextRunAt.ShouldBe(clock.GetUtcNow().AddMinutes(5));
+        created.WebhookSecret.ShouldBeNull();
+
+        model.ThenEvents(ModelScript.Answer("Nothing happened today."));
+        var requestsBefore = model.Requests.Count;
+        clock.Advance(TimeSpan.FromMinutes(5));
+        var page = await client.WaitForCronRunsAsync("?job=digest", p => p.Items.Count == 1 && p.Items[0].Status == "succeeded");
+
+        var run = page.Items[0];
+        run.Trigger.ShouldBe("schedule");
+        run.ScheduledFor.ShouldBe(created.Job.State.NextRunAt);
+        run.Usage.ShouldBe(new Contracts.Conversations.TokenTotals(100, 10, 0, 0));
+        var ledger = await server.Server.Database.ReadAsync(c => c.ExecuteScalarAsync<long>(
+            "SELECT COALESCE(SUM(cost_nano_usd), 0) FROM model_calls WHERE run_id = @RunId", new { run.RunId }), CancellationToken.None);
+        run.CostUsd.ShouldBe(ledger / 1_000_000_000m);
+        run.Delivery!.Status.ShouldBe("none");
+        var agentRun = await client.GetRunAsync(run.RunId!);
+        agentRun.Answer.ShouldBe("Nothing happened today.");
+        agentRun.ConversationId.ShouldBe(run.ConversationId);
+
+        // Isolated: the model saw the agent's instructions and the job's message, nothing of the main conversation.
+        var request = model.Requests.Skip(requestsBefore).Single().Body;
+        request.ShouldContain("Summarise the day.");
+        request.ShouldNotContain("plover");
+        (await client.HistoryAsync(run.ConversationId!)).Items.Select(e => e.Kind).ShouldBe(["user", "assistant"]);
+
+        var job = await client.GetCronJobAsync("digest");
+        job.State.LastStatus.ShouldBe("succeeded");
+        job.State.ConsecutiveErrors.ShouldBe(0);
+        job.State.NextRunAt.ShouldBe(clock.GetUtcNow().AddMinutes(5));
+        job.State.RunningRunId.ShouldBeNull();
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_failing_job_backs_off_with_the_reason_shown_and_a_success_clears_it(string store)
+    {
+        var clock = ClockAtTheMinute();
+        await using var server = await StartAsync(store, clock);
+        using var client = await server.NewWorkspaceClientAsync(Contracts.ApiKeys.Scopes.Read, Contracts.ApiKeys.Scopes.Write);
+        await client.AddCronJobAsync(CronApi.AgentTurn("flaky", "Check the build.", CronApi.Every("1m")));
+
+        model.ThenStatus(400, """{"error":{"message":"bad request","type":"invalid_request_error"}}""");
+        clock.Advance(TimeSpan.FromMinutes(1));
+        await client.WaitForCronRunsAsync("?job=flaky", p => p.Items.Count == 1 && p.Items[0].Status == "failed");
+        var failing = await client.GetCronJobAsync("flaky");
+        failing.State.ConsecutiveErrors.ShouldBe(1);
+        failing.State.BackoffUntil.ShouldNotBeNull();
+        failing.State.LastError.ShouldNotBeNullOrEmpty();
+
+        // The run due a minute later falls inside the 30-second back-off only if it fell before it ended: move past it.
+        model.ThenEvents(ModelScript.Answer("green"));
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var page = await client.WaitForCronRunsAsync("?job=flaky", p => p.Items.Count == 2 && p.Items[0].Status is "succeeded" or "skipped");
+        if (page.Items[0].Status == "skipped")
+        {
+            page.Items[0].Error!.Code.ShouldBe("backing_off");
+            clock.Advance(TimeSpan.FromMinutes(1));
+            page = await client.WaitForCronRunsAsync("?job=flaky", p => p.Items.Count == 3 && p.Items[0].Status == "succeeded");
+        }
+        var recovered = await client.GetCronJobAsync("flaky");
+        recovered.State.ConsecutiveErrors.ShouldBe(0);
+        recovered.State.BackoffUntil.ShouldBeNull();
+        recovered.State.LastStatus.ShouldBe("succeeded");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Cron_run_runs_a_job_now_and_an_at_job_is_disabled_once_it_has_run(string store)
+    {
+        var clock = ClockAtTheMinute();
+        await using var server = await StartAsync(store, clock);
+        using var client = await server.NewWorkspaceClientAsync(Contracts.ApiKeys.Scopes.Read, Contracts.ApiKeys.Scopes.Write);
+        var at = clock.GetUtcNow().AddMinutes(10);
+        await client.AddCronJobAsync(CronApi.AgentTurn("reminder", "Remind me of the call.", new CronSchedule { Kind = "at", At = at.ToString("O") }));
+
+        model.ThenEvents(ModelScript.Answer("manual"));
+        using var response = await client.PostAsync("/v1/cron/reminder/run", null);
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var manual = (await response.Content.ReadFromJsonAsync(KennelJson.Default.CronRun))!;
+        manual.Trigger.ShouldBe("manual");
+        await client.WaitForCronRunsAsync("?job=reminder", p => p.Items.Single().Status == "succeeded");
+        (await client.GetCronJobAsync("reminder")).Enabled.ShouldBeTrue("running it by hand does not use up its one time");
+
+        model.ThenEvents(ModelScript.Answer("scheduled"));
+        clock.SetUtcNow(at);
+        await client.WaitForCronRunsAsync("?job=reminder", p => p.Items.Count == 2 && p.Items[0].Status == "succeeded");
+        var job = await WaitForJobAsync(client, "reminder", j => !j.Enabled);
+        job.State.NextRunAt.ShouldBeNull();
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_workspace_never_sees_another_workspaces_jobs_or_runs(string store)
+    {
+        var clock = ClockAtTheMinute();
+        await using var server = await StartAsync(store, clock);
+        using var mine = await server.NewWorkspaceClientAsync(Contracts.ApiKeys.Scopes.Read, Contracts.ApiKeys.Scopes.Write);
+        using var theirs = await server.NewWorkspaceClientAsync(Contracts.ApiKeys.Scopes.Read, Contracts.ApiKeys.Scopes.Write);
+        var created = await mine.AddCronJobAsync(CronApi.AgentTurn("private", "hello", CronApi.Every("1h")));
+
+        (await theirs.GetAsync($"/v1/cron/{created.Job.Id}")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await theirs.GetAsync("/v1/cron/private")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await theirs.PostAsync($"/v1/cron/{created.Job.Id}/run", null)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await theirs.DeleteAsync($"/v1/cron/{created.Job.Id}")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await theirs.GetFromJsonAsync("/v1/cron", KennelJson.Default.CronJobPage))!.Items.ShouldBeEmpty();
+        // The same name is free in another workspace.
+        await theirs.AddCronJobAsync(CronApi.AgentTurn("private", "hello", CronApi.Every("1h")));
+        (await mine.GetCronJobAsync("private")).Id.ShouldBe(created.Job.Id);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Bad_input_is_refused_naming_the_field_and_nothing_is_written(string store)
+    {
+        var clock = ClockAtTheMinute();
+        await using var server = await StartAsync(store, clock);
+        using var client = await server.NewWorkspaceClientAsync(Contracts.ApiKeys.Scopes.Read, Contracts.ApiKeys.Scopes.Write);
+        var good = CronApi.AgentTurn("ok", "hello", CronApi.Every("1h"));
+        (CreateCronJobRequest Request, string Field)[] cases =
+        [
+            (good with { Name = "Bad Name" }, "name"),
+            (good with { Agent = "nobody" }, "agent"),
+            (good with { Schedule = new CronSchedule { Kind = "at", At = clock.GetUtcNow().AddMinutes(-1).ToString("O") } }, "schedule.at"),
+            (good with { Schedule = CronApi.Every("30s") }, "schedule.every"),
+            (good with { Payload = new CronPayload { Kind = "agentTurn" } }, "payload.message"),
+            (good with { Payload = new CronPayload { Kind = "workload" } }, "payload.script"),
+            (good with { Delivery = new CronDelivery { Mode = "webhook", Url = "ftp://example.com/" } }, "delivery.url"),
+            (good with { Limits = new CronLimits { TimeoutSeconds = 0 } }, "limits.timeoutSeconds"),
+            (good with { Limits = new CronLimits { TokenBudget = 0 } }, "limits.tokenBudget"),
+            (good with { Overlap = "parallel" }, "overlap"),
+        ];
+        foreach (var (request, field) in cases)
+        {
+            using var response = await client.PostAsJsonAsync("/v1/cron", request, KennelJson.Default.CreateCronJobRequest);
+            await response.ShouldBeProblemAsync(400, "invalid_request", field);
+        }
+        (await client.GetFromJsonAsync("/v1/cron", KennelJson.Default.CronJobPage))!.Items.ShouldBeEmpty();
+        await client.AddCronJobAsync(good);
+        using var duplicate = await client.PostAsJsonAsync("/v1/cron", good, KennelJson.Default.CreateCronJobRequest);
+        duplicate.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+    }
+
+    private static async Task<CronJob> WaitForJobAsync(HttpClient client, string name, Func<CronJob, bool> done)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            var job = await client.GetCronJobAsync(name);
+            if (done(job) || DateTimeOffset.UtcNow > deadline)
+            {
+                return job;
+            }
+            await Task.Delay(50);
+        }
+    }
+}
