@@ -24,7 +24,8 @@ public sealed class CronRestartTests
         });
         using var client = serve.Client();
         var created = await client.AddCronJobAsync(CronApi.AgentTurn("build-check", "Check the build.", new CronSchedule { Kind = "cron", Expr = "* * * * *" })
-            with { Overlap = "queue" });
+            with
+        { Overlap = "queue" });
         var first = created.Job.State.NextRunAt!.Value;
         var second = first.AddMinutes(1);
 
