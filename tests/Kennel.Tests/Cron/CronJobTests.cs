@@ -26,13 +26,13 @@ public sealed class CronJobTests : IAsyncLifetime
         return new ManualClock(new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero));
     }
 
-    private Task<TestServer> StartAsync(string store, ManualClock clock, string? dataDir = null, string? database = null) =>
+    private Task<TestServer> StartAsync(string store, ManualClock? clock, bool worker = false) =>
         TestServer.StartAsync(store, s => s with
         {
-            Time = clock,
-            EmbeddedWorker = false,
+            Time = clock ?? TimeProvider.System,
+            EmbeddedWorker = worker,
             Providers = [new ProviderSettings("openai", ProviderKind.OpenAI, new Uri(model.Url, "v1"), "sk-test-cron")],
-        }, dataDir, database);
+        });
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
@@ -188,6 +188,66 @@ public sealed class CronJobTests : IAsyncLifetime
         await client.AddCronJobAsync(good);
         using var duplicate = await client.PostAsJsonAsync("/v1/cron", good, KennelJson.Default.CreateCronJobRequest);
         duplicate.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_workload_job_runs_a_real_sandbox_session_and_a_failing_one_is_recorded_as_failed(string store)
+    {
+        // The sandbox worker runs on the real clock; cron_run fires the jobs.
+        await using var server = await StartAsync(store, null, worker: true);
+        using var client = await server.NewWorkspaceClientAsync(Contracts.ApiKeys.Scopes.Read, Contracts.ApiKeys.Scopes.Write);
+        await client.AddCronJobAsync(new CreateCronJobRequest
+        {
+            Name = "tidy",
+            Schedule = CronApi.Every("1h"),
+            Payload = new CronPayload { Kind = "workload", Script = "echo tidied by $KENNEL_CRON_JOB" },
+        });
+        await client.AddCronJobAsync(new CreateCronJobRequest
+        {
+            Name = "broken",
+            Schedule = CronApi.Every("1h"),
+            Payload = new CronPayload { Kind = "workload", Command = ["sh", "-c", "exit 3"] },
+            Limits = new CronLimits { TimeoutSeconds = 30 },
+        });
+
+        (await client.PostAsync("/v1/cron/tidy/run", null)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        (await client.PostAsync("/v1/cron/broken/run", null)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var tidy = (await client.WaitForCronRunsAsync("?job=tidy", p => p.Items.Count == 1 && p.Items[0].Status == "succeeded")).Items[0];
+        var session = await client.GetSessionAsync(tidy.SessionId!);
+        session.Stdout.ShouldBe("tidied by tidy\n");
+        session.TimeoutMs.ShouldBe(600_000);
+        tidy.Usage.ShouldBeNull();
+        tidy.RunId.ShouldBeNull();
+
+        var broken = (await client.WaitForCronRunsAsync("?job=broken", p => p.Items.Count == 1 && p.Items[0].Status == "failed")).Items[0];
+        (await client.GetSessionAsync(broken.SessionId!)).ExitCode.ShouldBe(3);
+        (await client.GetCronJobAsync("broken")).State.ConsecutiveErrors.ShouldBe(1);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_run_falling_due_while_the_last_is_going_is_skipped_and_cron_run_is_refused(string store)
+    {
+        var clock = ClockAtTheMinute();
+        await using var server = await StartAsync(store, clock);
+        using var client = await server.NewWorkspaceClientAsync(Contracts.ApiKeys.Scopes.Read, Contracts.ApiKeys.Scopes.Write);
+        await client.AddCronJobAsync(CronApi.AgentTurn("slow", "Take your time.", CronApi.Every("1m")));
+        model.ThenTextAndHang("thinking");
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var going = (await client.WaitForCronRunsAsync("?job=slow", p => p.Items.Count == 1 && p.Items[0].Status == "running")).Items[0];
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var page = await client.WaitForCronRunsAsync("?job=slow", p => p.Items.Count == 2);
+
+        var skipped = page.Items[0];
+        skipped.Status.ShouldBe("skipped");
+        skipped.Error!.Code.ShouldBe("overlapping");
+        skipped.Error.Message.ShouldContain(going.Id);
+        skipped.RunId.ShouldBeNull("a skipped run starts nothing");
+        using var refused = await client.PostAsync("/v1/cron/slow/run", null);
+        await refused.ShouldBeProblemAsync(409, "run_in_progress");
+        (await client.GetCronJobAsync("slow")).State.RunningRunId.ShouldBe(going.Id);
     }
 
     private static async Task<CronJob> WaitForJobAsync(HttpClient client, string name, Func<CronJob, bool> done)
