@@ -91,6 +91,26 @@ public sealed class RunLimitTests(ChatServers servers) : IClassFixture<ChatServe
         (await OutcomesAsync(server, run.Id)).ShouldBe(["ok"]);
     }
 
+    [Fact]
+    public async Task A_run_resumed_with_its_budget_already_spent_makes_no_model_call()
+    {
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        var (owned, workspaceId) = await NewWorkspaceAsync(server);
+        using var client = owned;
+        var before = servers.Model.Requests.Count;
+
+        var queued = await QueueAsync(server, workspaceId, "carry on", new RunRow { TokenBudget = 1_000 },
+            "UPDATE runs SET status = 'running', owner = 'cp_gone', lease_expires_at = 0, started_at = created_at, " +
+            "input_tokens = 900, output_tokens = 100 WHERE id = @Id");
+        var run = await client.GetRunAsync(queued.Id, waitMs: 60_000);
+
+        run.Status.ShouldBe(RunStatus.Failed);
+        run.Error!.Code.ShouldBe("token_budget_exceeded");
+        run.Error.Message.ShouldContain("1000 tokens");
+        servers.Model.Requests.Count.ShouldBe(before);
+        (await OutcomesAsync(server, run.Id)).ShouldBeEmpty();
+    }
+
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
     public async Task A_run_with_its_own_timeout_times_out_at_it_and_says_so(string store)
