@@ -22,8 +22,13 @@ public sealed class ConversationStore(Database database)
     public Task<bool> InsertAsync(ConversationRow row, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, transaction) => InsertAsync(connection, transaction, row, cancellationToken), cancellationToken);
 
-    /// <summary>The same, inside the caller's transaction.</summary>
-    internal static async Task<bool> InsertAsync(DbConnection connection, DbTransaction transaction, ConversationRow row, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inserts a conversation inside the caller's transaction; false when its key is taken by another live conversation of
+    /// the agent. A conversation with the same key inserted by another transaction at the same moment makes the insert
+    /// throw (the unique index), as <see cref="InsertAsync(ConversationRow, CancellationToken)"/> does.
+    /// </summary>
+    internal static async Task<bool> InsertAsync(DbConnection connection, DbTransaction transaction, ConversationRow row,
+        CancellationToken cancellationToken)
     {
         if (row.ConversationKey is not null && await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM conversations WHERE workspace_id = @WorkspaceId AND agent = @Agent AND conversation_key = @ConversationKey " +

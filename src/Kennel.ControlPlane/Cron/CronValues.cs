@@ -31,7 +31,7 @@ public static class CronValues
     public const string Skipped = "skipped";
 
     /// <summary>The error code of an agent run stopped by its token budget.</summary>
-    public const string TokenBudgetExceeded = "token_budget_exceeded";
+    public const string TokenBudgetExceeded = Kennel.Agents.Runtime.TurnLimitException.TokenBudgetExceeded;
 
     public static readonly string[] RunStatuses = [Queued, Running, Succeeded, Failed, TimedOut, BudgetExceeded, Cancelled, Skipped];
 

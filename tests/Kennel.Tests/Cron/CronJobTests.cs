@@ -250,6 +250,31 @@ public sealed class CronJobTests : IAsyncLifetime
         (await client.GetCronJobAsync("slow")).State.RunningRunId.ShouldBe(going.Id);
     }
 
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_run_past_its_token_budget_is_stopped_before_its_tools_run_and_recorded_as_budget_exceeded(string store)
+    {
+        var clock = ClockAtTheMinute();
+        await using var server = await StartAsync(store, clock);
+        using var client = await server.NewWorkspaceClientAsync(Contracts.ApiKeys.Scopes.Read, Contracts.ApiKeys.Scopes.Write);
+        await client.AddCronJobAsync(CronApi.AgentTurn("greedy", "Check everything.", CronApi.Every("1m")) with
+        {
+            Limits = new CronLimits { TokenBudget = 50, TimeoutSeconds = 120 },
+        });
+        model.ThenEvents(ModelScript.Exec("call_1", "echo never"));
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var run = (await client.WaitForCronRunsAsync("?job=greedy", p => p.Items.Count == 1 && p.Items[0].Status == "budget_exceeded")).Items[0];
+
+        run.Error!.Code.ShouldBe("token_budget_exceeded");
+        run.Usage.ShouldNotBeNull().Input.ShouldBeGreaterThan(0);
+        (await client.HistoryAsync(run.ConversationId!)).Items.ShouldNotContain(e => e.Kind == "tool_call", "the tool call past the budget never ran");
+        var job = await client.GetCronJobAsync("greedy");
+        job.State.LastStatus.ShouldBe("budget_exceeded");
+        job.State.ConsecutiveErrors.ShouldBe(1);
+        job.Limits.TokenBudget.ShouldBe(50);
+    }
+
     private static async Task<CronJob> WaitForJobAsync(HttpClient client, string name, Func<CronJob, bool> done)
     {
         var deadline = DateTimeOffset.UtcNow.AddMinutes(1);
