@@ -88,7 +88,11 @@ public sealed partial class WebhookSender : BackgroundService
             {
                 sent = await SendDueAsync(stoppingToken);
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception exception)
             {
                 LogPassFailed(logger, exception);
             }

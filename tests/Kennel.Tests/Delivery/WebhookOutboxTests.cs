@@ -249,6 +249,29 @@ public sealed class WebhookOutboxTests
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_send_cut_off_by_a_graceful_stop_is_given_back_uncounted(string store)
+    {
+        await using var fixture = await OutboxFixture.CreateAsync(store);
+        await using var receiver = await WebhookReceiverHost.StartAsync();
+        receiver.Hold = new TaskCompletionSource();
+        var id = await fixture.EnqueueAsync(receiver.Url.ToString());
+        var stopping = fixture.NewSender();
+
+        await stopping.StartAsync(CancellationToken.None);
+        await receiver.WaitForRequestsAsync(1);
+        await stopping.StopAsync(CancellationToken.None);
+
+        var given = await fixture.StateAsync();
+        given.Status.ShouldBe(OutboundWebhookStatus.Pending);
+        given.Attempts.ShouldBe(0);
+        receiver.Hold = null;
+        (await fixture.NewSender().SendDueAsync(CancellationToken.None)).ShouldBe(1);
+        receiver.Requests.Select(r => r.Id).ShouldBe([id, id]);
+        (await fixture.StateAsync()).Status.ShouldBe(OutboundWebhookStatus.Delivered);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
     public async Task The_secret_is_stored_encrypted(string store)
     {
         await using var fixture = await OutboxFixture.CreateAsync(store);

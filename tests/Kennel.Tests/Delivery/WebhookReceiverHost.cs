@@ -31,6 +31,9 @@ public sealed class WebhookReceiverHost : IAsyncDisposable
 
     public sealed record Received(string? Id, string? Timestamp, string? Signature, string? UserAgent, string? ContentType, string Body);
 
+    /// <summary>While set, every request is recorded and then left without an answer until it is completed.</summary>
+    public TaskCompletionSource? Hold { get; set; }
+
     public void ThenAnswer(int status, string? retryAfter = null, string body = "") => answers.Enqueue((status, retryAfter, body));
 
     public static async Task<WebhookReceiverHost> StartAsync()
@@ -47,6 +50,10 @@ public sealed class WebhookReceiverHost : IAsyncDisposable
             var headers = context.Request.Headers;
             host!.Requests.Enqueue(new Received(headers["webhook-id"], headers["webhook-timestamp"], headers["webhook-signature"],
                 headers.UserAgent, headers.ContentType, body));
+            if (host.Hold is { } hold)
+            {
+                await hold.Task.WaitAsync(context.RequestAborted);
+            }
             var (status, retryAfter, answer) = host.answers.TryDequeue(out var next) ? next : (200, null, "");
             context.Response.StatusCode = status;
             if (retryAfter is not null)
@@ -59,6 +66,16 @@ public sealed class WebhookReceiverHost : IAsyncDisposable
         var port = new Uri(app.Urls.Single()).Port;
         host = new WebhookReceiverHost(app, new Uri($"http://127.0.0.1:{port}/hook"));
         return host;
+    }
+
+    /// <summary>Waits until <paramref name="count"/> requests have arrived.</summary>
+    public async Task WaitForRequestsAsync(int count)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (Requests.Count < count)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
     }
 
     /// <summary>Whether <paramref name="request"/> carries a v1 signature of its id, timestamp and body under <paramref name="secret"/>.</summary>
