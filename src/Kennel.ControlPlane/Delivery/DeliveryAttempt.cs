@@ -36,7 +36,7 @@ public sealed record DeliveryAttempt(bool Delivered, bool Retryable, string? Err
         {
             return new(false, false, refused.Message, null, null);
         }
-        if (failure is TaskCanceledException or TimeoutException)
+        if (failure is OperationCanceledException or TimeoutException)
         {
             return new(false, true, $"no answer within {timeout.TotalSeconds:0} seconds", null, null);
         }
@@ -71,9 +71,9 @@ public sealed record DeliveryAttempt(bool Delivered, bool Retryable, string? Err
                 read += count;
             }
         }
-        catch (Exception failure) when (failure is HttpRequestException or IOException)
+        catch (Exception failure) when (failure is HttpRequestException or IOException or OperationCanceledException)
         {
-            // The answer's status is what counts; a body cut off is simply shorter.
+            // The answer's status is what counts; a body cut off (or too slow to arrive) is simply shorter.
         }
         var text = new StringBuilder();
         foreach (var c in Encoding.UTF8.GetString(buffer, 0, read))

@@ -50,7 +50,7 @@ public sealed partial class WebhookSender : BackgroundService
         this.time = time;
         this.logger = logger;
         owner = SortableId.New("cp", time);
-        http = new HttpClient(addresses.Handler(AttemptTimeout)) { Timeout = AttemptTimeout };
+        http = new HttpClient(addresses.Handler(AttemptTimeout)) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>
@@ -155,13 +155,17 @@ public sealed partial class WebhookSender : BackgroundService
         request.Headers.Add("webhook-id", row.Id);
         request.Headers.Add("webhook-timestamp", now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
         request.Headers.Add("webhook-signature", new StandardWebhook(secret).Sign(row.Id, now, row.Body));
+        // One limit for the whole attempt, the answer's body included: a receiver that sends its headers and then
+        // drips the body cannot hold a sender past it.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        limit.CancelAfter(AttemptTimeout);
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stoppingToken);
-            return await DeliveryAttempt.FromResponseAsync(response, time.GetUtcNow(), stoppingToken);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token);
+            return await DeliveryAttempt.FromResponseAsync(response, time.GetUtcNow(), limit.Token);
         }
-        catch (Exception failure) when (failure is HttpRequestException or IOException or TimeoutException
-            || (failure is TaskCanceledException && !stoppingToken.IsCancellationRequested))
+        catch (Exception failure) when (failure is HttpRequestException or IOException
+            || (failure is OperationCanceledException && !stoppingToken.IsCancellationRequested))
         {
             return DeliveryAttempt.FromFailure(failure, AttemptTimeout);
         }

@@ -165,6 +165,22 @@ public sealed class WebhookOutboxTests
         state.LastError!.ShouldStartWith("could not connect: ");
     }
 
+    [Fact]
+    public async Task A_receiver_that_does_not_answer_in_time_is_retried()
+    {
+        await using var fixture = await OutboxFixture.CreateAsync(TestStore.Sqlite);
+        await using var receiver = await WebhookReceiverHost.StartAsync();
+        receiver.Hold = new TaskCompletionSource();
+        await fixture.EnqueueAsync(receiver.Url.ToString());
+
+        await fixture.NewSender().SendDueAsync(CancellationToken.None);
+
+        var state = await fixture.StateAsync();
+        state.Status.ShouldBe(OutboundWebhookStatus.Pending);
+        state.LastError.ShouldBe($"no answer within {WebhookSender.AttemptTimeout.TotalSeconds:0} seconds");
+        state.LastHttpStatus.ShouldBeNull();
+    }
+
     [Theory]
     [InlineData(TestStore.Sqlite, "", "http://127.0.0.1:{port}/hook", "destination 127.0.0.1 is a loopback address; an admin can allow it with KENNEL_OUTBOUND_ALLOW_CIDRS")]
     [InlineData(TestStore.Postgres, "", "http://127.0.0.1:{port}/hook", "destination 127.0.0.1 is a loopback address; an admin can allow it with KENNEL_OUTBOUND_ALLOW_CIDRS")]
