@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Kennel.Contracts;
@@ -42,7 +41,7 @@ public sealed class CronService(
         string? secret = null;
         if (valid.Delivery.Mode == CronValues.DeliveryWebhook)
         {
-            secret = NewWebhookSecret();
+            secret = Delivery.WebhookSecret.New();
         }
         var row = new CronJobRow
         {
@@ -149,12 +148,12 @@ public sealed class CronService(
         }, cancellationToken);
         signal.PulseRunQueue();
         signal.PulseQueue();
-        return (await RunContractsAsync([fired], cancellationToken))[0];
+        return (await RunContractsAsync(caller, [fired], cancellationToken))[0];
     }
 
     public async Task<CronRunPage> RunsAsync(Caller caller, string? job, string? status, int? limit, string? cursor, CancellationToken cancellationToken)
     {
-        var jobId = job is null ? null : (await RowAsync(caller, job, cancellationToken)).Id;
+        var jobId = job is null ? null : await JobIdAsync(caller, job, cancellationToken);
         var statuses = new List<string>();
         foreach (var part in (status ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
@@ -173,17 +172,20 @@ public sealed class CronService(
         }
         var rows = await store.ListRunsAsync(caller.WorkspaceId, jobId, statuses, cursor, take + 1, cancellationToken);
         var page = rows.Take(take).ToList();
-        return new CronRunPage(await RunContractsAsync(page, cancellationToken), rows.Count > take ? page[^1].Id : null);
+        return new CronRunPage(await RunContractsAsync(caller, page, cancellationToken), rows.Count > take ? page[^1].Id : null);
     }
-
-    /// <summary>The secret a new webhook job signs with: 32 random bytes, shown once, kept encrypted.</summary>
-    private static string NewWebhookSecret() => "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>What the job's encrypted secret is bound to, so a ciphertext copied into another row does not decrypt.</summary>
     internal static string SecretContext(string workspaceId, string jobId) => $"cron_jobs:{workspaceId}:{jobId}:webhook_secret";
 
     private async Task<CronJobRow> RowAsync(Caller caller, string idOrName, CancellationToken cancellationToken) =>
         (idOrName.Length is > 0 and <= 64 ? await store.GetAsync(caller.WorkspaceId, idOrName, cancellationToken) : null)
+        ?? throw ApiProblem.NotFound("cron job", idOrName);
+
+    /// <summary>A job's id by its id or name, among the live jobs and then the history, so a removed job's runs are still found.</summary>
+    private async Task<string> JobIdAsync(Caller caller, string idOrName, CancellationToken cancellationToken) =>
+        (idOrName.Length is > 0 and <= 64 ? await store.GetAsync(caller.WorkspaceId, idOrName, cancellationToken) : null)?.Id
+        ?? (idOrName.Length is > 0 and <= 64 ? await store.JobIdInHistoryAsync(caller.WorkspaceId, idOrName, cancellationToken) : null)
         ?? throw ApiProblem.NotFound("cron job", idOrName);
 
     private async Task<IReadOnlyList<CronJob>> ContractsAsync(Caller caller, IReadOnlyList<CronJobRow> rows, CancellationToken cancellationToken)
@@ -210,9 +212,9 @@ public sealed class CronService(
         return at;
     }
 
-    private async Task<IReadOnlyList<CronRun>> RunContractsAsync(IReadOnlyList<CronRunRow> rows, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<CronRun>> RunContractsAsync(Caller caller, IReadOnlyList<CronRunRow> rows, CancellationToken cancellationToken)
     {
-        var states = await deliveries.StatesAsync(rows, cancellationToken);
+        var states = await deliveries.StatesAsync(caller.WorkspaceId, rows, cancellationToken);
         return [.. rows.Select(r => r.ToContract(states.GetValueOrDefault(r.Id)))];
     }
 

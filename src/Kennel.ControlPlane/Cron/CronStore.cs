@@ -127,6 +127,12 @@ public sealed class CronStore(Database database)
             (before is null ? "" : " AND id < @before") + " ORDER BY id DESC LIMIT @limit",
             new { workspaceId, jobId, statuses = statuses.ToArray(), before, limit }, cancellationToken: cancellationToken))).AsList(), cancellationToken);
 
+    /// <summary>The id of a job that has runs in the history, by its id or its name when it ran (the newest such job).</summary>
+    public Task<string?> JobIdInHistoryAsync(string workspaceId, string idOrName, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT job_id FROM cron_runs WHERE workspace_id = @workspaceId AND " + (IsId(idOrName) ? "job_id = @idOrName" : "job_name = @idOrName") +
+            " ORDER BY id DESC LIMIT 1", new { workspaceId, idOrName }, cancellationToken: cancellationToken)), cancellationToken);
+
     internal static Task InsertRunAsync(DbConnection connection, DbTransaction transaction, CronRunRow row, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(
             $"INSERT INTO cron_runs ({RunColumns}) VALUES (@Id, @WorkspaceId, @JobId, @JobName, @TriggerType, @ScheduledFor, @Status, @Delivery, " +

@@ -272,16 +272,9 @@ public static partial class CronValidator
         }
     }
 
-    private static string ValidateUrl(string? url)
-    {
-        if (url is null || url.Length > CronValues.MaxUrlLength || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
-            || uri.Scheme is not ("https" or "http") || uri.UserInfo.Length > 0 || uri.Fragment.Length > 0)
-        {
-            throw ApiProblem.Invalid("delivery.url",
-                $"delivery.url is required for a webhook delivery: an absolute http or https URL of at most {CronValues.MaxUrlLength} characters, without user info or fragment.");
-        }
-        return uri.AbsoluteUri;
-    }
+    private static string ValidateUrl(string? url) => Delivery.OutboundUrl.Validate(url) is { } error
+        ? throw ApiProblem.Invalid("delivery.url", $"delivery.url: {error}")
+        : url!;
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$")]
     private static partial Regex NamePattern();

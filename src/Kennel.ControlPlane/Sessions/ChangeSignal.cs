@@ -11,6 +11,7 @@ public sealed class ChangeSignal
 {
     private const string QueueKey = "\0queue";
     private const string RunQueueKey = "\0runs";
+    private const string OutboxKey = "\0outbox";
     private readonly ConcurrentDictionary<string, TaskCompletionSource> waiters = new(StringComparer.Ordinal);
 
     /// <summary>Take the task before reading the state it guards, so a change between the two is never missed.</summary>
@@ -31,6 +32,11 @@ public sealed class ChangeSignal
     public Task RunQueueChanged() => Get(RunQueueKey);
 
     public void PulseRunQueue() => Pulse(RunQueueKey);
+
+    /// <summary>"An outbound webhook may be due": one was enqueued and committed.</summary>
+    public Task OutboxChanged() => Get(OutboxKey);
+
+    public void PulseOutbox() => Pulse(OutboxKey);
 
     /// <summary>Waits for the task or the interval, whichever is first, without throwing on timeout.</summary>
     public static async Task WaitAsync(Task signal, TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)

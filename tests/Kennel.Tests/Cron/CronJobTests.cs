@@ -31,6 +31,7 @@ public sealed class CronJobTests : IAsyncLifetime
         {
             Time = clock ?? TimeProvider.System,
             EmbeddedWorker = worker,
+            Outbound = ControlPlane.Http.OutboundAddresses.Parse("127.0.0.1/32", out _)!,
             Providers = [new ProviderSettings("openai", ProviderKind.OpenAI, new Uri(model.Url, "v1"), "sk-test-cron")],
         });
 
@@ -273,6 +274,40 @@ public sealed class CronJobTests : IAsyncLifetime
         job.State.LastStatus.ShouldBe("budget_exceeded");
         job.State.ConsecutiveErrors.ShouldBe(1);
         job.Limits.TokenBudget.ShouldBe(50);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_webhook_delivery_posts_the_result_signed_with_the_jobs_secret(string store)
+    {
+        await using var receiver = await Delivery.WebhookReceiverHost.StartAsync();
+        await using var server = await StartAsync(store, null);
+        using var client = await server.NewWorkspaceClientAsync(Contracts.ApiKeys.Scopes.Read, Contracts.ApiKeys.Scopes.Write);
+        var created = await client.AddCronJobAsync(CronApi.AgentTurn("report", "Write the report.", CronApi.Every("1h")) with
+        {
+            Delivery = new CronDelivery { Mode = "webhook", Url = receiver.Url.ToString() },
+        });
+        var secret = created.WebhookSecret.ShouldNotBeNull();
+        secret.ShouldStartWith("whsec_");
+        (await client.GetStringAsync($"/v1/cron/{created.Job.Id}")).ShouldNotContain(secret, Case.Sensitive, "the secret is shown once");
+        var stored = await server.Server.Database.ReadAsync(c => c.ExecuteScalarAsync<string>(
+            "SELECT webhook_secret FROM cron_jobs WHERE id = @Id", new { created.Job.Id }), CancellationToken.None);
+        stored.ShouldNotBeNull().ShouldNotContain(secret["whsec_".Length..]);
+
+        model.ThenEvents(ModelScript.Answer("All green."));
+        (await client.PostAsync("/v1/cron/report/run", null)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        await receiver.WaitForRequestsAsync(1);
+
+        var request = receiver.Requests.Single();
+        Delivery.WebhookReceiverHost.SignatureIsValid(request, secret).ShouldBeTrue();
+        var body = System.Text.Json.JsonSerializer.Deserialize(request.Body, KennelJson.Default.CronRunFinished)!;
+        body.Type.ShouldBe("cron.run.finished");
+        body.Answer.ShouldBe("All green.");
+        body.Run.JobName.ShouldBe("report");
+        body.Run.Status.ShouldBe("succeeded");
+        var run = (await client.WaitForCronRunsAsync("?job=report", p => p.Items.Single().Delivery!.Status == "delivered")).Items.Single();
+        run.Id.ShouldBe(body.Run.Id);
+        run.Delivery!.Attempts.ShouldBe(1);
     }
 
     private static async Task<CronJob> WaitForJobAsync(HttpClient client, string name, Func<CronJob, bool> done)

@@ -20,7 +20,7 @@ public static class CronToolText
         $"{job.Name} ({job.Id}): {(job.Enabled ? "enabled" : "disabled")}, {Schedule(job.Schedule)}, " +
         $"next {Time(job.State.NextRunAt)}, last {job.State.LastStatus ?? "never run"}",
         job.State.ConsecutiveErrors > 0 ? FormattableString.Invariant($", {job.State.ConsecutiveErrors} consecutive errors") : "",
-        job.State.BackoffUntil is { } until && until > DateTimeOffset.UtcNow ? $", backing off until {Time(until)}: {job.State.LastError}" : "",
+        job.State.BackoffUntil is { } until ? $", runs due before {Time(until)} are skipped (backing off): {job.State.LastError}" : "",
         job.State.RunningRunId is { } running ? $", running {running}" : "");
 
     public static string RunLine(CronRun run) => string.Concat(
