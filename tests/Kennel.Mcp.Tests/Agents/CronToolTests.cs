@@ -114,6 +114,26 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
         (await client.CallAsync("cron_run", """{"job": "digest"}""")).Failure().Error.ShouldBe("not_found");
     }
 
+    [Fact(Skip = "Fails on the cron branch: CronService.RunsAsync resolves job through the live jobs, so a removed job's kept history is not_found by job")]
+    public async Task A_removed_jobs_history_is_still_found_by_its_name_or_id()
+    {
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        var workspace = AgentMcp.NewWorkspace();
+        await using var client = await server.ConnectAgentAsync(workspace, await server.NewKeyAsync(workspace, [.. Scopes.All]));
+        var job = Read(await client.CallAsync("cron_add", $$$"""{"name": "gone", "schedule": {"kind": "every", "every": "1h"}, {{{Turn}}}}"""),
+            KennelJson.Default.CreatedCronJob).Job;
+        servers.Model.ThenEvents(ModelScript.Answer("done"));
+        var run = Read(await client.CallAsync("cron_run", """{"job": "gone"}"""), KennelJson.Default.CronRun);
+        await WaitForRunsAsync(client, """{"job": "gone"}""", p => p.Items.Count == 1 && p.Items[0].Status != "running");
+        Read(await client.CallAsync("cron_remove", """{"job": "gone"}"""), KennelJson.Default.RemovedCronJob);
+
+        foreach (var reference in new[] { "gone", job.Id })
+        {
+            var history = await client.CallAsync("cron_runs", $$"""{"job": "{{reference}}"}""");
+            Read(history, KennelJson.Default.CronRunPage).Items.Single().Id.ShouldBe(run.Id);
+        }
+    }
+
     [Fact]
     public async Task Cron_list_pages_by_name_and_filters_enabled_jobs()
     {
