@@ -22,6 +22,9 @@ public sealed class AgentEndpointTests(ServersWithoutWorkers servers) : IClassFi
         ["chat_abort"] = (true, false, false),
         ["sessions_patch"] = (false, true, false),
         ["sessions_delete"] = (true, false, false),
+        ["cron_add"] = (false, false, false),
+        ["cron_remove"] = (true, false, false),
+        ["cron_run"] = (false, false, false),
     };
 
     [Fact]
@@ -51,6 +54,8 @@ public sealed class AgentEndpointTests(ServersWithoutWorkers servers) : IClassFi
         var limit = schemas["sessions_usage"].GetProperty("limit");
         limit.GetProperty("minimum").GetInt32().ShouldBe(1);
         limit.GetProperty("maximum").GetInt32().ShouldBe(200);
+        schemas["cron_runs"].GetProperty("limit").GetProperty("maximum").GetInt32().ShouldBe(200);
+        schemas["cron_add"].GetProperty("overlap").GetProperty("enum").EnumerateArray().Select(e => e.GetString()).ShouldBe(["skip", "queue"]);
         schemas["config_set"].GetProperty("path").GetProperty("maxLength").GetInt32().ShouldBe(500);
         schemas["usage_cost"].GetProperty("groupBy").GetProperty("enum").EnumerateArray().Select(e => e.GetString()).ShouldBe(["day", "model", "agent"]);
 

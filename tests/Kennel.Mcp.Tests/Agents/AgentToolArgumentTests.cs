@@ -6,7 +6,7 @@ namespace Kennel.Mcp.Tests.Agents;
 /// <summary>Bad arguments to every agent tool: <c>invalid_arguments</c> naming the argument, and the tool does not run.</summary>
 public sealed class AgentToolArgumentTests(ServersWithoutWorkers servers) : IClassFixture<ServersWithoutWorkers>
 {
-    public static TheoryData<string, string, string> BadCalls => new()
+    public static TheoryData<string, string, string> BadCalls => With(CronToolTests.BadCalls, new()
     {
         { "models_list", """{"provider": "openai"}""", "provider" },
         { "agents_list", """{"name": "main"}""", "name" },
@@ -45,7 +45,16 @@ public sealed class AgentToolArgumentTests(ServersWithoutWorkers servers) : ICla
         { "sessions_get", """{"session": 1}""", "session" },
         { "sessions_patch", """{"thinking": "extreme"}""", "thinking" },
         { "sessions_delete", """{"deleteTranscript": "yes"}""", "deleteTranscript" },
-    };
+    });
+
+    private static TheoryData<string, string, string> With((string Tool, string Arguments, string Field)[] more, TheoryData<string, string, string> calls)
+    {
+        foreach (var (tool, arguments, field) in more)
+        {
+            calls.Add(tool, arguments, field);
+        }
+        return calls;
+    }
 
     [Theory]
     [MemberData(nameof(BadCalls))]
