@@ -114,7 +114,7 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
         (await client.CallAsync("cron_run", """{"job": "digest"}""")).Failure().Error.ShouldBe("not_found");
     }
 
-    [Fact(Skip = "Fails on the cron branch: CronService.RunsAsync resolves job through the live jobs, so a removed job's kept history is not_found by job")]
+    [Fact]
     public async Task A_removed_jobs_history_is_still_found_by_its_name_or_id()
     {
         var server = await servers.GetAsync(TestStore.Sqlite);
