@@ -14,6 +14,9 @@
 # `scripts/bench.sh mcp floor-cpu --builds NAME=DLL,NAME=DLL [--calls N (5000)] [--rounds N (5)]` compares builds of
 # Kennel.Bench by the Kennel.Mcp + SDK floor's server CPU, allocated bytes and thread-pool work items per call, one client,
 # the builds alternated round by round (bench/Kennel.Bench/FloorCpuBench.cs); allocations do not depend on the machine's load.
+# `scripts/bench.sh mcp serve-cpu --builds NAME=DIR,NAME=DIR [--calls N (5000)] [--rounds N (7)] [--rate-limit N (0)]` does the same
+# for the real endpoint: each DIR's kennel.dll serve (API key, rate limiter, SQLite), get-session one call at a time, with its
+# voluntary context switches too (bench/Kennel.Bench/ServeCpuBench.cs; allocations read through a startup hook, StatsHook.cs).
 #
 # `scripts/bench.sh schedules [--schedules N (10000)] [--idle-seconds N (30)] [--clients N (8)] [--database-url URL]` benchmarks
 # the scheduler: the control plane's idle CPU with no schedules and with N loaded, and the lateness (session createdAt minus

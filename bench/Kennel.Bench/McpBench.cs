@@ -36,6 +36,10 @@ internal static class McpBench
         {
             return await FloorCpuBench.RunAsync(args[1..]);
         }
+        if (args.Length > 0 && args[0] == ServeCpuBench.Argument)
+        {
+            return await ServeCpuBench.RunAsync(args[1..]);
+        }
         var seconds = Option(args, "--seconds", 10);
         var idleSessions = Option(args, "--sessions", 200);
         // Many clients, after the one-client cells: "--loaded 16,64" (the default); "--loaded none" skips them.
@@ -67,14 +71,7 @@ internal static class McpBench
         try
         {
             await kennel.WaitUntilListeningAsync();
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{kennelPort}/") };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-                (await File.ReadAllTextAsync(Path.Combine(dataDir, "admin-api-key"))).Trim());
-            using var created = await http.PostAsJsonAsync("v1/apikeys",
-                new CreateApiKeyRequest { Workspace = "bench", Scopes = [Scopes.Read, Scopes.Write], Name = "mcp-bench" },
-                KennelJson.Default.CreateApiKeyRequest);
-            created.EnsureSuccessStatusCode();
-            var key = (await created.Content.ReadFromJsonAsync(KennelJson.Default.CreatedApiKey))!.Key;
+            var key = await McpBenchSession.CreateKeyAsync(kennelPort, dataDir);
 
             using var load = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) });
             var kennelTarget = new Target("kennel", new Uri($"http://127.0.0.1:{kennelPort}/mcp"), key, load, kennel.Id);
@@ -84,17 +81,7 @@ internal static class McpBench
             string answerJson;
             await using (var client = await kennelTarget.ConnectAsync())
             {
-                var session = await client.CallToolAsync("create-session", Args("""{"command":["echo","hello"]}"""));
-                if (session.IsError == true || session.StructuredContent is null)
-                {
-                    throw new InvalidOperationException($"create-session failed: {JsonSerializer.Serialize(session, McpJsonUtilities.DefaultOptions)}");
-                }
-                sessionId = session.StructuredContent!.Value.GetProperty("id").GetString()!;
-                var done = await client.CallToolAsync("wait-for-session", Args($$"""{"id":"{{sessionId}}"}"""));
-                if (done.StructuredContent!.Value.GetProperty("status").GetString() != "succeeded")
-                {
-                    throw new InvalidOperationException($"session {sessionId} did not succeed: {done.StructuredContent}");
-                }
+                sessionId = await McpBenchSession.FinishedSessionAsync(client);
                 var answer = await client.CallToolAsync("get-session", Args($$"""{"id":"{{sessionId}}"}"""));
                 answerJson = JsonSerializer.Serialize(answer, McpJsonUtilities.DefaultOptions);
             }
@@ -336,8 +323,7 @@ internal static class McpBench
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static Dictionary<string, object?> Args(string json) =>
-        JsonDocument.Parse(json).RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
+    private static Dictionary<string, object?> Args(string json) => McpBenchSession.Args(json);
 
     private static int Option(string[] args, string name, int fallback)
     {
@@ -345,15 +331,18 @@ internal static class McpBench
         return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
+    /// <summary>An SDK client of the endpoint, with the key as its bearer token (none when null).</summary>
+    public static async Task<McpClient> ConnectAsync(Uri endpoint, string? key, HttpClient http) =>
+        await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = endpoint,
+            TransportMode = HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = key is null ? null : new Dictionary<string, string> { ["Authorization"] = $"Bearer {key}" },
+        }, http, ownsHttpClient: false));
+
     private sealed record Target(string Name, Uri Endpoint, string? Key, HttpClient Http, int Pid)
     {
-        public async Task<McpClient> ConnectAsync() =>
-            await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
-            {
-                Endpoint = Endpoint,
-                TransportMode = HttpTransportMode.StreamableHttp,
-                AdditionalHeaders = Key is null ? null : new Dictionary<string, string> { ["Authorization"] = $"Bearer {Key}" },
-            }, Http, ownsHttpClient: false));
+        public Task<McpClient> ConnectAsync() => McpBench.ConnectAsync(Endpoint, Key, Http);
     }
 
     private sealed record LoadResult(List<double> Latencies, double Seconds, double ServerCpuSeconds, double ClientCpuSeconds)

@@ -26,10 +26,7 @@ public sealed class McpEventStore(int maxEventsPerSession, long maxBytesPerSessi
     private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo MessageJson =
         McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage));
 
-    /// <summary>Each thread's scratch space for <see cref="SizeOf"/>, kept while it stays small.</summary>
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? sizeBuffer;
-
+    /// <summary>Each thread's writer for <see cref="SizeOf"/>, into <see cref="ScratchJson"/>'s buffer.</summary>
     [ThreadStatic]
     private static Utf8JsonWriter? sizeWriter;
 
@@ -82,7 +79,7 @@ public sealed class McpEventStore(int maxEventsPerSession, long maxBytesPerSessi
     /// </summary>
     internal static int SizeOf(JsonRpcMessage message)
     {
-        var buffer = sizeBuffer ??= new ArrayBufferWriter<byte>(4096);
+        var buffer = ScratchJson.Take();
         var writer = sizeWriter ??= new Utf8JsonWriter(buffer, new JsonWriterOptions
         {
             Encoder = McpJsonUtilities.DefaultOptions.Encoder,
@@ -90,7 +87,6 @@ public sealed class McpEventStore(int maxEventsPerSession, long maxBytesPerSessi
             MaxDepth = McpJsonUtilities.DefaultOptions.MaxDepth,
             SkipValidation = true,
         });
-        buffer.ResetWrittenCount();
         writer.Reset(buffer);
         try
         {
@@ -100,10 +96,9 @@ public sealed class McpEventStore(int maxEventsPerSession, long maxBytesPerSessi
         }
         finally
         {
-            if (buffer.Capacity > 64 * 1024)
+            if (!ScratchJson.Release(buffer))
             {
-                // A large answer's buffer is not kept for the next one.
-                sizeBuffer = null;
+                // The buffer was dropped: so is the writer that holds it.
                 sizeWriter = null;
             }
         }

@@ -28,7 +28,8 @@ public sealed record Caller(string WorkspaceId, string WorkspaceName, IReadOnlyS
     /// </summary>
     public bool IsInstallationAdmin => Has(Contracts.ApiKeys.Scopes.Admin) && string.Equals(WorkspaceName, "default", StringComparison.Ordinal);
 
-    public ClaimsPrincipal ToPrincipal(string scheme) => new(new ClaimsIdentity(
+    /// <summary>The caller as claims, in an identity that also keeps the caller itself for <see cref="From"/>.</summary>
+    public ClaimsPrincipal ToPrincipal(string scheme) => new(new CallerIdentity(this,
         [
             new Claim(WorkspaceIdClaim, WorkspaceId),
             new Claim(WorkspaceNameClaim, WorkspaceName),
@@ -37,13 +38,45 @@ public sealed record Caller(string WorkspaceId, string WorkspaceName, IReadOnlyS
             .. UserId is null ? Array.Empty<Claim>() : [new Claim(UserIdClaim, UserId), new Claim(AudienceClaim, Audience ?? "")],
         ], scheme));
 
-    public static Caller From(ClaimsPrincipal principal) => new(
-        principal.FindFirstValue(WorkspaceIdClaim) ?? throw new InvalidOperationException("The caller has no workspace."),
-        principal.FindFirstValue(WorkspaceNameClaim) ?? "",
-        principal.FindAll(ScopeClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal),
-        principal.FindFirstValue(CredentialClaim) ?? "")
+    /// <summary>
+    /// The caller a principal stands for: the one <see cref="ToPrincipal"/> made it from, as it was (every request reads
+    /// its caller, often more than once, so its claims are not parsed again), or else the one its claims say.
+    /// </summary>
+    public static Caller From(ClaimsPrincipal principal)
     {
-        UserId = principal.FindFirstValue(UserIdClaim),
-        Audience = principal.FindFirstValue(AudienceClaim),
-    };
+        ArgumentNullException.ThrowIfNull(principal);
+        foreach (var identity in principal.Identities)
+        {
+            if (identity is CallerIdentity made)
+            {
+                return made.Caller;
+            }
+        }
+        return new(
+            principal.FindFirstValue(WorkspaceIdClaim) ?? throw new InvalidOperationException("The caller has no workspace."),
+            principal.FindFirstValue(WorkspaceNameClaim) ?? "",
+            principal.FindAll(ScopeClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal),
+            principal.FindFirstValue(CredentialClaim) ?? "")
+        {
+            UserId = principal.FindFirstValue(UserIdClaim),
+            Audience = principal.FindFirstValue(AudienceClaim),
+        };
+    }
+
+    /// <summary>
+    /// The identity of <see cref="ToPrincipal"/>: its claims, and the caller they were made from. Nothing adds claims
+    /// to it or removes any after it is made, so the two cannot disagree; a clone keeps both.
+    /// </summary>
+    private sealed class CallerIdentity : ClaimsIdentity
+    {
+        public CallerIdentity(Caller caller, IEnumerable<Claim> claims, string scheme)
+            : base(claims, scheme) => Caller = caller;
+
+        private CallerIdentity(CallerIdentity other)
+            : base(other) => Caller = other.Caller;
+
+        public Caller Caller { get; }
+
+        public override ClaimsIdentity Clone() => new CallerIdentity(this);
+    }
 }

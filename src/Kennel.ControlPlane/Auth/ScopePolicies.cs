@@ -7,7 +7,11 @@ using Microsoft.AspNetCore.Authorization.Policy;
 
 namespace Kennel.ControlPlane.Auth;
 
-/// <summary>One authorization policy per scope, plus one for workers. Endpoints name the scope they need.</summary>
+/// <summary>
+/// One authorization policy per scope, plus one for workers. Endpoints name the scope they need. The policies name no
+/// authentication scheme: Bearer is the only one and the default, which the authentication middleware has already run
+/// for the request (a policy naming it would run it again and build the request's user anew, on every request).
+/// </summary>
 public static class ScopePolicies
 {
     public const string Worker = "worker";
@@ -19,12 +23,10 @@ public static class ScopePolicies
         foreach (var scope in Scopes.All)
         {
             options.AddPolicy(For(scope), policy => policy
-                .AddAuthenticationSchemes(BearerAuthenticationHandler.SchemeName)
                 .RequireAuthenticatedUser()
                 .AddRequirements(new ScopeRequirement(scope)));
         }
         options.AddPolicy(Worker, policy => policy
-            .AddAuthenticationSchemes(BearerAuthenticationHandler.SchemeName)
             .RequireClaim(BearerAuthenticationHandler.WorkerIdClaim));
     }
 }

@@ -44,8 +44,8 @@ public static class FleetMcp
 
     public static void MapFleetMcp(this IEndpointRouteBuilder app)
     {
-        // Any API key will do to connect; what it may do is decided per tool by its scopes.
-        var policy = new AuthorizationPolicyBuilder(BearerAuthenticationHandler.SchemeName)
+        // Any API key will do to connect; what it may do is decided per tool by its scopes. (No scheme named: see ScopePolicies.)
+        var policy = new AuthorizationPolicyBuilder()
             .RequireAuthenticatedUser()
             .RequireClaim(Caller.WorkspaceIdClaim)
             .Build();

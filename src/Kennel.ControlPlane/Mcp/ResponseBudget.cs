@@ -1,9 +1,11 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Globalization;
 using System.Text.Json;
 using Kennel.Contracts;
 using Kennel.Contracts.Sessions;
 using Kennel.ControlPlane.Http;
+using Kennel.Mcp;
 using ModelContextProtocol.Protocol;
 
 namespace Kennel.ControlPlane.Mcp;
@@ -67,36 +69,44 @@ public static class ResponseBudget
         };
     }
 
-    /// <summary>The session's JSON with the range fields appended to it (written once, not built as a tree and copied).</summary>
+    /// <summary>
+    /// The session's JSON with the range fields appended to it: written once, into this thread's scratch buffer
+    /// (<see cref="ScratchJson"/>), with the fields in place of its closing brace, and parsed from there.
+    /// </summary>
     private static JsonElement WithRanges(Session ranged, int stdoutFrom, int stdoutTotal, int? nextStdout, int stderrFrom, int stderrTotal, int? nextStderr)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var buffer = ScratchJson.Take();
+        try
         {
-            JsonSerializer.Serialize(writer, ranged, KennelJson.Default.Session);
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                JsonSerializer.Serialize(writer, ranged, KennelJson.Default.Session);
+            }
+            // The session is one JSON object with fields: its closing brace becomes a comma, the fields follow, and a
+            // brace closes it again. (A fresh writer puts no comma before its first value.)
+            MemoryMarshal.AsMemory(buffer.WrittenMemory).Span[^1] = (byte)',';
+            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+            {
+                writer.WriteNumber("stdoutOffset", stdoutFrom);
+                writer.WriteNumber("stdoutTotalChars", stdoutTotal);
+                writer.WriteNumber("stderrOffset", stderrFrom);
+                writer.WriteNumber("stderrTotalChars", stderrTotal);
+                if (nextStdout is { } stdoutNext)
+                {
+                    writer.WriteNumber("nextStdoutOffset", stdoutNext);
+                }
+                if (nextStderr is { } stderrNext)
+                {
+                    writer.WriteNumber("nextStderrOffset", stderrNext);
+                }
+            }
+            buffer.Write("}"u8);
+            return JsonElement.Parse(buffer.WrittenSpan);
         }
-        // The session is one JSON object with fields: drop its closing brace, append the fields, close it again. (A fresh
-        // writer puts no comma before its first value.)
-        var json = new ArrayBufferWriter<byte>(buffer.WrittenCount + 160);
-        json.Write(buffer.WrittenSpan[..^1]);
-        json.Write(","u8);
-        using (var writer = new Utf8JsonWriter(json, new JsonWriterOptions { SkipValidation = true }))
+        finally
         {
-            writer.WriteNumber("stdoutOffset", stdoutFrom);
-            writer.WriteNumber("stdoutTotalChars", stdoutTotal);
-            writer.WriteNumber("stderrOffset", stderrFrom);
-            writer.WriteNumber("stderrTotalChars", stderrTotal);
-            if (nextStdout is { } stdoutNext)
-            {
-                writer.WriteNumber("nextStdoutOffset", stdoutNext);
-            }
-            if (nextStderr is { } stderrNext)
-            {
-                writer.WriteNumber("nextStderrOffset", stderrNext);
-            }
+            ScratchJson.Release(buffer);
         }
-        json.Write("}"u8);
-        return JsonElement.Parse(json.WrittenSpan);
     }
 
     /// <summary>
