@@ -41,6 +41,11 @@
 #
 # `scripts/bench.sh agents-usage [--calls N (100000)] [--samples N (200)] [--database-url URL]` benchmarks the usage ledger's
 # reads: usage_cost (by day, model, agent) and sessions_usage for a month of N model calls, over the agent endpoint and in process.
+#
+# `scripts/bench.sh cron [--jobs N (10000)] [--due N (1000)] [--idle-seconds N (30)] [--clients N (8)] [--database-url URL]`
+# benchmarks agent cron jobs (bench/Kennel.Bench/Cron): the control plane's idle CPU with no jobs and with N enabled, and,
+# for the D of them all due at one minute boundary (agent turns against a local provider that answers at once), how late
+# each run fired and when its answer was recorded, p50 and p99.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v bwrap >/dev/null || { apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; }
