@@ -30,6 +30,8 @@
 # against a slow provider, RSS at idle and after 10,000 turns, and the conversation list at 10,000; with OpenClaw 2026.9.6
 # (Node 24 and openclaw from npm into .tools/openclaw) on the same provider in the same run as the reference.
 # `scripts/bench.sh openclaw [--turns N] [--sessions 100,1000,10000]` measures OpenClaw alone, at more session counts.
+# `scripts/bench.sh agents-growth [--checkpoints 10000,20000,30000] [--settle-seconds N (5)]` reads kennel serve's RSS as
+# turns go on; with BENCH_GCDUMP=<path of dotnet-gcdump> a full GC (and a heap dump into BENCH_GCDUMP_DIR) comes first.
 #
 # `scripts/bench.sh sandbox [--samples N (200)]` benchmarks the sandbox alone, without the control plane: start to exit of
 # `echo hello` for raw bwrap, the runtime with its standby sandboxes, and the runtime starting each sandbox on demand,
