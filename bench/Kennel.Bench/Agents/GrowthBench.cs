@@ -27,8 +27,8 @@ internal static class GrowthBench
             $"Machine: {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {File.ReadAllText("/proc/loadavg")[..14]}; " +
             $"a full GC before each reading: {(Environment.GetEnvironmentVariable("BENCH_GCDUMP") is null ? "no" : "yes (dotnet-gcdump)")}");
         text.AppendLine();
-        text.AppendLine("| turns | RSS | managed heap after GC | time for the step |");
-        text.AppendLine("|---|---|---|---|");
+        text.AppendLine("| turns | RSS | of it anonymous / file-backed | managed heap after GC | time for the step |");
+        text.AppendLine("|---|---|---|---|---|");
         await Task.Delay(TimeSpan.FromSeconds(settle));
         text.AppendLine(Row(0, await ReadAsync(kennel, 0), TimeSpan.Zero));
         var done = 0;
@@ -46,25 +46,32 @@ internal static class GrowthBench
         return 0;
     }
 
-    private static string Row(int turns, (double Rss, string Heap) reading, TimeSpan step) => string.Create(CultureInfo.InvariantCulture,
-        $"| {turns:N0} | {reading.Rss:0.0} MB | {reading.Heap} | {step.TotalSeconds:0} s |");
+    private static string Row(int turns, (double Rss, double Anon, double File, string Heap) reading, TimeSpan step) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"| {turns:N0} | {reading.Rss:0.0} MB | {reading.Anon:0.0} / {reading.File:0.0} MB | {reading.Heap} | {step.TotalSeconds:0} s |");
+
+    private static async Task<string> RunAsync(string program, params string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return await output + await errors;
+    }
 
     /// <summary>RSS, after a full GC and the heap's size from its dump when dotnet-gcdump is there.</summary>
-    private static async Task<(double Rss, string Heap)> ReadAsync(KennelAgents kennel, int turns)
+    private static async Task<(double Rss, double Anon, double File, string Heap)> ReadAsync(KennelAgents kennel, int turns)
     {
         var heap = "not read";
         if (Environment.GetEnvironmentVariable("BENCH_GCDUMP") is { } gcdump)
         {
             var dir = Environment.GetEnvironmentVariable("BENCH_GCDUMP_DIR") ?? Path.GetTempPath();
             var file = Path.Combine(dir, $"kennel-{turns}.gcdump");
-            using var collect = Process.Start(new ProcessStartInfo(gcdump, ["collect", "-p", kennel.ProcessId.ToString(CultureInfo.InvariantCulture),
-                "-o", file])
-            { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            var output = await collect.StandardOutput.ReadToEndAsync() + await collect.StandardError.ReadToEndAsync();
-            await collect.WaitForExitAsync();
-            heap = output.Split('\n').FirstOrDefault(line => line.Contains("heap", StringComparison.OrdinalIgnoreCase))?.Trim() ?? "see the dump";
+            await RunAsync(gcdump, "collect", "-p", kennel.ProcessId.ToString(CultureInfo.InvariantCulture), "-o", file);
+            var report = await RunAsync(gcdump, "report", file);
+            heap = report.Split('\n').FirstOrDefault(line => line.Contains("GC Heap bytes", StringComparison.Ordinal))?.Trim() ?? "see the dump";
             await Task.Delay(TimeSpan.FromSeconds(1));
         }
-        return (kennel.RssMegabytes(), heap);
+        return (kennel.RssMegabytes(), ProcFs.StatusMegabytes(kennel.ProcessId, "RssAnon:"), ProcFs.StatusMegabytes(kennel.ProcessId, "RssFile:"), heap);
     }
 }
