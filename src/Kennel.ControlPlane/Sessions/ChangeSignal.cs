@@ -8,12 +8,15 @@ namespace Kennel.ControlPlane.Sessions;
 /// rechecks the store on a short interval; the signal just makes the common single-node case immediate.
 /// A waiter takes a task before its last look at the store and may never be pulsed again (the run or session had ended),
 /// so a task older than <see cref="MaxAge"/> is dropped and completed (a waiter still holding it looks again, as it does
-/// every recheck interval anyway): what this holds is bounded by the waits of the last minute, not by every run there was.
+/// every recheck interval anyway): what this holds is bounded by the waits of the last seconds, not by every run there was.
 /// </summary>
 public sealed class ChangeSignal(TimeProvider time)
 {
-    /// <summary>How long a task is kept without a pulse: far longer than any recheck interval.</summary>
-    public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// How long a task is kept without a pulse: 20 recheck intervals, so a waiter still holding one wakes early at most
+    /// once in that long, and what is held is bounded by the waits begun in the last 10-20 s.
+    /// </summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(10);
 
     private const string QueueKey = "\0queue";
     private const string RunQueueKey = "\0runs";

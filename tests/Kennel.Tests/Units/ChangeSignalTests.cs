@@ -7,7 +7,7 @@ namespace Kennel.Tests.Units;
 public sealed class ChangeSignalTests
 {
     [Fact]
-    public async Task The_task_a_waiter_took_after_the_last_pulse_is_dropped_and_completed_after_a_minute()
+    public async Task The_task_a_waiter_took_after_the_last_pulse_is_dropped_and_completed_once_it_is_older_than_the_max_age()
     {
         var clock = new ManualClock(DateTimeOffset.Parse("2026-12-07T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var signal = new ChangeSignal(clock);
