@@ -32,20 +32,30 @@ public sealed class AgentLoop(ToolRegistry registry, TimeProvider time)
         {
             options.Tools = null;
         }
+        var limits = start.Limits;
         var steps = start.ToolStepsTaken;
+        var used = start.TokensUsed;
         if (start.Pending.Count > 0)
         {
-            messages.Add(await RunToolsAsync(workspaceId, conversationId, runId, start.Pending, start.Limits, journal, cancellationToken));
+            messages.Add(await RunToolsAsync(workspaceId, conversationId, runId, start.Pending, limits, journal, cancellationToken));
+        }
+        if (limits.BudgetSpent(used))
+        {
+            // Resumed with its budget already spent: not one more model call.
+            throw BudgetExceeded(limits, used);
         }
         while (true)
         {
             var (step, call) = await StreamAsync(client, messages, options, journal, cancellationToken);
-            if (step.ToolCalls.Count > 0 && steps >= start.Limits.MaxToolSteps)
+            used = used.Add(call.Usage);
+            if (step.ToolCalls.Count > 0 && (steps >= limits.MaxToolSteps || limits.BudgetSpent(used)))
             {
                 // The step's text is kept and its model call recorded; its tool calls are not run, so they are not committed.
                 await journal.CommitAssistantAsync(step with { ToolCalls = [] }, call, cancellationToken);
-                throw new TurnLimitException(TurnLimitException.MaxToolSteps,
-                    $"The turn stopped: the model asked for more than {start.Limits.MaxToolSteps} tool steps in one turn (KENNEL_AGENT_MAX_TOOL_STEPS).");
+                throw steps >= limits.MaxToolSteps
+                    ? new TurnLimitException(TurnLimitException.MaxToolSteps,
+                        $"The turn stopped: the model asked for more than {limits.MaxToolSteps} tool steps in one turn (KENNEL_AGENT_MAX_TOOL_STEPS).")
+                    : BudgetExceeded(limits, used);
             }
             var pending = await journal.CommitAssistantAsync(step, call, cancellationToken);
             if (pending.Count == 0)
@@ -54,9 +64,13 @@ public sealed class AgentLoop(ToolRegistry registry, TimeProvider time)
             }
             steps++;
             messages.Add(new ChatMessage(ChatRole.Assistant, [.. TextContents(step.Text), .. step.ToolCalls]));
-            messages.Add(await RunToolsAsync(workspaceId, conversationId, runId, pending, start.Limits, journal, cancellationToken));
+            messages.Add(await RunToolsAsync(workspaceId, conversationId, runId, pending, limits, journal, cancellationToken));
         }
     }
+
+    private static TurnLimitException BudgetExceeded(TurnLimits limits, TokenUsage used) => new(TurnLimitException.TokenBudgetExceeded,
+        $"The run used {TurnLimits.Counted(used)} tokens (input, output, cache read and cache write summed), reaching its token budget of " +
+        $"{limits.TokenBudget}: the turn stopped before running more tools.");
 
     private async Task<(AssistantStep Step, ModelCallRecord Call)> StreamAsync(
         IChatClient client, List<ChatMessage> messages, ChatOptions options, ITurnJournal journal, CancellationToken cancellationToken)

@@ -16,6 +16,22 @@ public sealed record TurnLimits
 
     /// <summary>The longest tool output fed back to the model; more is cut, with a marker that says so.</summary>
     public int MaxToolResultChars { get; init; } = 16_000;
+
+    /// <summary>
+    /// The most tokens the run may use, or null for no budget. A token is counted once however it was billed: the four
+    /// counts of <see cref="TokenUsage"/> summed (input, output, cache read, cache write), which is each call's prompt and
+    /// answer once each, over every model call of the run, those before a resume included. The budget is checked after
+    /// each model call is committed: a step that asks for tools once the run has used its budget stops the turn
+    /// (<c>token_budget_exceeded</c>) without running them, while an answer that ends the turn is kept, since its tokens
+    /// are spent either way. So a run can end past its budget by at most its last model call.
+    /// </summary>
+    public long? TokenBudget { get; init; }
+
+    /// <summary>The tokens that count against <see cref="TokenBudget"/>: the four counts of <paramref name="usage"/> summed.</summary>
+    public static long Counted(TokenUsage usage) => usage.Input + usage.Output + usage.CacheRead + usage.CacheWrite;
+
+    /// <summary>Whether <paramref name="used"/> leaves nothing of <see cref="TokenBudget"/>.</summary>
+    public bool BudgetSpent(TokenUsage used) => TokenBudget is { } budget && Counted(used) >= budget;
 }
 
 /// <summary>A tool call the model made, with the id reserved for it when the call was committed.</summary>
@@ -23,10 +39,11 @@ public sealed record PendingToolCall(string CallId, string Tool, JsonElement Arg
 
 /// <summary>
 /// Where a turn starts: the conversation so far (the user's message included), tool calls committed earlier in this
-/// turn that have no result yet (after a crash), and how many tool steps the turn has already taken.
+/// turn that have no result yet (after a crash), how many tool steps the turn has already taken, and the tokens of the
+/// model calls it committed before this start (counted against <see cref="TurnLimits.TokenBudget"/>).
 /// </summary>
 public sealed record TurnStart(
-    ModelInfo Model, IReadOnlyList<ChatMessage> History, IReadOnlyList<PendingToolCall> Pending, int ToolStepsTaken,
+    ModelInfo Model, IReadOnlyList<ChatMessage> History, IReadOnlyList<PendingToolCall> Pending, int ToolStepsTaken, TokenUsage TokensUsed,
     ThinkingLevel Thinking, IReadOnlyList<string> Tools, TurnLimits Limits);
 
 /// <summary>A model call as the usage ledger records it.</summary>
@@ -39,6 +56,7 @@ public sealed record AssistantStep(string Text, IReadOnlyList<FunctionCallConten
 public sealed class TurnLimitException : Exception
 {
     public const string MaxToolSteps = "max_tool_steps";
+    public const string TokenBudgetExceeded = "token_budget_exceeded";
 
     public TurnLimitException(string code, string message, Exception? innerException = null)
         : base(message, innerException) => Code = code;

@@ -20,19 +20,27 @@ public sealed class ConversationStore(Database database)
 
     /// <summary>Inserts a conversation; false when its key is taken by another live conversation of the agent.</summary>
     public Task<bool> InsertAsync(ConversationRow row, CancellationToken cancellationToken) =>
-        database.WriteAsync(async (connection, transaction) =>
+        database.WriteAsync((connection, transaction) => InsertAsync(connection, transaction, row, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Inserts a conversation inside the caller's transaction; false when its key is taken by another live conversation of
+    /// the agent. A conversation with the same key inserted by another transaction at the same moment makes the insert
+    /// throw (the unique index), as <see cref="InsertAsync(ConversationRow, CancellationToken)"/> does.
+    /// </summary>
+    internal static async Task<bool> InsertAsync(DbConnection connection, DbTransaction transaction, ConversationRow row,
+        CancellationToken cancellationToken)
+    {
+        if (row.ConversationKey is not null && await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM conversations WHERE workspace_id = @WorkspaceId AND agent = @Agent AND conversation_key = @ConversationKey " +
+            "AND archived = 0", row, transaction, cancellationToken: cancellationToken)) > 0)
         {
-            if (row.ConversationKey is not null && await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT COUNT(*) FROM conversations WHERE workspace_id = @WorkspaceId AND agent = @Agent AND conversation_key = @ConversationKey " +
-                "AND archived = 0", row, transaction, cancellationToken: cancellationToken)) > 0)
-            {
-                return false;
-            }
-            await connection.ExecuteAsync(new CommandDefinition(
-                $"INSERT INTO conversations ({Columns}) VALUES (@Id, @WorkspaceId, @ConversationKey, @Agent, @Label, @Thinking, 0, 0, 0, 0, " +
-                "@CreatedAt, @LastActivityAt, 0)", row, transaction, cancellationToken: cancellationToken));
-            return true;
-        }, cancellationToken);
+            return false;
+        }
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"INSERT INTO conversations ({Columns}) VALUES (@Id, @WorkspaceId, @ConversationKey, @Agent, @Label, @Thinking, 0, 0, 0, 0, " +
+            "@CreatedAt, @LastActivityAt, 0)", row, transaction, cancellationToken: cancellationToken));
+        return true;
+    }
 
     public Task<ConversationRow?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
         database.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<ConversationRow>(new CommandDefinition(

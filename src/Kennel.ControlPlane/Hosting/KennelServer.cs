@@ -4,6 +4,7 @@ using Kennel.ControlPlane.ApiKeys;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Config;
 using Kennel.ControlPlane.Daemons;
+using Kennel.ControlPlane.Delivery;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Mcp;
 using Kennel.ControlPlane.OAuth;
@@ -194,6 +195,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton<SecretService>();
         services.AddAgents(settings);
         services.AddRuns(settings.TurnLimits);
+        services.AddDelivery(settings.Outbound);
         services.AddOAuth(settings.ExternalUrl, settings.OAuth);
         // The authentication core without AddAuthentication's data protection: no authentication scheme uses cookies (the
         // OAuth sign-in pages keep their own store-backed session), and its key ring would cost memory and disk for no use.

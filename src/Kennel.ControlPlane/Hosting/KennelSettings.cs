@@ -44,6 +44,9 @@ public sealed record KennelSettings
     /// <summary>The bounds of an agent's turn (<c>KENNEL_AGENT_TURN_TIMEOUT_SECONDS</c>, <c>KENNEL_AGENT_MAX_TOOL_STEPS</c>, <c>KENNEL_AGENT_MAX_TOOL_RESULT_CHARS</c>).</summary>
     public Kennel.Agents.Runtime.TurnLimits TurnLimits { get; init; } = new();
 
+    /// <summary>Where outbound webhooks may connect beside public addresses (<c>KENNEL_OUTBOUND_ALLOW_CIDRS</c>).</summary>
+    public Http.OutboundAddresses Outbound { get; init; } = Http.OutboundAddresses.PublicOnly;
+
     /// <summary>The one clock. Tests of schedules set a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public OAuth.OAuthOptions OAuth { get; init; } = new();
@@ -122,6 +125,8 @@ public sealed record KennelSettings
                         $"{KeyEncryption.Variable} must be {KeyEncryption.KeyBytes} random bytes in base64 (e.g. from 'openssl rand -base64 32').")
                     : null,
             },
+            Outbound = Http.OutboundAddresses.Parse(read(Http.OutboundAddresses.AllowVariable), out var outboundError)
+                ?? throw new SettingsException(outboundError!),
             ControlPlane = defaults with
             {
                 LeaseTtl = TimeSpan.FromSeconds(Int(read, "KENNEL_LEASE_TTL_SECONDS", (int)defaults.LeaseTtl.TotalSeconds)),

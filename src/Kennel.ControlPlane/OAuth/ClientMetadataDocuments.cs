@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
+using Kennel.ControlPlane.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Kennel.ControlPlane.OAuth;
@@ -31,14 +31,7 @@ public sealed partial class ClientMetadataDocuments : IDisposable
     {
         this.time = time;
         this.logger = logger;
-        var allowPrivate = options.CimdAllowPrivateAddresses;
-        var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            ConnectTimeout = Timeout,
-            ConnectCallback = (context, cancellationToken) => ConnectAsync(context.DnsEndPoint, allowPrivate, cancellationToken),
-        };
+        var handler = (options.CimdAllowPrivateAddresses ? OutboundAddresses.Any : OutboundAddresses.PublicOnly).Handler(Timeout);
         if (options.CimdCertificateValidation is { } validation)
         {
             handler.SslOptions.RemoteCertificateValidationCallback = validation;
@@ -105,27 +98,7 @@ public sealed partial class ClientMetadataDocuments : IDisposable
     public void Dispose() => http.Dispose();
 
     /// <summary>Whether an address is one a client_id URL may make Kennel connect to.</summary>
-    public static bool IsPublic(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
-        {
-            return false;
-        }
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            var first = address.GetAddressBytes()[0];
-            return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || (first & 0xfe) == 0xfc);
-        }
-        var b = address.GetAddressBytes();
-        return !(b[0] == 10 || b[0] == 0 || b[0] >= 224 // private, "this network", multicast and reserved
-            || (b[0] == 172 && b[1] >= 16 && b[1] <= 31) || (b[0] == 192 && b[1] == 168)
-            || (b[0] == 169 && b[1] == 254) // link-local, where cloud metadata services live
-            || (b[0] == 100 && b[1] >= 64 && b[1] <= 127)); // carrier-grade NAT
-    }
+    public static bool IsPublic(IPAddress address) => OutboundAddresses.Kind(address) is null;
 
     private async Task<OAuthClient> FetchAsync(string url, CancellationToken cancellationToken)
     {
@@ -154,29 +127,6 @@ public sealed partial class ClientMetadataDocuments : IDisposable
         }
         var (redirectUris, name, scopes, _) = ClientRegistry.Validate(metadata);
         return new OAuthClient(url, name ?? uri.Host, redirectUris, scopes, null);
-    }
-
-    private static async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, bool allowPrivate, CancellationToken cancellationToken)
-    {
-        var addresses = IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var literal)
-            ? [literal]
-            : await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken);
-        var allowed = addresses.Where(a => allowPrivate || IsPublic(a)).ToList();
-        if (allowed.Count == 0)
-        {
-            throw new HttpRequestException($"'{endpoint.Host}' resolves to no public address.");
-        }
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync([.. allowed], endpoint.Port, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Client metadata document {Url} was not usable: {Reason}")]

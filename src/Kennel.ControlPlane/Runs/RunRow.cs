@@ -26,6 +26,15 @@ public sealed class RunRow
     public long? LeaseExpiresAt { get; set; }
     public long? CancelRequestedAt { get; set; }
 
+    /// <summary>This run's own turn timeout, replacing the installation's (<see cref="RunLimits"/>); null for the installation's.</summary>
+    public long? TimeoutMs { get; set; }
+
+    /// <summary>The most tokens this run's turn may use (<see cref="Kennel.Agents.Runtime.TurnLimits.TokenBudget"/>); null for no budget.</summary>
+    public long? TokenBudget { get; set; }
+
+    /// <summary>The tokens the run's committed model calls used so far.</summary>
+    public Kennel.Agents.Providers.TokenUsage Used => new(InputTokens, OutputTokens, CacheReadTokens, CacheWriteTokens);
+
     public RunStatus ParsedStatus => RunStatuses.TryParse(Status, out var status)
         ? status
         : throw new InvalidOperationException($"Run {Id} has an unknown status '{Status}' in the store.");

@@ -15,15 +15,26 @@ public sealed class RunStore(Database database)
 {
     internal const string Columns =
         "id, workspace_id, conversation_id, agent, status, message, answer, error_code, error_message, tool_steps, input_tokens, " +
-        "output_tokens, cache_read_tokens, cache_write_tokens, created_at, started_at, ended_at, owner, lease_expires_at, cancel_requested_at";
+        "output_tokens, cache_read_tokens, cache_write_tokens, created_at, started_at, ended_at, owner, lease_expires_at, cancel_requested_at, " +
+        "timeout_ms, token_budget";
 
     internal const string Live = "('queued', 'running')";
 
     public Task InsertAsync(RunRow row, CancellationToken cancellationToken) =>
-        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO runs (id, workspace_id, conversation_id, agent, status, message, created_at) " +
-            "VALUES (@Id, @WorkspaceId, @ConversationId, @Agent, 'queued', @Message, @CreatedAt)", row, transaction,
-            cancellationToken: cancellationToken)), cancellationToken);
+        database.WriteAsync((connection, transaction) => InsertAsync(connection, transaction, row, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Queues a run inside the caller's transaction, so its owner (a cron job's firing) commits it with its own rows or not
+    /// at once. The run's limits must be within <see cref="RunLimits"/>; the caller pulses the run queue after its commit.
+    /// </summary>
+    internal static Task InsertAsync(DbConnection connection, DbTransaction transaction, RunRow row, CancellationToken cancellationToken)
+    {
+        RunLimits.Require(row);
+        return connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO runs (id, workspace_id, conversation_id, agent, status, message, created_at, timeout_ms, token_budget) " +
+            "VALUES (@Id, @WorkspaceId, @ConversationId, @Agent, 'queued', @Message, @CreatedAt, @TimeoutMs, @TokenBudget)", row, transaction,
+            cancellationToken: cancellationToken));
+    }
 
     public Task<RunRow?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
         database.ReadRowAsync<RunRow>($"SELECT {Columns} FROM runs WHERE workspace_id = @workspaceId AND id = @id",

@@ -54,11 +54,17 @@ public sealed class TurnRunner(Database database, ConversationStore conversation
         }
         var (history, pending) = TranscriptHistory.Build(chat.Agent.Instructions, rows, run.Id);
         var thinking = ThinkingLevels.TryParse(conversation.Thinking, out var chosen) ? chosen : chat.Agent.Thinking;
-        var start = new TurnStart(chat.Model, history, pending, run.ToolSteps, thinking, chat.Agent.Tools, limits);
+        // A run's own limits (a cron job's) replace the installation's timeout and add a token budget.
+        var runLimits = limits with
+        {
+            Timeout = run.TimeoutMs is { } ownTimeout ? TimeSpan.FromMilliseconds(ownTimeout) : limits.Timeout,
+            TokenBudget = run.TokenBudget,
+        };
+        var start = new TurnStart(chat.Model, history, pending, run.ToolSteps, run.Used, thinking, chat.Agent.Tools, runLimits);
 
         // The turn's clock started when the run first did, so a resumed run keeps its deadline.
         var elapsed = time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(run.StartedAt ?? run.CreatedAt);
-        using var timeout = new CancellationTokenSource(Max(limits.Timeout - elapsed, TimeSpan.Zero), time);
+        using var timeout = new CancellationTokenSource(Max(runLimits.Timeout - elapsed, TimeSpan.Zero), time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, shutdown, timeout.Token);
         try
         {
@@ -70,8 +76,7 @@ public sealed class TurnRunner(Database database, ConversationStore conversation
             await CancelSessionsAsync(run);
             return stop.IsCancellationRequested
                 ? new RunOutcome(RunStatus.Cancelled, journal.LastText, new RunError(Cancelled, "The run was stopped (abort or cancel)."))
-                : new RunOutcome(RunStatus.TimedOut, journal.LastText, new RunError(TurnTimeout,
-                    $"The turn took longer than its limit of {limits.Timeout.TotalSeconds:0} s (KENNEL_AGENT_TURN_TIMEOUT_SECONDS)."));
+                : new RunOutcome(RunStatus.TimedOut, journal.LastText, new RunError(TurnTimeout, TimedOut(run, runLimits.Timeout)));
         }
         catch (ProviderException failure)
         {
@@ -93,6 +98,11 @@ public sealed class TurnRunner(Database database, ConversationStore conversation
             await sessions.CancelQuietlyAsync(run.WorkspaceId, id);
         }
     }
+
+    private static string TimedOut(RunRow run, TimeSpan timeout) => run.TimeoutMs is null
+        ? $"The turn took longer than its limit of {timeout.TotalSeconds:0} s (KENNEL_AGENT_TURN_TIMEOUT_SECONDS)."
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"The turn took longer than the run's own timeout of {timeout.TotalSeconds:0.###} s, set when it was queued.");
 
     private static RunOutcome Failed(string code, string message) => new(RunStatus.Failed, null, new RunError(code, message));
 

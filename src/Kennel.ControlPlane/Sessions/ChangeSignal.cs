@@ -20,8 +20,15 @@ public sealed class ChangeSignal(TimeProvider time)
 
     private const string QueueKey = "\0queue";
     private const string RunQueueKey = "\0runs";
+    private const string OutboxKey = "\0outbox";
     private readonly ConcurrentDictionary<string, Waiter> waiters = new(StringComparer.Ordinal);
     private long nextSweep = time.GetTimestamp() + Ticks(MaxAge, time);
+
+    /// <summary>On the system clock.</summary>
+    public ChangeSignal()
+        : this(TimeProvider.System)
+    {
+    }
 
     /// <summary>The tasks held now: for tests and diagnostics.</summary>
     public int Held => waiters.Count;
@@ -44,6 +51,11 @@ public sealed class ChangeSignal(TimeProvider time)
     public Task RunQueueChanged() => Get(RunQueueKey);
 
     public void PulseRunQueue() => Pulse(RunQueueKey);
+
+    /// <summary>"An outbound webhook may be due": one was enqueued and committed.</summary>
+    public Task OutboxChanged() => Get(OutboxKey);
+
+    public void PulseOutbox() => Pulse(OutboxKey);
 
     /// <summary>Waits for the task or the interval, whichever is first, without throwing on timeout.</summary>
     public static async Task WaitAsync(Task signal, TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)

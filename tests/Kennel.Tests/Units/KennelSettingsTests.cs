@@ -24,6 +24,7 @@ public sealed class KennelSettingsTests
         settings.ControlPlane.MaxConcurrentRuns.ShouldBe(256);
         settings.SandboxUids.ShouldBe(new Kennel.Worker.SandboxUidRange(2_000_000_000, 65_536));
         settings.SandboxSharedDirectory.ShouldBeNull();
+        settings.Outbound.ShouldBeSameAs(Kennel.ControlPlane.Http.OutboundAddresses.PublicOnly);
     }
 
     [Fact]
@@ -54,6 +55,7 @@ public sealed class KennelSettingsTests
             ["KENNEL_SANDBOX_SHARED_DIR"] = "/srv/kennel-sandbox",
             ["KENNEL_METRICS_LISTEN"] = "10.0.0.5:9464",
             ["KENNEL_AGENT_MAX_CONCURRENT_RUNS"] = "12",
+            ["KENNEL_OUTBOUND_ALLOW_CIDRS"] = "127.0.0.0/8,10.0.0.0/8",
         };
 
         var settings = KennelSettings.FromEnvironment(name => env.GetValueOrDefault(name));
@@ -71,6 +73,7 @@ public sealed class KennelSettingsTests
         settings.SandboxSharedDirectory.ShouldBe("/srv/kennel-sandbox");
         settings.MetricsListen.ShouldBe("10.0.0.5:9464");
         settings.ControlPlane.MaxConcurrentRuns.ShouldBe(12);
+        settings.Outbound.Allowed.Select(network => network.ToString()).ShouldBe(["127.0.0.0/8", "10.0.0.0/8"]);
     }
 
     [Theory]
@@ -97,6 +100,7 @@ public sealed class KennelSettingsTests
     [InlineData("KENNEL_LISTEN", "0.0.0.0:http")]
     [InlineData("KENNEL_LISTEN", "http://127.0.0.1:4000/base")]
     [InlineData("KENNEL_LISTEN", "https://127.0.0.1:4000")]
+    [InlineData("KENNEL_OUTBOUND_ALLOW_CIDRS", "private")]
     [InlineData("KENNEL_METRICS_LISTEN", "9464")]
     [InlineData("KENNEL_METRICS_LISTEN", "http://127.0.0.1:9464/metrics")]
     public void A_bad_value_stops_the_start_naming_the_variable(string name, string value)
