@@ -39,7 +39,8 @@
 # runtime (DIR holds its Kennel.Sandbox.dll), loaded into the same process, to the same alternation.
 #
 # `scripts/bench.sh agents-usage [--calls N (100000)] [--samples N (200)] [--database-url URL]` benchmarks the usage ledger's
-# reads: usage_cost (by day, model, agent) and sessions_usage for a month of N model calls, over the agent endpoint and in process.
+# reads: usage_cost (by day, model, agent) and sessions_usage for a month of N model calls, over the agent endpoint and in process,
+# and usage_cost's store read (daily roll-ups + today's calls) alternating with the sum over model_calls alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v bwrap >/dev/null || { apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; }
