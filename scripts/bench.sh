@@ -33,6 +33,8 @@
 # against a slow provider, RSS at idle and after 10,000 turns, and the conversation list at 10,000; with OpenClaw 2026.9.6
 # (Node 24 and openclaw from npm into .tools/openclaw) on the same provider in the same run as the reference.
 # `scripts/bench.sh openclaw [--turns N] [--sessions 100,1000,10000]` measures OpenClaw alone, at more session counts.
+# `scripts/bench.sh agents-growth [--checkpoints 10000,20000,30000] [--settle-seconds N (5)]` reads kennel serve's RSS as
+# turns go on; with BENCH_GCDUMP=<path of dotnet-gcdump> a full GC (and a heap dump into BENCH_GCDUMP_DIR) comes first.
 #
 # `scripts/bench.sh sandbox [--samples N (200)]` benchmarks the sandbox alone, without the control plane: start to exit of
 # `echo hello` for raw bwrap, the runtime with its standby sandboxes, and the runtime starting each sandbox on demand,
@@ -40,7 +42,8 @@
 # runtime (DIR holds its Kennel.Sandbox.dll), loaded into the same process, to the same alternation.
 #
 # `scripts/bench.sh agents-usage [--calls N (100000)] [--samples N (200)] [--database-url URL]` benchmarks the usage ledger's
-# reads: usage_cost (by day, model, agent) and sessions_usage for a month of N model calls, over the agent endpoint and in process.
+# reads: usage_cost (by day, model, agent) and sessions_usage for a month of N model calls, over the agent endpoint and in process,
+# and usage_cost's store read (daily roll-ups + today's calls) alternating with the sum over model_calls alone.
 #
 # `scripts/bench.sh cron [--jobs N (10000)] [--due N (1000)] [--idle-seconds N (30)] [--clients N (8)] [--database-url URL]`
 # benchmarks agent cron jobs (bench/Kennel.Bench/Cron): the control plane's idle CPU with no jobs and with N enabled, and,

@@ -68,9 +68,12 @@ internal static partial class ProcFs
     }
 
     /// <summary>VmRSS of a process, in MiB.</summary>
-    public static double RssMegabytes(int pid)
+    public static double RssMegabytes(int pid) => StatusMegabytes(pid, "VmRSS:");
+
+    /// <summary>A size field of /proc/PID/status (<c>VmRSS:</c>, <c>RssAnon:</c>, <c>RssFile:</c>), in MiB.</summary>
+    public static double StatusMegabytes(int pid, string field)
     {
-        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
         return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 

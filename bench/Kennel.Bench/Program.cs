@@ -28,6 +28,10 @@ if (args.Length > 0 && args[0] == "agents")
 {
     return await Kennel.Bench.Agents.AgentsBench.RunAsync(args[1..]);
 }
+if (args.Length > 0 && args[0] == "agents-growth")
+{
+    return await Kennel.Bench.Agents.GrowthBench.RunAsync(args[1..]);
+}
 if (args.Length > 0 && args[0] == "openclaw")
 {
     return await Kennel.Bench.Agents.OpenClawBench.RunAsync(args[1..]);

@@ -17,7 +17,9 @@ namespace Kennel.Bench;
 /// <c>scripts/bench.sh agents-usage [--calls N (100000)] [--samples N (200)] [--database-url URL]</c>: the usage ledger
 /// holding N model calls of one workspace over the last 30 days (5 models, 4 agents, 5,000 conversations; and a
 /// neighbour workspace with N/5 calls of its own), then <c>usage_cost</c> and <c>sessions_usage</c> for the month
-/// timed over the agent endpoint (a tools/call POST, its JSON answer read whole) and in process (the service call).
+/// timed over the agent endpoint (a tools/call POST, its JSON answer read whole) and in process (the service call); and
+/// beside the service, sample by sample, the same sums read from <c>model_calls</c> alone (how usage_cost answered before
+/// the daily roll-ups of migration 0018).
 /// </summary>
 internal static class UsageBench
 {
@@ -70,15 +72,31 @@ internal static class UsageBench
         text.AppendLine();
         text.AppendLine("| call (period month) | over /w/{workspace}/mcp p50 | p99 | service only p50 | p99 | service CPU per call |");
         text.AppendLine("|---|---|---|---|---|---|");
+        var ledgerAlone = new StringBuilder();
+        var store = server.Server.Services.GetRequiredService<UsageStore>();
+        var (start, end) = service.Range("month", null, null);
         foreach (var groupBy in new[] { "day", "model", "agent" })
         {
             var mcp = await TimeAsync(samples, () => CallAsync(http, workspace, "usage_cost", $$"""{"period":"month","groupBy":"{{groupBy}}"}"""));
             var direct = await TimeWithCpuAsync(samples, () => service.CostAsync(caller, "month", null, null, groupBy, CancellationToken.None));
             text.AppendLine(Row($"usage_cost groupBy {groupBy}", mcp, direct));
+            var (rolled, alone) = await TimeAlternatingAsync(samples,
+                () => store.SumAsync(id, start.ToUnixTimeMilliseconds(), end.ToUnixTimeMilliseconds(), groupBy, CancellationToken.None),
+                () => store.SumCallsAsync(id, start.ToUnixTimeMilliseconds(), end.ToUnixTimeMilliseconds(), groupBy, CancellationToken.None));
+            ledgerAlone.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| by {groupBy} | {Report.Percentile(rolled, 50):0.0} ms | {Report.Percentile(rolled, 99):0.0} ms | {Report.Percentile(alone, 50):0.0} ms | " +
+                $"{Report.Percentile(alone, 99):0.0} ms | {Report.Percentile(alone, 50) / Report.Percentile(rolled, 50):0.0}× |"));
         }
         var sessions = await TimeAsync(samples, () => CallAsync(http, workspace, "sessions_usage", """{"period":"month"}"""));
         var sessionsDirect = await TimeWithCpuAsync(samples, () => service.ConversationsAsync(caller, "month", null, null, null, null, CancellationToken.None));
         text.AppendLine(Row("sessions_usage (top 50 of 5,000)", sessions, sessionsDirect));
+        text.AppendLine();
+        text.AppendLine("The store's read for usage_cost, month, alternating sample by sample: roll-ups for the whole days with model_calls for today, " +
+            "against model_calls alone (before migration 0018)");
+        text.AppendLine();
+        text.AppendLine("| usage_cost | roll-ups p50 | p99 | model_calls alone p50 | p99 | ratio of p50s |");
+        text.AppendLine("|---|---|---|---|---|---|");
+        text.Append(ledgerAlone);
         Console.Out.Write(text.ToString());
         return 0;
     }
@@ -109,6 +127,27 @@ internal static class UsageBench
             times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         return times;
+    }
+
+    /// <summary>Two calls timed in turn, sample by sample, so the machine's load falls on both alike.</summary>
+    private static async Task<(List<double> First, List<double> Second)> TimeAlternatingAsync<T>(int samples, Func<Task<T>> first, Func<Task<T>> second)
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            await first();
+            await second();
+        }
+        var (a, b) = (new List<double>(samples), new List<double>(samples));
+        for (var i = 0; i < samples; i++)
+        {
+            foreach (var (call, times) in i % 2 == 0 ? new[] { (first, a), (second, b) } : [(second, b), (first, a)])
+            {
+                var started = Stopwatch.GetTimestamp();
+                await call();
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+        return (a, b);
     }
 
     private static async Task<string> CallAsync(HttpClient http, string workspace, string tool, string arguments)

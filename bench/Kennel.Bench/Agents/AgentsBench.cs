@@ -73,7 +73,7 @@ internal static class AgentsBench
 
             var done = 10 + 10 + 1 + turns + options.Int("--exec-turns", 50) + report.ConcurrentTurns;
             report.GrowthTurns = Math.Max(done, options.Int("--growth-turns", 10_000));
-            await GrowAsync(kennel, report.GrowthTurns - done);
+            await GrowAsync(kennel, report.GrowthTurns - done, "growth");
             report.KennelBusyRssMb = kennel.RssMegabytes();
 
             var conversations = options.Int("--conversations", 10_000);
@@ -129,7 +129,8 @@ internal static class AgentsBench
         return (overhead.Count, clock.Elapsed.TotalSeconds, overhead);
     }
 
-    private static Task GrowAsync(KennelAgents kennel, int turns)
+    /// <summary><paramref name="turns"/> turns, 16 at a time, each in a new conversation keyed <paramref name="prefix"/>-N.</summary>
+    internal static Task GrowAsync(KennelAgents kennel, int turns, string prefix)
     {
         var next = 0;
         return Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
@@ -137,7 +138,7 @@ internal static class AgentsBench
             int i;
             while ((i = Interlocked.Increment(ref next)) <= turns)
             {
-                await kennel.TurnAsync($"growth-{i}", "say hello");
+                await kennel.TurnAsync($"{prefix}-{i}", "say hello");
             }
         }));
     }

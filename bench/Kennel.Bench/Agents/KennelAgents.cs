@@ -45,6 +45,8 @@ internal sealed class KennelAgents : IAsyncDisposable
 
     public double RssMegabytes() => server.RssMegabytes();
 
+    public int ProcessId => server.Id;
+
     /// <summary>
     /// One turn: <paramref name="message"/> to agent <c>main</c> in the conversation keyed <paramref name="key"/> (made on
     /// first use), waiting for the answer, which must have taken <paramref name="toolSteps"/> tool calls. Returns the client's

@@ -1,13 +1,12 @@
 using System.Runtime.CompilerServices;
 using Kennel.Agents.Models;
 using Microsoft.Extensions.AI;
-using ChatCompletionOptions = OpenAI.Chat.ChatCompletionOptions;
-using ChatReasoningEffortLevel = OpenAI.Chat.ChatReasoningEffortLevel;
 
 namespace Kennel.Agents.Providers;
 
 /// <summary>
-/// What Kennel adds around an SDK's chat client: the thinking level in each API's own parameter, and one kind of failure.
+/// What Kennel adds around an SDK's chat client: the thinking level in each API's own parameter, OpenAI's tool schemas
+/// compact, and one kind of failure.
 /// Whatever goes wrong below (an HTTP error after the retries, a cut or malformed stream, a stream that ends without the
 /// model saying it finished) surfaces as a <see cref="ProviderException"/> with code <c>provider_error</c> naming the
 /// provider; a cancellation by the caller stays a cancellation.
@@ -24,7 +23,7 @@ public sealed class ProviderChatClient(IChatClient inner, ProviderSettings provi
     {
         try
         {
-            return await base.GetResponseAsync(messages, WithThinking(options), cancellationToken).ConfigureAwait(false);
+            return await base.GetResponseAsync(messages, ForProvider(options), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception failure) when (Wrappable(failure, cancellationToken))
         {
@@ -39,7 +38,7 @@ public sealed class ProviderChatClient(IChatClient inner, ProviderSettings provi
         IAsyncEnumerator<ChatResponseUpdate> updates;
         try
         {
-            updates = base.GetStreamingResponseAsync(messages, WithThinking(options), cancellationToken).GetAsyncEnumerator(cancellationToken);
+            updates = base.GetStreamingResponseAsync(messages, ForProvider(options), cancellationToken).GetAsyncEnumerator(cancellationToken);
         }
         catch (Exception failure) when (Wrappable(failure, cancellationToken))
         {
@@ -70,42 +69,37 @@ public sealed class ProviderChatClient(IChatClient inner, ProviderSettings provi
         }
     }
 
-    /// <summary>The options with the thinking level in the form this provider's API takes; <c>off</c> sends nothing.</summary>
-    private ChatOptions? WithThinking(ChatOptions? options)
+    /// <summary>
+    /// The options in the form this provider's API takes: the thinking level in its own parameter (<c>off</c>, or a model
+    /// that does not think, sends nothing), and for OpenAI the tools compact (<see cref="OpenAIRequestOptions"/>).
+    /// </summary>
+    private ChatOptions? ForProvider(ChatOptions? options)
     {
-        if (options?.AdditionalProperties?.TryGetValue(ThinkingProperty, out var value) != true || value is not ThinkingLevel level
-            || level == ThinkingLevel.Off || !model.SupportsThinking)
+        if (options is null)
+        {
+            return null;
+        }
+        var level = options.AdditionalProperties?.TryGetValue(ThinkingProperty, out var value) == true && value is ThinkingLevel set
+            && set != ThinkingLevel.Off && model.SupportsThinking ? set : (ThinkingLevel?)null;
+        if (provider.Kind == ProviderKind.OpenAI)
+        {
+            return OpenAIRequestOptions.With(options, level);
+        }
+        if (level is null)
         {
             return options;
         }
+        // Anthropic's effort has no "minimal" either: it thinks at its lowest.
         var result = options.Clone();
-        if (provider.Kind == ProviderKind.OpenAI)
+        result.Reasoning = new ReasoningOptions
         {
-            // Microsoft.Extensions.AI has no "minimal"; Chat Completions' own reasoning_effort has.
-            var effort = level switch
+            Effort = level switch
             {
-                ThinkingLevel.Minimal => ChatReasoningEffortLevel.Minimal,
-                ThinkingLevel.Low => ChatReasoningEffortLevel.Low,
-                ThinkingLevel.Medium => ChatReasoningEffortLevel.Medium,
-                _ => ChatReasoningEffortLevel.High,
-            };
-#pragma warning disable OPENAI001 // reasoning_effort is marked experimental in the SDK, though the API has it for every reasoning model.
-            result.RawRepresentationFactory = _ => new ChatCompletionOptions { ReasoningEffortLevel = effort };
-#pragma warning restore OPENAI001
-        }
-        else
-        {
-            // Anthropic's effort has no "minimal" either: it thinks at its lowest.
-            result.Reasoning = new ReasoningOptions
-            {
-                Effort = level switch
-                {
-                    ThinkingLevel.Minimal or ThinkingLevel.Low => ReasoningEffort.Low,
-                    ThinkingLevel.Medium => ReasoningEffort.Medium,
-                    _ => ReasoningEffort.High,
-                },
-            };
-        }
+                ThinkingLevel.Minimal or ThinkingLevel.Low => ReasoningEffort.Low,
+                ThinkingLevel.Medium => ReasoningEffort.Medium,
+                _ => ReasoningEffort.High,
+            },
+        };
         return result;
     }
 

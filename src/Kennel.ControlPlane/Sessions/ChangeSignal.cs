@@ -6,13 +6,32 @@ namespace Kennel.ControlPlane.Sessions;
 /// In-process wake-ups: "session X changed" for waiters and followers, "there is new work or a cancel" for polling
 /// workers, and the same two for agent runs and the run executor. A wake-up is only a hint to look at the store again. Replicas do not share these, so every waiter also
 /// rechecks the store on a short interval; the signal just makes the common single-node case immediate.
+/// A waiter takes a task before its last look at the store and may never be pulsed again (the run or session had ended),
+/// so a task older than <see cref="MaxAge"/> is dropped and completed (a waiter still holding it looks again, as it does
+/// every recheck interval anyway): what this holds is bounded by the waits of the last seconds, not by every run there was.
 /// </summary>
-public sealed class ChangeSignal
+public sealed class ChangeSignal(TimeProvider time)
 {
+    /// <summary>
+    /// How long a task is kept without a pulse: 20 recheck intervals, so a waiter still holding one wakes early at most
+    /// once in that long, and what is held is bounded by the waits begun in the last 10-20 s.
+    /// </summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(10);
+
     private const string QueueKey = "\0queue";
     private const string RunQueueKey = "\0runs";
     private const string OutboxKey = "\0outbox";
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> waiters = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Waiter> waiters = new(StringComparer.Ordinal);
+    private long nextSweep = time.GetTimestamp() + Ticks(MaxAge, time);
+
+    /// <summary>On the system clock.</summary>
+    public ChangeSignal()
+        : this(TimeProvider.System)
+    {
+    }
+
+    /// <summary>The tasks held now: for tests and diagnostics.</summary>
+    public int Held => waiters.Count;
 
     /// <summary>Take the task before reading the state it guards, so a change between the two is never missed.</summary>
     public Task SessionChanged(string sessionId) => Get(sessionId);
@@ -49,14 +68,41 @@ public sealed class ChangeSignal
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    private Task Get(string key) =>
-        waiters.GetOrAdd(key, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    private Task Get(string key)
+    {
+        var now = time.GetTimestamp();
+        SweepIfDue(now);
+        return waiters.GetOrAdd(key, static (_, at) => new Waiter(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), at), now)
+            .Source.Task;
+    }
 
     private void Pulse(string key)
     {
-        if (waiters.TryRemove(key, out var source))
+        if (waiters.TryRemove(key, out var waiter))
         {
-            source.TrySetResult();
+            waiter.Source.TrySetResult();
         }
     }
+
+    /// <summary>At most once a <see cref="MaxAge"/>, by one caller: drops and completes the tasks older than that.</summary>
+    private void SweepIfDue(long now)
+    {
+        var due = Interlocked.Read(ref nextSweep);
+        var maxAge = Ticks(MaxAge, time);
+        if (now < due || Interlocked.CompareExchange(ref nextSweep, now + maxAge, due) != due)
+        {
+            return;
+        }
+        foreach (var entry in waiters)
+        {
+            if (now - entry.Value.At > maxAge && waiters.TryRemove(entry))
+            {
+                entry.Value.Source.TrySetResult();
+            }
+        }
+    }
+
+    private static long Ticks(TimeSpan span, TimeProvider time) => (long)(span.TotalSeconds * time.TimestampFrequency);
+
+    private sealed record Waiter(TaskCompletionSource Source, long At);
 }

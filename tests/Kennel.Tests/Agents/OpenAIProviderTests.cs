@@ -46,6 +46,24 @@ public sealed class OpenAIProviderTests
         request.TryGetProperty("reasoning_effort", out _).ShouldBeFalse();
     }
 
+    [Fact]
+    public async Task Sends_the_tool_schema_compact_and_reads_the_tool_call()
+    {
+        await using var server = await ScriptedProvider.StartAsync();
+        server.ThenEvents(ToolCallStream);
+
+        var response = await ProviderCalls.StreamAsync(ProviderCalls.Client(new Uri(server.Url, "v1"), ProviderKind.OpenAI, "gpt-5-mini"),
+            ThinkingLevel.Low);
+
+        ProviderCalls.ToolCall(response).Arguments!["command"]!.ToString().ShouldBe("ls -la");
+        var body = server.Requests.Single().Body;
+        body.ShouldContain("""
+            "tools":[{"type":"function","function":{"description":"Run a shell command.","name":"exec","parameters":{"type":"object","properties":{"command":{"type":"string"}},"required":["command"]}}}]
+            """);
+        body.ShouldNotContain("\n");
+        JsonDocument.Parse(body).RootElement.GetProperty("reasoning_effort").GetString().ShouldBe("low");
+    }
+
     [Theory]
     [InlineData(ThinkingLevel.Minimal, "minimal")]
     [InlineData(ThinkingLevel.Low, "low")]
