@@ -39,6 +39,9 @@ public static class DaemonApi
     {
         using var anonymous = TestServer.Client(server.Url, null);
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        // A large body waits for the server's go-ahead, as curl does: a server that refuses it by its length answers at once,
+        // instead of closing the connection while the body is still being written (a broken pipe rather than its 413).
+        request.Headers.ExpectContinue = body.Length > 64 * 1024;
         foreach (var (name, value) in headers)
         {
             request.Headers.TryAddWithoutValidation(name, value);
