@@ -26,14 +26,14 @@ public sealed class CronJobTests : IAsyncLifetime
         return new ManualClock(new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero));
     }
 
-    private Task<TestServer> StartAsync(string store, ManualClock? clock, bool worker = false) =>
+    private Task<TestServer> StartAsync(string store, ManualClock? clock, bool worker = false, string? dataDir = null, string? database = null) =>
         TestServer.StartAsync(store, s => s with
         {
             Time = clock ?? TimeProvider.System,
             EmbeddedWorker = worker,
             Outbound = ControlPlane.Http.OutboundAddresses.Parse("127.0.0.1/32", out _)!,
             Providers = [new ProviderSettings("openai", ProviderKind.OpenAI, new Uri(model.Url, "v1"), "sk-test-cron")],
-        });
+        }, dataDir, database);
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
@@ -308,6 +308,74 @@ public sealed class CronJobTests : IAsyncLifetime
         var run = (await client.WaitForCronRunsAsync("?job=report", p => p.Items.Single().Delivery!.Status == "delivered")).Items.Single();
         run.Id.ShouldBe(body.Run.Id);
         run.Delivery!.Attempts.ShouldBe(1);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_run_past_its_timeout_is_recorded_timed_out_and_not_run_again_behind_the_users_back(string store)
+    {
+        var clock = ClockAtTheMinute();
+        await using var server = await StartAsync(store, clock);
+        using var client = await server.NewWorkspaceClientAsync(Contracts.ApiKeys.Scopes.Read, Contracts.ApiKeys.Scopes.Write);
+        await client.AddCronJobAsync(CronApi.AgentTurn("stuck", "Wait on the slow API.", CronApi.Every("1h")) with
+        {
+            Limits = new CronLimits { TimeoutSeconds = 5 },
+        });
+        model.ThenTextAndHang("still waiting");
+
+        clock.Advance(TimeSpan.FromHours(1));
+        await client.WaitForCronRunsAsync("?job=stuck", p => p.Items.Count == 1 && p.Items[0].Status == "running" && model.Requests.Count == 1);
+        clock.Advance(TimeSpan.FromSeconds(6));
+        var run = (await client.WaitForCronRunsAsync("?job=stuck", p => p.Items.Count == 1 && p.Items[0].Status == "timed_out")).Items[0];
+
+        run.Error!.Code.ShouldBe("turn_timeout");
+        (await client.GetRunAsync(run.RunId!)).Status.ShouldBe(Contracts.Conversations.RunStatus.TimedOut);
+        // Time goes on, short of the next due run: nothing retries it.
+        clock.Advance(TimeSpan.FromMinutes(30));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        (await client.CronRunsAsync("?job=stuck")).Items.ShouldHaveSingleItem();
+        model.Requests.Count.ShouldBe(1);
+        (await client.GetCronJobAsync("stuck")).State.LastStatus.ShouldBe("timed_out");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Runs_missed_while_no_control_plane_was_up_fire_once_on_start_as_a_catch_up(string store)
+    {
+        var clock = ClockAtTheMinute();
+        var database = store == TestStore.Postgres ? await TestStore.CreateDatabaseAsync() : null;
+        var dataDir = Directory.CreateTempSubdirectory("kennel-test-cron-catch-up-");
+        try
+        {
+            string key;
+            DateTimeOffset first;
+            await using (var before = await StartAsync(store, clock, dataDir: dataDir.FullName, database: database))
+            {
+                using var admin = before.Client();
+                key = before.AdminKey;
+                first = (await admin.AddCronJobAsync(CronApi.AgentTurn("hourly", "What changed?", CronApi.Every("1h")))).Job.State.NextRunAt!.Value;
+            }
+            // Down for five of its hours; back 30 minutes after the fifth.
+            clock.SetUtcNow(first.AddHours(4).AddMinutes(30));
+            model.ThenEvents(ModelScript.Answer("caught up"));
+            await using var after = await StartAsync(store, clock, dataDir: dataDir.FullName, database: database);
+            using var client = after.Client(key);
+
+            var run = (await client.WaitForCronRunsAsync("?job=hourly", p => p.Items.Count == 1 && p.Items[0].Status == "succeeded")).Items[0];
+            run.Trigger.ShouldBe("catch_up");
+            run.ScheduledFor.ShouldBe(first.AddHours(4), "one run stands for all five that were missed: the latest");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            (await client.CronRunsAsync("?job=hourly")).Items.ShouldHaveSingleItem();
+            (await client.GetCronJobAsync("hourly")).State.NextRunAt.ShouldBe(first.AddHours(5));
+        }
+        finally
+        {
+            if (database is not null)
+            {
+                await TestStore.DropDatabaseAsync(database);
+            }
+            dataDir.Delete(recursive: true);
+        }
     }
 
     private static async Task<CronJob> WaitForJobAsync(HttpClient client, string name, Func<CronJob, bool> done)
