@@ -163,5 +163,40 @@ public sealed class CronStore(Database database)
             transaction, cancellationToken: cancellationToken));
     }
 
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> runs that ended before <paramref name="before"/>, with the conversations their
+    /// isolated agent turns made (no key, nothing live, no activity since), transcripts and runs included. Returns how
+    /// many runs it deleted.
+    /// </summary>
+    internal Task<int> PruneAsync(long before, int limit, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var old = (await connection.QueryAsync<(string Id, string? ConversationId)>(new CommandDefinition(
+                "SELECT id, conversation_id FROM cron_runs WHERE ended_at IS NOT NULL AND ended_at < @before ORDER BY ended_at LIMIT @limit",
+                new { before, limit }, transaction, cancellationToken: cancellationToken))).AsList();
+            if (old.Count == 0)
+            {
+                return 0;
+            }
+            var candidates = old.Where(r => r.ConversationId is not null).Select(r => r.ConversationId!).Distinct().ToArray();
+            var conversations = candidates.Length == 0 ? [] : (await connection.QueryAsync<string>(new CommandDefinition(
+                $"SELECT c.id FROM conversations c WHERE c.id {database.InList("candidates")} AND c.conversation_key IS NULL " +
+                "AND c.last_activity_at < @before AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id AND r.status IN ('queued', 'running'))",
+                new { candidates, before }, transaction, cancellationToken: cancellationToken))).ToArray();
+            if (conversations.Length > 0)
+            {
+                var ids = new { conversations };
+                await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM transcript_entries WHERE conversation_id {database.InList("conversations")}",
+                    ids, transaction, cancellationToken: cancellationToken));
+                await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM runs WHERE conversation_id {database.InList("conversations")}",
+                    ids, transaction, cancellationToken: cancellationToken));
+                await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM conversations WHERE id {database.InList("conversations")}",
+                    ids, transaction, cancellationToken: cancellationToken));
+            }
+            var runIds = old.Select(r => r.Id).ToArray();
+            return await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM cron_runs WHERE id {database.InList("runIds")}",
+                new { runIds }, transaction, cancellationToken: cancellationToken));
+        }, cancellationToken);
+
     private static bool IsId(string idOrName) => idOrName.StartsWith("cron_", StringComparison.Ordinal);
 }

@@ -16,9 +16,11 @@ namespace Kennel.ControlPlane.Cron;
 /// conditional update makes each end recorded once, whichever replica sees it first, and a restart loses nothing: the
 /// work is read from the store each time.
 /// </summary>
-public sealed partial class CronTracker(Database database, CronLauncher launcher, CronDeliveries deliveries, ChangeSignal signal, TimeProvider time,
-    ILogger<CronTracker> logger) : BackgroundService
+public sealed partial class CronTracker(Database database, CronStore store, CronLauncher launcher, CronDeliveries deliveries, ChangeSignal signal,
+    TimeProvider time, ILogger<CronTracker> logger) : BackgroundService
 {
+    private DateTimeOffset nextPrune;
+
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
     private const int Batch = 200;
 
@@ -60,12 +62,28 @@ public sealed partial class CronTracker(Database database, CronLauncher launcher
                 while (await SweepAsync(stoppingToken) >= Batch)
                 {
                 }
+                await PruneAsync(stoppingToken);
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
                 LogSweepFailed(logger, exception);
             }
             await ChangeSignal.WaitAsync(changed, Poll, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>Once an hour, deletes the history older than <see cref="CronValues.RunHistory"/>, a batch at a time.</summary>
+    private async Task PruneAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now < nextPrune)
+        {
+            return;
+        }
+        nextPrune = now + TimeSpan.FromHours(1);
+        var before = (now - CronValues.RunHistory).ToUnixTimeMilliseconds();
+        while (await store.PruneAsync(before, Batch, cancellationToken) >= Batch)
+        {
         }
     }
 

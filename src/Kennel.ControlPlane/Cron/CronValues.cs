@@ -50,6 +50,12 @@ public static class CronValues
     public const int MaxTimeoutSeconds = 86_400;
     public const long MaxTokenBudget = 100_000_000;
 
+    /// <summary>
+    /// How long an ended run stays in the history. Then it is deleted, with the fresh conversation its isolated agent turn
+    /// used (transcript and run); its cost stays in the usage ledger.
+    /// </summary>
+    public static readonly TimeSpan RunHistory = TimeSpan.FromDays(30);
+
     /// <summary>How long a job waits after each consecutive failure before its runs fire again: 30 s, 1 min, 5 min, 15 min, then 60 min.</summary>
     public static readonly TimeSpan[] Backoff =
         [TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(60)];

@@ -378,6 +378,42 @@ public sealed class CronJobTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Runs_older_than_30_days_are_pruned_with_their_isolated_conversations_and_their_cost_stays(string store)
+    {
+        var clock = ClockAtTheMinute();
+        await using var server = await StartAsync(store, clock);
+        using var client = await server.NewWorkspaceClientAsync(Contracts.ApiKeys.Scopes.Read, Contracts.ApiKeys.Scopes.Write, Contracts.ApiKeys.Scopes.Chat);
+        await client.AddCronJobAsync(CronApi.AgentTurn("old", "Anything new?", CronApi.Every("1h")));
+        model.ThenEvents(ModelScript.Answer("nothing"));
+        clock.Advance(TimeSpan.FromHours(1));
+        var run = (await client.WaitForCronRunsAsync("?job=old", p => p.Items.Count == 1 && p.Items[0].Status == "succeeded")).Items[0];
+        (await client.PatchAsJsonAsync("/v1/cron/old", new UpdateCronJobRequest { Enabled = false }, KennelJson.Default.UpdateCronJobRequest))
+            .EnsureSuccessStatusCode();
+        model.ThenEvents(ModelScript.Answer("kept"));
+        var kept = await client.SendAsync("main", "a conversation of my own");
+
+        clock.Advance(TimeSpan.FromDays(29));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        (await client.CronRunsAsync("?job=old")).Items.ShouldHaveSingleItem("29 days old: kept");
+        clock.Advance(TimeSpan.FromDays(2));
+        // The tracker prunes on its next tick; the manual clock stands still unless moved, so move it a second at a time.
+        for (var i = 0; i < 600 && (await client.CronRunsAsync("?job=old")).Items.Count > 0; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(100);
+        }
+        (await client.CronRunsAsync("?job=old")).Items.ShouldBeEmpty("31 days old: pruned");
+
+        (await client.GetAsync($"/v1/conversations/{run.ConversationId}")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await client.GetConversationAsync(kept.ConversationId)).Key.ShouldBe("main", "a conversation of a person's is never pruned");
+        var cost = await server.Server.Database.ReadAsync(c => c.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM model_calls WHERE run_id = @RunId", new { run.RunId }), CancellationToken.None);
+        cost.ShouldBe(1, "the usage ledger keeps the pruned run's model call");
+        (await client.GetCronJobAsync("old")).State.LastStatus.ShouldBe("succeeded");
+    }
+
     private static async Task<CronJob> WaitForJobAsync(HttpClient client, string name, Func<CronJob, bool> done)
     {
         var deadline = DateTimeOffset.UtcNow.AddMinutes(1);
