@@ -32,6 +32,14 @@ public sealed class SkillRefusalTests
     }
 
     [Fact]
+    public void A_huge_upload_is_read_only_up_to_the_compressed_limit()
+    {
+        var upload = new MemoryStream(new byte[50 * 1024 * 1024]);
+        ShouldBlock(SkillInspector.Inspect(upload, new string('0', 64), SkillLimits.Default), "too_large");
+        upload.Position.ShouldBeLessThan(SkillLimits.Default.MaxCompressedBytes + 1024 * 1024);
+    }
+
+    [Fact]
     public void A_file_over_the_per_file_limit_is_refused() =>
         ShouldBlock(SkillArchive.WithManifest().File("big.txt", new string('a', 4000)).Inspect(SkillLimits.Default with { MaxFileBytes = 1000 }), "too_large");
 
