@@ -97,7 +97,7 @@ internal static class ScheduleBench
     private static DaemonTriggerRequest Trigger(DateTimeOffset at) =>
         new() { Type = "schedule", Cron = $"{at.Minute} {at.Hour} * * *", Timezone = "UTC" };
 
-    private static DateTimeOffset NextMinute(DateTimeOffset after) =>
+    internal static DateTimeOffset NextMinute(DateTimeOffset after) =>
         new DateTimeOffset(after.Year, after.Month, after.Day, after.Hour, after.Minute, 0, TimeSpan.Zero).AddMinutes(1);
 
     private static async Task CreateAsync(HttpClient http, int from, int to, int clients, DateTimeOffset due)
@@ -120,7 +120,7 @@ internal static class ScheduleBench
     }
 
     /// <summary>Process CPU seconds per wall second over a quiet interval.</summary>
-    private static async Task<double> CpuOverAsync(ServeProcess server, int seconds)
+    internal static async Task<double> CpuOverAsync(ServeProcess server, int seconds)
     {
         var before = server.CpuTime();
         var clock = Stopwatch.StartNew();

@@ -56,13 +56,13 @@ internal static class CronBench
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
 
             await Task.Delay(TimeSpan.FromSeconds(5)); // start-up settles
-            var emptyIdle = await CpuOverAsync(server, idleSeconds);
+            var emptyIdle = await ScheduleBench.CpuOverAsync(server, idleSeconds);
 
             // The jobs that are not due: a yearly cron each, so they are loaded and enabled but quiet.
             var created = Stopwatch.StartNew();
             await CreateAsync(http, 0, count - dueCount, clients, _ => new CronSchedule { Kind = "cron", Expr = "0 3 1 1 *" });
             var perJob = created.Elapsed / Math.Max(1, count - dueCount);
-            var boundary = NextMinute(DateTimeOffset.UtcNow + perJob * dueCount * 1.5 + TimeSpan.FromSeconds(idleSeconds + 20));
+            var boundary = ScheduleBench.NextMinute(DateTimeOffset.UtcNow + perJob * dueCount * 1.5 + TimeSpan.FromSeconds(idleSeconds + 20));
             await CreateAsync(http, count - dueCount, count, clients, _ => new CronSchedule { Kind = "at", At = boundary.ToString("O", CultureInfo.InvariantCulture) });
             var creation = created.Elapsed;
             if (DateTimeOffset.UtcNow + TimeSpan.FromSeconds(idleSeconds + 5) > boundary)
@@ -71,7 +71,7 @@ internal static class CronBench
             }
 
             await Task.Delay(TimeSpan.FromSeconds(3)); // the last creations' requests settle
-            var loadedIdle = await CpuOverAsync(server, idleSeconds);
+            var loadedIdle = await ScheduleBench.CpuOverAsync(server, idleSeconds);
 
             var wait = boundary - DateTimeOffset.UtcNow;
             await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
@@ -89,9 +89,6 @@ internal static class CronBench
             Directory.Delete(dataDir, recursive: true);
         }
     }
-
-    private static DateTimeOffset NextMinute(DateTimeOffset after) =>
-        new DateTimeOffset(after.Year, after.Month, after.Day, after.Hour, after.Minute, 0, TimeSpan.Zero).AddMinutes(1);
 
     private static async Task CreateAsync(HttpClient http, int from, int to, int clients, Func<int, CronSchedule> schedule)
     {
@@ -114,15 +111,6 @@ internal static class CronBench
                 }
             }
         }));
-    }
-
-    /// <summary>Process CPU seconds per wall second over a quiet interval.</summary>
-    private static async Task<double> CpuOverAsync(ServeProcess server, int seconds)
-    {
-        var before = server.CpuTime();
-        var clock = Stopwatch.StartNew();
-        await Task.Delay(TimeSpan.FromSeconds(seconds));
-        return (server.CpuTime() - before).TotalSeconds / clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>Waits for every due run to have ended, then returns them; each job must have run once, and succeeded.</summary>

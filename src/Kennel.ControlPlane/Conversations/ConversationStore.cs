@@ -48,9 +48,14 @@ public sealed class ConversationStore(Database database)
             cancellationToken: cancellationToken)), cancellationToken);
 
     public Task<ConversationRow?> FindByKeyAsync(string workspaceId, string agent, string key, CancellationToken cancellationToken) =>
-        database.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<ConversationRow>(new CommandDefinition(
+        database.ReadAsync(connection => FindByKeyAsync(connection, null, workspaceId, agent, key, cancellationToken), cancellationToken);
+
+    /// <summary>The same, inside the caller's transaction when it has one.</summary>
+    internal static Task<ConversationRow?> FindByKeyAsync(DbConnection connection, DbTransaction? transaction, string workspaceId, string agent, string key,
+        CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<ConversationRow>(new CommandDefinition(
             $"SELECT {Columns} FROM conversations WHERE workspace_id = @workspaceId AND agent = @agent AND conversation_key = @key AND archived = 0",
-            new { workspaceId, agent, key }, cancellationToken: cancellationToken)), cancellationToken);
+            new { workspaceId, agent, key }, transaction, cancellationToken: cancellationToken));
 
     public sealed record ListFilter(string? Agent, string? Label, string? Key, long? BeforeActivity, string? BeforeId, int Limit);
 

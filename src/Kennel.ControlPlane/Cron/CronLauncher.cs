@@ -142,11 +142,9 @@ public sealed class CronLauncher(QuotaStore quotas, SnapshotCatalog snapshots, T
     private async Task<string> ConversationAsync(DbConnection connection, DbTransaction transaction, CronJobRow job, string? key, long now,
         CancellationToken cancellationToken)
     {
-        if (key is not null && await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "SELECT id FROM conversations WHERE workspace_id = @WorkspaceId AND agent = @Agent AND conversation_key = @key AND archived = 0",
-            new { job.WorkspaceId, job.Agent, key }, transaction, cancellationToken: cancellationToken)) is { } existing)
+        if (key is not null && await ConversationStore.FindByKeyAsync(connection, transaction, job.WorkspaceId, job.Agent!, key, cancellationToken) is { } existing)
         {
-            return existing;
+            return existing.Id;
         }
         var row = new ConversationRow
         {
@@ -169,16 +167,7 @@ public sealed class CronLauncher(QuotaStore quotas, SnapshotCatalog snapshots, T
         ValidSessionRequest valid;
         try
         {
-            valid = CreateSessionValidator.Validate(new CreateSessionRequest
-            {
-                Snapshot = payload.Snapshot,
-                Script = payload.Script,
-                Command = payload.Command,
-                Env = payload.Env,
-                Secrets = payload.Secrets,
-                TimeoutMs = job.TimeoutMs,
-                Resources = payload.Resources,
-            }, snapshots);
+            valid = CreateSessionValidator.Validate(CronValidator.SessionRequest(payload, job.TimeoutMs), snapshots);
         }
         catch (ApiProblem problem)
         {

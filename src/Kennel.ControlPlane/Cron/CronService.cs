@@ -94,11 +94,7 @@ public sealed class CronService(
             "disabled" or "false" => false,
             _ => throw ApiProblem.Invalid("enabled", "enabled must be all, enabled or disabled."),
         };
-        var take = limit ?? DefaultListLimit;
-        if (take is < 1 or > MaxListLimit)
-        {
-            throw ApiProblem.Invalid("limit", $"limit must be between 1 and {MaxListLimit}.");
-        }
+        var take = Conversations.ConversationValidator.Limit(limit, DefaultListLimit, MaxListLimit);
         if (cursor is { Length: > CronValues.MaxNameLength })
         {
             throw ApiProblem.Invalid("cursor", "cursor must be the nextCursor of a previous page.");
@@ -161,11 +157,7 @@ public sealed class CronService(
                 ? part
                 : throw ApiProblem.Invalid("status", $"Unknown status '{part}'. Use {string.Join(", ", CronValues.RunStatuses)}, comma-separated."));
         }
-        var take = limit ?? DefaultListLimit;
-        if (take is < 1 or > MaxListLimit)
-        {
-            throw ApiProblem.Invalid("limit", $"limit must be between 1 and {MaxListLimit}.");
-        }
+        var take = Conversations.ConversationValidator.Limit(limit, DefaultListLimit, MaxListLimit);
         if (cursor is not null && !SortableId.IsValid(cursor, "crun"))
         {
             throw ApiProblem.Invalid("cursor", "cursor must be the nextCursor of a previous page.");
@@ -179,13 +171,17 @@ public sealed class CronService(
     internal static string SecretContext(string workspaceId, string jobId) => $"cron_jobs:{workspaceId}:{jobId}:webhook_secret";
 
     private async Task<CronJobRow> RowAsync(Caller caller, string idOrName, CancellationToken cancellationToken) =>
-        (idOrName.Length is > 0 and <= 64 ? await store.GetAsync(caller.WorkspaceId, idOrName, cancellationToken) : null)
+        (IsJobKey(idOrName) ? await store.GetAsync(caller.WorkspaceId, idOrName, cancellationToken) : null)
         ?? throw ApiProblem.NotFound("cron job", idOrName);
+
+    /// <summary>Whether the text could name a job at all; anything else asks the store nothing.</summary>
+    private static bool IsJobKey(string idOrName) => idOrName.Length is > 0 and <= 64;
 
     /// <summary>A job's id by its id or name, among the live jobs and then the history, so a removed job's runs are still found.</summary>
     private async Task<string> JobIdAsync(Caller caller, string idOrName, CancellationToken cancellationToken) =>
-        (idOrName.Length is > 0 and <= 64 ? await store.GetAsync(caller.WorkspaceId, idOrName, cancellationToken) : null)?.Id
-        ?? (idOrName.Length is > 0 and <= 64 ? await store.JobIdInHistoryAsync(caller.WorkspaceId, idOrName, cancellationToken) : null)
+        (IsJobKey(idOrName)
+            ? (await store.GetAsync(caller.WorkspaceId, idOrName, cancellationToken))?.Id ?? await store.JobIdInHistoryAsync(caller.WorkspaceId, idOrName, cancellationToken)
+            : null)
         ?? throw ApiProblem.NotFound("cron job", idOrName);
 
     private async Task<IReadOnlyList<CronJob>> ContractsAsync(Caller caller, IReadOnlyList<CronJobRow> rows, CancellationToken cancellationToken)

@@ -238,16 +238,7 @@ public static partial class CronValidator
         ValidSessionRequest valid;
         try
         {
-            valid = CreateSessionValidator.Validate(new CreateSessionRequest
-            {
-                Snapshot = payload.Snapshot,
-                Script = payload.Script,
-                Command = payload.Command,
-                Env = payload.Env,
-                Secrets = payload.Secrets,
-                TimeoutMs = timeoutSeconds * 1000L,
-                Resources = payload.Resources,
-            }, snapshots);
+            valid = CreateSessionValidator.Validate(SessionRequest(payload, timeoutSeconds * 1000L), snapshots);
         }
         catch (ApiProblem problem) when (problem.Field is { } field)
         {
@@ -255,6 +246,18 @@ public static partial class CronValidator
         }
         return (payload with { Snapshot = valid.Snapshot }, valid);
     }
+
+    /// <summary>A workload payload as the session it runs: checked with it when the job is added, and again when a run starts.</summary>
+    public static CreateSessionRequest SessionRequest(CronPayload payload, long timeoutMs) => new()
+    {
+        Snapshot = payload.Snapshot,
+        Script = payload.Script,
+        Command = payload.Command,
+        Env = payload.Env,
+        Secrets = payload.Secrets,
+        TimeoutMs = timeoutMs,
+        Resources = payload.Resources,
+    };
 
     private static CronDelivery ValidateDelivery(CronDelivery? delivery)
     {
