@@ -10,6 +10,9 @@ public sealed record AgentDefinition(string Name, ModelRef Model, string Instruc
 {
     public const string MainName = "main";
 
+    /// <summary>The installed skills the agent has, by name; null means every skill installed in its workspace.</summary>
+    public IReadOnlyList<string>? Skills { get; init; }
+
     public const string MainInstructions = "You are a helpful assistant. Answer briefly and precisely.";
 
     /// <summary>

@@ -79,5 +79,8 @@ public sealed class AgentDirectory
 
     private static AgentDefinition Fill(ConfiguredAgent agent, AgentDefinition defaults) => new(
         agent.Name, agent.Model ?? defaults.Model, agent.Instructions ?? defaults.Instructions, agent.Thinking ?? defaults.Thinking,
-        agent.Tools ?? defaults.Tools);
+        agent.Tools ?? defaults.Tools)
+    {
+        Skills = agent.Skills,
+    };
 }

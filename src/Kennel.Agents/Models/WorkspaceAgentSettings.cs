@@ -7,7 +7,11 @@ namespace Kennel.Agents.Models;
 public sealed record ConfiguredProvider(string Name, ProviderKind Kind, Uri? BaseUrl, string? KeySecret);
 
 /// <summary>A configured agent, with what the config leaves out still null (the directory fills in <c>main</c>'s defaults).</summary>
-public sealed record ConfiguredAgent(string Name, ModelRef? Model, string? Instructions, ThinkingLevel? Thinking, IReadOnlyList<string>? Tools);
+public sealed record ConfiguredAgent(string Name, ModelRef? Model, string? Instructions, ThinkingLevel? Thinking, IReadOnlyList<string>? Tools)
+{
+    /// <summary>The skills the config gives the agent; null when it names none (the agent then has every installed skill).</summary>
+    public IReadOnlyList<string>? Skills { get; init; }
+}
 
 /// <summary>
 /// The agent runtime's view of a workspace config document: its providers, model entries and agents. The document has
@@ -66,5 +70,8 @@ public sealed record WorkspaceAgentSettings(
         ModelRef.TryParse(agent["model"]?.GetValue<string>(), out var model) ? model : null,
         agent["instructions"]?.GetValue<string>(),
         ThinkingLevels.TryParse(agent["thinking"]?.GetValue<string>(), out var thinking) ? thinking : null,
-        agent["tools"] is JsonArray tools ? [.. tools.Select(tool => tool!.GetValue<string>())] : null);
+        agent["tools"] is JsonArray tools ? [.. tools.Select(tool => tool!.GetValue<string>())] : null)
+    {
+        Skills = agent["skills"] is JsonArray skills ? [.. skills.Select(skill => skill!.GetValue<string>())] : null,
+    };
 }

@@ -37,7 +37,13 @@ public sealed record SessionAssignment
 
     /// <summary>Files the sandbox shows the workload read-only, such as a daemon's trigger payload.</summary>
     public IReadOnlyList<SessionFile>? Files { get; init; }
+
+    /// <summary>Installed skills the sandbox shows read-only under <c>/skills/{name}</c>; the worker fetches each archive by hash.</summary>
+    public IReadOnlyList<SessionSkill>? Skills { get; init; }
 }
+
+/// <summary>A skill for the sandbox: its name (the folder under <c>/skills/</c>) and the lower-case hex SHA-256 of its archive.</summary>
+public sealed record SessionSkill(string Name, string Sha256);
 
 /// <summary>A file for the sandbox: an absolute path under <c>/run/kennel/</c> and its bytes in base64.</summary>
 public sealed record SessionFile(string Path, string ContentBase64);

@@ -3,6 +3,7 @@ using Kennel.ControlPlane.Agents;
 using Kennel.ControlPlane.ApiKeys;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Config;
+using Kennel.ControlPlane.Conversations;
 using Kennel.ControlPlane.Cron;
 using Kennel.ControlPlane.Daemons;
 using Kennel.ControlPlane.Delivery;
@@ -12,9 +13,9 @@ using Kennel.ControlPlane.OAuth;
 using Kennel.ControlPlane.Observability;
 using Kennel.ControlPlane.Quotas;
 using Kennel.ControlPlane.Runs;
-using Kennel.ControlPlane.Conversations;
 using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Sessions;
+using Kennel.ControlPlane.Skills;
 using Kennel.ControlPlane.Snapshots;
 using Kennel.ControlPlane.Usage;
 using Kennel.ControlPlane.Workers;
@@ -198,6 +199,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddAgents(settings);
         services.AddRuns(settings.TurnLimits);
         services.AddCron();
+        services.AddSkills();
         services.AddDelivery(settings.Outbound);
         services.AddOAuth(settings.ExternalUrl, settings.OAuth);
         // The authentication core without AddAuthentication's data protection: no authentication scheme uses cookies (the

@@ -31,7 +31,11 @@ public sealed record SkillRequirements(IReadOnlyList<string> Programs, IReadOnly
 }
 
 /// <summary>The front matter of <c>SKILL.md</c>.</summary>
-public sealed record SkillManifest(string Name, string Description, string? Version, SkillRequirements Requires);
+public sealed record SkillManifest(string Name, string Description, string? Version, SkillRequirements Requires)
+{
+    /// <summary>A skill's name: its folder under <c>/skills/</c> in a sandbox, and its key in a workspace.</summary>
+    public const string NamePattern = "^[a-z0-9][a-z0-9-]{0,63}$";
+}
 
 /// <summary>The outcome of <see cref="SkillInspector.Inspect"/>; <see cref="Manifest"/> is null when SKILL.md is missing or does not parse.</summary>
 public sealed record SkillInspection(SkillVerdict Verdict, IReadOnlyList<SkillReason> Reasons, SkillManifest? Manifest, IReadOnlyList<SkillFile> Files)

@@ -111,7 +111,7 @@ internal static partial class SkillManifestParser
     [GeneratedRegex(@"^([A-Za-z][A-Za-z0-9_-]*):(?:\s+(.*))?$")]
     private static partial Regex KeyValue();
 
-    [GeneratedRegex("^[a-z0-9-]{1,64}$")]
+    [GeneratedRegex(SkillManifest.NamePattern)]
     private static partial Regex SkillName();
 
     [GeneratedRegex("^[A-Za-z0-9_.+-]{1,128}$")]
