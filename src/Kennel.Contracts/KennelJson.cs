@@ -11,6 +11,7 @@ using Kennel.Contracts.Daemons;
 using Kennel.Contracts.Quotas;
 using Kennel.Contracts.Secrets;
 using Kennel.Contracts.Sessions;
+using Kennel.Contracts.Skills;
 using Kennel.Contracts.Users;
 using Kennel.Contracts.Workers;
 
@@ -81,6 +82,15 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(CreatedCronJob))]
 [JsonSerializable(typeof(CronJobPage))]
 [JsonSerializable(typeof(RemovedCronJob))]
+[JsonSerializable(typeof(InstalledSkill))]
+[JsonSerializable(typeof(SkillList))]
+[JsonSerializable(typeof(InstallSkillRequest))]
+[JsonSerializable(typeof(UpgradeSkillRequest))]
+[JsonSerializable(typeof(SkillInstallResult))]
+[JsonSerializable(typeof(RemovedSkill))]
+[JsonSerializable(typeof(SkillRegistryList))]
+[JsonSerializable(typeof(SkillBrowseResult))]
+[JsonSerializable(typeof(BrowsedSkill))]
 [JsonSerializable(typeof(CronRun))]
 [JsonSerializable(typeof(CronRunPage))]
 [JsonSerializable(typeof(CronRunFinished))]

@@ -37,7 +37,7 @@ public sealed class AgentLoop(ToolRegistry registry, TimeProvider time)
         var used = start.TokensUsed;
         if (start.Pending.Count > 0)
         {
-            messages.Add(await RunToolsAsync(workspaceId, conversationId, runId, start.Pending, limits, journal, cancellationToken));
+            messages.Add(await RunToolsAsync(workspaceId, conversationId, runId, start.Pending, start.Tools, limits, journal, cancellationToken));
         }
         if (limits.BudgetSpent(used))
         {
@@ -64,7 +64,7 @@ public sealed class AgentLoop(ToolRegistry registry, TimeProvider time)
             }
             steps++;
             messages.Add(new ChatMessage(ChatRole.Assistant, [.. TextContents(step.Text), .. step.ToolCalls]));
-            messages.Add(await RunToolsAsync(workspaceId, conversationId, runId, pending, limits, journal, cancellationToken));
+            messages.Add(await RunToolsAsync(workspaceId, conversationId, runId, pending, start.Tools, limits, journal, cancellationToken));
         }
     }
 
@@ -104,11 +104,13 @@ public sealed class AgentLoop(ToolRegistry registry, TimeProvider time)
     }
 
     /// <summary>
-    /// Runs each call in turn and commits its result. If the turn is stopped meanwhile, the calls left without a result are
-    /// given one that says so, so the transcript never holds a call the model would wait on forever.
+    /// Runs each call in turn and commits its result. A call of a tool the agent was not given is answered as if there were
+    /// no such tool: the model names the tool, so it must not reach one by guessing its name. If the turn is stopped
+    /// meanwhile, the calls left without a result are given one that says so, so the transcript never holds a call the
+    /// model would wait on forever.
     /// </summary>
     private async Task<ChatMessage> RunToolsAsync(string workspaceId, string conversationId, string runId, IReadOnlyList<PendingToolCall> calls,
-        TurnLimits limits, ITurnJournal journal, CancellationToken cancellationToken)
+        IReadOnlyList<string> allowed, TurnLimits limits, ITurnJournal journal, CancellationToken cancellationToken)
     {
         var results = new List<AIContent>(calls.Count);
         for (var i = 0; i < calls.Count; i++)
@@ -118,7 +120,7 @@ public sealed class AgentLoop(ToolRegistry registry, TimeProvider time)
             ToolOutput output;
             try
             {
-                output = registry.Find(call.Tool) is { } tool
+                output = allowed.Contains(call.Tool) && registry.Find(call.Tool) is { } tool
                     ? await tool.InvokeAsync(new ToolInvocation(workspaceId, conversationId, runId, call.CallId, call.Arguments, call.ReservedId), cancellationToken)
                     : ToolOutput.Error($"There is no tool '{call.Tool}'.");
             }

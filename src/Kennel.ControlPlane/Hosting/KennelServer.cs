@@ -134,6 +134,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapConversations();
         app.MapRuns();
         app.MapCron();
+        app.MapSkills();
         app.MapUsage();
         app.MapQuotas();
         app.MapFleetMcp();

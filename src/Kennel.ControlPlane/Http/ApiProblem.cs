@@ -14,7 +14,10 @@ public sealed class ApiProblem(int status, string code, string title, string? de
     public string? Detail { get; } = detail;
     public string? Field { get; } = field;
 
-    public Problem ToProblem() => new() { Title = Title, Status = Status, Detail = Detail, Code = Code, Field = Field };
+    /// <summary>The findings behind a refusal that has several; the detail says them in words too.</summary>
+    public IReadOnlyList<ProblemReason>? Reasons { get; init; }
+
+    public Problem ToProblem() => new() { Title = Title, Status = Status, Detail = Detail, Code = Code, Field = Field, Reasons = Reasons };
 
     public static ApiProblem Invalid(string field, string detail) =>
         new(StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, "The request is not valid.", detail, field);

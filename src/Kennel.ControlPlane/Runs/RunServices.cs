@@ -17,6 +17,7 @@ public static class RunServices
         services.AddSingleton<RunService>();
         services.AddSingleton<LiveRuns>();
         services.AddSingleton<IAgentTool, ExecTool>();
+        services.AddSingleton<IAgentTool, Skills.SkillReadTool>();
         services.AddSingleton(provider => new ToolRegistry(provider.GetServices<IAgentTool>()));
         services.AddSingleton<AgentLoop>();
         services.AddSingleton<TurnRunner>();

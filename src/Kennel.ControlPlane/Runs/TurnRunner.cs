@@ -6,6 +6,7 @@ using Kennel.ControlPlane.Conversations;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Hosting;
 using Kennel.ControlPlane.Sessions;
+using Kennel.ControlPlane.Skills;
 using Kennel.ControlPlane.Usage;
 using Kennel.Store;
 
@@ -16,7 +17,7 @@ namespace Kennel.ControlPlane.Runs;
 /// last committed step), runs <see cref="AgentLoop"/> under the turn's limits, and says how it ended.
 /// </summary>
 public sealed class TurnRunner(Database database, ConversationStore conversations, AgentService agents, AgentLoop loop, UsageLedger ledger,
-    LiveRuns live, SessionService sessions, ControlPlaneOptions options, TurnLimits limits, TimeProvider time)
+    LiveRuns live, SessionService sessions, SkillService skills, ControlPlaneOptions options, TurnLimits limits, TimeProvider time)
 {
     public const string TurnTimeout = "turn_timeout";
     public const string Cancelled = "cancelled";
@@ -52,7 +53,9 @@ public sealed class TurnRunner(Database database, ConversationStore conversation
             await journal.AppendUserMessageAsync(shutdown);
             rows = await conversations.ReadTranscriptAsync(run.WorkspaceId, run.ConversationId, shutdown);
         }
-        var (history, pending) = TranscriptHistory.Build(chat.Agent.Instructions, rows, run.Id);
+        // The prompt lists the agent's eligible skills by name and one line; skill_read gives the rest.
+        var skillSet = await skills.ForPromptAsync(run.WorkspaceId, chat.Agent, shutdown);
+        var (history, pending) = TranscriptHistory.Build(SkillPrompt.Instructions(chat.Agent, skillSet), rows, run.Id);
         var thinking = ThinkingLevels.TryParse(conversation.Thinking, out var chosen) ? chosen : chat.Agent.Thinking;
         // A run's own limits (a cron job's) replace the installation's timeout and add a token budget.
         var runLimits = limits with
@@ -60,7 +63,7 @@ public sealed class TurnRunner(Database database, ConversationStore conversation
             Timeout = run.TimeoutMs is { } ownTimeout ? TimeSpan.FromMilliseconds(ownTimeout) : limits.Timeout,
             TokenBudget = run.TokenBudget,
         };
-        var start = new TurnStart(chat.Model, history, pending, run.ToolSteps, run.Used, thinking, chat.Agent.Tools, runLimits);
+        var start = new TurnStart(chat.Model, history, pending, run.ToolSteps, run.Used, thinking, SkillPrompt.Tools(chat.Agent, skillSet), runLimits);
 
         // The turn's clock started when the run first did, so a resumed run keeps its deadline.
         var elapsed = time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(run.StartedAt ?? run.CreatedAt);

@@ -41,6 +41,14 @@ internal static class SkillArchiveReader
         return CryptographicOperations.FixedTimeEquals(SHA256.HashData(bytes), expected);
     }
 
+    /// <summary>One regular file of an archive as UTF-8 text cut at <paramref name="maxChars"/>, or null when there is no such file or it is not text.</summary>
+    public static string? ReadText(byte[] compressed, string path, SkillLimits limits, int maxChars)
+    {
+        var (entries, _) = ReadEntries(compressed, limits);
+        var content = entries.FirstOrDefault(e => e.Type is TarEntryType.RegularFile or TarEntryType.V7RegularFile && SkillEntryRules.Normalise(e.Name) == path)?.Content;
+        return content is null || SkillScanner.Text(content) is not { } text ? null : text.Length <= maxChars ? text : text[..maxChars];
+    }
+
     /// <summary>Inflates and parses the tar, stopping at the first limit passed; the reason is null when all entries were read.</summary>
     public static (List<SkillEntry> Entries, SkillReason? Reason) ReadEntries(byte[] compressed, SkillLimits limits)
     {
