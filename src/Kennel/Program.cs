@@ -26,6 +26,7 @@ root.Subcommands.Add(ChatCommands.BuildChat());
 root.Subcommands.Add(ChatCommands.BuildConversation());
 root.Subcommands.Add(UsageCommands.Build());
 root.Subcommands.Add(CronCommands.Build());
+root.Subcommands.Add(SkillsCommands.Build());
 root.Subcommands.Add(UserCommands.Build());
 root.Subcommands.Add(UserCommands.BuildOAuth());
 root.Subcommands.Add(McpCommand.Build());

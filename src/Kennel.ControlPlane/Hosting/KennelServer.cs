@@ -200,7 +200,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddAgents(settings);
         services.AddRuns(settings.TurnLimits);
         services.AddCron();
-        services.AddSkills();
+        services.AddSkills(settings.SkillRegistries);
         services.AddDelivery(settings.Outbound);
         services.AddOAuth(settings.ExternalUrl, settings.OAuth);
         // The authentication core without AddAuthentication's data protection: no authentication scheme uses cookies (the

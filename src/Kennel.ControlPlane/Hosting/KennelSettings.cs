@@ -47,6 +47,9 @@ public sealed record KennelSettings
     /// <summary>Where outbound webhooks may connect beside public addresses (<c>KENNEL_OUTBOUND_ALLOW_CIDRS</c>).</summary>
     public Http.OutboundAddresses Outbound { get; init; } = Http.OutboundAddresses.PublicOnly;
 
+    /// <summary>Skill registry fetches: the folders a local registry may read (<c>KENNEL_SKILL_REGISTRY_ROOTS</c>) and the timeout.</summary>
+    public Skills.Registry.SkillRegistryOptions SkillRegistries { get; init; } = new();
+
     /// <summary>The one clock. Tests of schedules set a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public OAuth.OAuthOptions OAuth { get; init; } = new();
@@ -127,6 +130,7 @@ public sealed record KennelSettings
             },
             Outbound = Http.OutboundAddresses.Parse(read(Http.OutboundAddresses.AllowVariable), out var outboundError)
                 ?? throw new SettingsException(outboundError!),
+            SkillRegistries = Skills.Registry.SkillRegistryOptions.FromEnvironment(read),
             ControlPlane = defaults with
             {
                 LeaseTtl = TimeSpan.FromSeconds(Int(read, "KENNEL_LEASE_TTL_SECONDS", (int)defaults.LeaseTtl.TotalSeconds)),

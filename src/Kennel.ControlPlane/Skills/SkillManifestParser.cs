@@ -11,6 +11,9 @@ internal static partial class SkillManifestParser
 {
     public const int MaxDescriptionLength = 1024;
 
+    /// <summary>A requirement: a program or an environment variable's name.</summary>
+    public const string RequirementPattern = "^[A-Za-z0-9_.+-]{1,128}$";
+
     /// <summary>The manifest, or the reason it was refused (code <c>bad_manifest</c>).</summary>
     public static (SkillManifest? Manifest, string? Error) Parse(string text)
     {
@@ -114,6 +117,6 @@ internal static partial class SkillManifestParser
     [GeneratedRegex(SkillManifest.NamePattern)]
     private static partial Regex SkillName();
 
-    [GeneratedRegex("^[A-Za-z0-9_.+-]{1,128}$")]
+    [GeneratedRegex(RequirementPattern)]
     private static partial Regex Requirement();
 }
