@@ -19,12 +19,16 @@ public static class ModelScript
     public static (string?, string)[] Answer(string text) => [Text(text), Chunk("{}", "stop"), Usage(100, 10), (null, "[DONE]")];
 
     /// <summary>A complete step that calls <c>exec</c> with <paramref name="command"/>.</summary>
-    public static (string?, string)[] Exec(string callId, string command)
+    public static (string?, string)[] Exec(string callId, string command) =>
+        Call(callId, "exec", new Dictionary<string, string> { ["command"] = command });
+
+    /// <summary>A complete step that calls <paramref name="tool"/> with these string arguments.</summary>
+    public static (string?, string)[] Call(string callId, string tool, IReadOnlyDictionary<string, string> arguments)
     {
-        var arguments = JsonSerializer.Serialize(JsonSerializer.Serialize(new Dictionary<string, string> { ["command"] = command }));
+        var encoded = JsonSerializer.Serialize(JsonSerializer.Serialize(arguments));
         return
         [
-            Chunk($$$"""{"role":"assistant","tool_calls":[{"index":0,"id":"{{{callId}}}","type":"function","function":{"name":"exec","arguments":{{{arguments}}}}}]}"""),
+            Chunk($$$"""{"role":"assistant","tool_calls":[{"index":0,"id":"{{{callId}}}","type":"function","function":{"name":"{{{tool}}}","arguments":{{{encoded}}}}}]}"""),
             Chunk("{}", "tool_calls"),
             Usage(120, 20),
             (null, "[DONE]"),

@@ -216,7 +216,7 @@ public sealed partial class SkillService(SkillStore store, SkillRegistryClient c
         {
             try
             {
-                if ((await client.IndexAsync(registry, cancellationToken)).Skills.FirstOrDefault(s => s.Name == name && s.Newest is not null) is { } skill)
+                if ((await client.IndexAsync(registry, cancellationToken, fresh: true)).Skills.FirstOrDefault(s => s.Name == name && s.Newest is not null) is { } skill)
                 {
                     return (registry, skill);
                 }

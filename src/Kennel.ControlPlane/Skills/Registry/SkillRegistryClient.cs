@@ -30,12 +30,15 @@ public sealed partial class SkillRegistryClient : IDisposable
         fetcher = new RegistryFetcher(options, addresses);
     }
 
-    /// <summary>The registry's index, from the cache when it was fetched recently; throws <see cref="SkillRegistryException"/>.</summary>
-    public async Task<RegistryIndex> IndexAsync(SkillRegistryConfig registry, CancellationToken ct)
+    /// <summary>
+    /// The registry's index, from the cache when it was fetched recently unless <paramref name="fresh"/> (an install or
+    /// upgrade reads what the registry serves now); throws <see cref="SkillRegistryException"/>.
+    /// </summary>
+    public async Task<RegistryIndex> IndexAsync(SkillRegistryConfig registry, CancellationToken ct, bool fresh = false)
     {
         ArgumentNullException.ThrowIfNull(registry);
         var key = registry.Url.AbsoluteUri;
-        if (cache.TryGetValue(key, out var cached) && cached.Until > time.GetUtcNow())
+        if (!fresh && cache.TryGetValue(key, out var cached) && cached.Until > time.GetUtcNow())
         {
             return cached.Index ?? throw new SkillRegistryException(cached.Failure!.Code, cached.Failure.Message);
         }
