@@ -42,6 +42,13 @@ public static class Mcp
         return result.StructuredContent!.Value.Deserialize(KennelJson.Default.Session)!;
     }
 
+    /// <summary>A successful call's structured content, read as <typeparamref name="T"/>.</summary>
+    public static T Read<T>(this CallToolResult result, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> json)
+    {
+        result.IsError.ShouldNotBe(true, result.Text());
+        return System.Text.Json.JsonSerializer.Deserialize(result.StructuredContent!.Value, json)!;
+    }
+
     public static string Text(this CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(c => c.Text));
 
     /// <summary>Asserts a tool error and returns its <c>{error, message}</c>.</summary>

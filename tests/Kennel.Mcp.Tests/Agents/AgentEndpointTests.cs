@@ -25,7 +25,11 @@ public sealed class AgentEndpointTests(ServersWithoutWorkers servers) : IClassFi
         ["cron_add"] = (false, false, false),
         ["cron_remove"] = (true, false, false),
         ["cron_run"] = (false, false, false),
+        ["skills_install"] = (false, true, true),
     };
+
+    /// <summary>Read tools that reach outside Kennel (a skill registry).</summary>
+    private static readonly HashSet<string> OpenWorldReads = ["skills_browse"];
 
     [Fact]
     public async Task The_endpoint_lists_exactly_the_agent_tools_with_titles_schemas_and_annotations_and_no_fleet_tool()
@@ -44,7 +48,7 @@ public sealed class AgentEndpointTests(ServersWithoutWorkers servers) : IClassFi
             tool.ProtocolTool.OutputSchema.ShouldNotBeNull(tool.Name);
             tool.JsonSchema.GetProperty("type").GetString().ShouldBe("object", tool.Name);
             var hints = tool.ProtocolTool.Annotations!;
-            var (destructive, idempotent, openWorld) = WriteTools.GetValueOrDefault(tool.Name, (false, true, false));
+            var (destructive, idempotent, openWorld) = WriteTools.GetValueOrDefault(tool.Name, (false, true, OpenWorldReads.Contains(tool.Name)));
             hints.ReadOnlyHint.ShouldBe(!WriteTools.ContainsKey(tool.Name), tool.Name);
             hints.DestructiveHint.ShouldBe(destructive, tool.Name);
             hints.IdempotentHint.ShouldBe(idempotent, tool.Name);

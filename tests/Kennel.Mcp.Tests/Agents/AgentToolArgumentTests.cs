@@ -45,6 +45,16 @@ public sealed class AgentToolArgumentTests(ServersWithoutWorkers servers) : ICla
         { "sessions_get", """{"session": 1}""", "session" },
         { "sessions_patch", """{"thinking": "extreme"}""", "thinking" },
         { "sessions_delete", """{"deleteTranscript": "yes"}""", "deleteTranscript" },
+        { "skills_list", """{"verbose": true}""", "verbose" },
+        { "skills_registries", """{"name": "team"}""", "name" },
+        { "skills_browse", """{"limit": 0}""", "limit" },
+        { "skills_browse", """{"limit": 51}""", "limit" },
+        { "skills_browse", $$"""{"query": "{{new string('q', 201)}}"}""", "query" },
+        { "skills_browse", """{"name": "Not A Name"}""", "name" },
+        { "skills_install", "{}", "name" },
+        { "skills_install", """{"name": "../etc"}""", "name" },
+        { "skills_install", """{"name": "greeter", "version": "1.0; rm -rf /"}""", "version" },
+        { "skills_install", """{"name": "greeter", "acknowledgeWarnings": "yes"}""", "acknowledgeWarnings" },
     });
 
     private static TheoryData<string, string, string> With((string Tool, string Arguments, string Field)[] more, TheoryData<string, string, string> calls)

@@ -69,7 +69,7 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
              "payload": {"kind": "agentTurn", "message": "Summarise the day."},
              "delivery": {"mode": "webhook", "url": "https://example.com/kennel"}, "limits": {"timeoutSeconds": 120, "tokenBudget": 5000}}
             """);
-        var created = Read(added, KennelJson.Default.CreatedCronJob);
+        var created = Mcp.Read(added, KennelJson.Default.CreatedCronJob);
         created.Job.Name.ShouldBe("digest");
         created.Job.Schedule.ShouldBe(new CronSchedule { Kind = "cron", Expr = "0 18 * * 1-5", Tz = "Europe/Berlin" });
         created.NextRuns.Count.ShouldBe(3);
@@ -82,7 +82,7 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
             """)).Failure();
         again.Error.ShouldBe(Kennel.ControlPlane.Cron.CronService.JobExists, again.Message);
 
-        var listed = Read(await client.CallAsync("cron_list"), KennelJson.Default.CronJobPage);
+        var listed = Mcp.Read(await client.CallAsync("cron_list"), KennelJson.Default.CronJobPage);
         var job = listed.Items.ShouldHaveSingleItem();
         job.Id.ShouldBe(created.Job.Id);
         job.Delivery.Url.ShouldBe("https://example.com/kennel");
@@ -90,7 +90,7 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
         JsonSerializer.Serialize(job, KennelJson.Default.CronJob).ShouldNotContain("whsec_");
 
         servers.Model.ThenEvents(ModelScript.Answer("A quiet day."));
-        var run = Read(await client.CallAsync("cron_run", """{"job": "digest"}"""), KennelJson.Default.CronRun);
+        var run = Mcp.Read(await client.CallAsync("cron_run", """{"job": "digest"}"""), KennelJson.Default.CronRun);
         run.Trigger.ShouldBe("manual");
         run.JobId.ShouldBe(job.Id);
         var ended = await WaitForRunsAsync(client, """{"job": "digest"}""", p => p.Items.Count == 1 && p.Items[0].Status != "running");
@@ -101,16 +101,16 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
         done.CostUsd.ShouldNotBeNull();
         done.ConversationId.ShouldNotBeNull();
         done.Delivery!.Status.ShouldNotBe("none");
-        var history = Read(await client.CallAsync("chat_history", $$"""{"session": "{{done.ConversationId}}"}"""), KennelJson.Default.TranscriptPage);
+        var history = Mcp.Read(await client.CallAsync("chat_history", $$"""{"session": "{{done.ConversationId}}"}"""), KennelJson.Default.TranscriptPage);
         history.Items.Select(e => e.Text).ShouldBe(["Summarise the day.", "A quiet day."]);
-        Read(await client.CallAsync("cron_runs", """{"status": "succeeded,failed", "limit": 1}"""), KennelJson.Default.CronRunPage).Items.Single().Id.ShouldBe(run.Id);
-        Read(await client.CallAsync("cron_runs", """{"status": "skipped"}"""), KennelJson.Default.CronRunPage).Items.ShouldBeEmpty();
-        Read(await client.CallAsync("cron_list"), KennelJson.Default.CronJobPage).Items.Single().State.LastStatus.ShouldBe("succeeded");
+        Mcp.Read(await client.CallAsync("cron_runs", """{"status": "succeeded,failed", "limit": 1}"""), KennelJson.Default.CronRunPage).Items.Single().Id.ShouldBe(run.Id);
+        Mcp.Read(await client.CallAsync("cron_runs", """{"status": "skipped"}"""), KennelJson.Default.CronRunPage).Items.ShouldBeEmpty();
+        Mcp.Read(await client.CallAsync("cron_list"), KennelJson.Default.CronJobPage).Items.Single().State.LastStatus.ShouldBe("succeeded");
 
-        var removed = Read(await client.CallAsync("cron_remove", $$"""{"job": "{{job.Id}}"}"""), KennelJson.Default.RemovedCronJob);
+        var removed = Mcp.Read(await client.CallAsync("cron_remove", $$"""{"job": "{{job.Id}}"}"""), KennelJson.Default.RemovedCronJob);
         removed.ShouldBe(new RemovedCronJob(job.Id, true));
-        Read(await client.CallAsync("cron_list"), KennelJson.Default.CronJobPage).Items.ShouldBeEmpty();
-        Read(await client.CallAsync("cron_runs"), KennelJson.Default.CronRunPage).Items.Single().Id.ShouldBe(run.Id); // the history stays
+        Mcp.Read(await client.CallAsync("cron_list"), KennelJson.Default.CronJobPage).Items.ShouldBeEmpty();
+        Mcp.Read(await client.CallAsync("cron_runs"), KennelJson.Default.CronRunPage).Items.Single().Id.ShouldBe(run.Id); // the history stays
         (await client.CallAsync("cron_run", """{"job": "digest"}""")).Failure().Error.ShouldBe("not_found");
     }
 
@@ -120,17 +120,17 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
         var server = await servers.GetAsync(TestStore.Sqlite);
         var workspace = AgentMcp.NewWorkspace();
         await using var client = await server.ConnectAgentAsync(workspace, await server.NewKeyAsync(workspace, [.. Scopes.All]));
-        var job = Read(await client.CallAsync("cron_add", $$$"""{"name": "gone", "schedule": {"kind": "every", "every": "1h"}, {{{Turn}}}}"""),
+        var job = Mcp.Read(await client.CallAsync("cron_add", $$$"""{"name": "gone", "schedule": {"kind": "every", "every": "1h"}, {{{Turn}}}}"""),
             KennelJson.Default.CreatedCronJob).Job;
         servers.Model.ThenEvents(ModelScript.Answer("done"));
-        var run = Read(await client.CallAsync("cron_run", """{"job": "gone"}"""), KennelJson.Default.CronRun);
+        var run = Mcp.Read(await client.CallAsync("cron_run", """{"job": "gone"}"""), KennelJson.Default.CronRun);
         await WaitForRunsAsync(client, """{"job": "gone"}""", p => p.Items.Count == 1 && p.Items[0].Status != "running");
-        Read(await client.CallAsync("cron_remove", """{"job": "gone"}"""), KennelJson.Default.RemovedCronJob);
+        Mcp.Read(await client.CallAsync("cron_remove", """{"job": "gone"}"""), KennelJson.Default.RemovedCronJob);
 
         foreach (var reference in new[] { "gone", job.Id })
         {
             var history = await client.CallAsync("cron_runs", $$"""{"job": "{{reference}}"}""");
-            Read(history, KennelJson.Default.CronRunPage).Items.Single().Id.ShouldBe(run.Id);
+            Mcp.Read(history, KennelJson.Default.CronRunPage).Items.Single().Id.ShouldBe(run.Id);
         }
     }
 
@@ -142,20 +142,20 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
         await using var client = await server.ConnectAgentAsync(workspace, await server.NewKeyAsync(workspace, [.. Scopes.All]));
         foreach (var (name, enabled) in new[] { ("c-job", true), ("a-job", true), ("b-job", false) })
         {
-            Read(await client.CallAsync("cron_add", $$"""
+            Mcp.Read(await client.CallAsync("cron_add", $$"""
                 {"name": "{{name}}", "enabled": {{(enabled ? "true" : "false")}}, "schedule": {"kind": "every", "every": "1h"}, {{Turn}}}
                 """), KennelJson.Default.CreatedCronJob);
         }
 
-        var first = Read(await client.CallAsync("cron_list", """{"limit": 2}"""), KennelJson.Default.CronJobPage);
+        var first = Mcp.Read(await client.CallAsync("cron_list", """{"limit": 2}"""), KennelJson.Default.CronJobPage);
         first.Items.Select(j => j.Name).ShouldBe(["a-job", "b-job"]);
-        var second = Read(await client.CallAsync("cron_list", $$"""{"limit": 2, "cursor": "{{first.NextCursor}}"}"""), KennelJson.Default.CronJobPage);
+        var second = Mcp.Read(await client.CallAsync("cron_list", $$"""{"limit": 2, "cursor": "{{first.NextCursor}}"}"""), KennelJson.Default.CronJobPage);
         second.Items.Select(j => j.Name).ShouldBe(["c-job"]);
         second.NextCursor.ShouldBeNull();
-        var disabled = Read(await client.CallAsync("cron_list", """{"enabled": "disabled"}"""), KennelJson.Default.CronJobPage).Items.ShouldHaveSingleItem();
+        var disabled = Mcp.Read(await client.CallAsync("cron_list", """{"enabled": "disabled"}"""), KennelJson.Default.CronJobPage).Items.ShouldHaveSingleItem();
         disabled.Name.ShouldBe("b-job");
         disabled.State.NextRunAt.ShouldBeNull();
-        Read(await client.CallAsync("cron_list", """{"enabled": "enabled"}"""), KennelJson.Default.CronJobPage).Items.Select(j => j.Name).ShouldBe(["a-job", "c-job"]);
+        Mcp.Read(await client.CallAsync("cron_list", """{"enabled": "enabled"}"""), KennelJson.Default.CronJobPage).Items.Select(j => j.Name).ShouldBe(["a-job", "c-job"]);
     }
 
     [Fact]
@@ -164,7 +164,7 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
         var server = await servers.GetAsync(TestStore.Sqlite);
         var workspace = AgentMcp.NewWorkspace();
         await using var writer = await server.ConnectAgentAsync(workspace, await server.NewKeyAsync(workspace, Scopes.Read, Scopes.Write));
-        Read(await writer.CallAsync("cron_add", $$$"""{"name": "kept", "schedule": {"kind": "every", "every": "1h"}, {{{Turn}}}}"""), KennelJson.Default.CreatedCronJob);
+        Mcp.Read(await writer.CallAsync("cron_add", $$$"""{"name": "kept", "schedule": {"kind": "every", "every": "1h"}, {{{Turn}}}}"""), KennelJson.Default.CreatedCronJob);
         await using var reader = await server.ConnectAgentAsync(workspace, await server.NewKeyAsync(workspace, Scopes.Read));
 
         var names = (await reader.ListToolsAsync()).Select(t => t.Name).ToList();
@@ -182,8 +182,8 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
             refused.Error.ShouldBe("insufficient_scope", tool);
             refused.Message.ShouldBe("Missing scopes: mcp:write");
         }
-        Read(await reader.CallAsync("cron_list"), KennelJson.Default.CronJobPage).Items.Select(j => j.Name).ShouldBe(["kept"]);
-        Read(await reader.CallAsync("cron_runs"), KennelJson.Default.CronRunPage).Items.ShouldBeEmpty(); // nothing ran
+        Mcp.Read(await reader.CallAsync("cron_list"), KennelJson.Default.CronJobPage).Items.Select(j => j.Name).ShouldBe(["kept"]);
+        Mcp.Read(await reader.CallAsync("cron_runs"), KennelJson.Default.CronRunPage).Items.ShouldBeEmpty(); // nothing ran
     }
 
     [Theory]
@@ -193,11 +193,11 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
         var server = await servers.GetAsync(store);
         var (mine, other) = (AgentMcp.NewWorkspace(), AgentMcp.NewWorkspace());
         await using var owner = await server.ConnectAgentAsync(mine, await server.NewKeyAsync(mine, [.. Scopes.All]));
-        var job = Read(await owner.CallAsync("cron_add", $$$"""{"name": "private", "schedule": {"kind": "every", "every": "1h"}, {{{Turn}}}}"""),
+        var job = Mcp.Read(await owner.CallAsync("cron_add", $$$"""{"name": "private", "schedule": {"kind": "every", "every": "1h"}, {{{Turn}}}}"""),
             KennelJson.Default.CreatedCronJob).Job;
         await using var stranger = await server.ConnectAgentAsync(other, await server.NewKeyAsync(other, [.. Scopes.All]));
 
-        Read(await stranger.CallAsync("cron_list"), KennelJson.Default.CronJobPage).Items.ShouldBeEmpty();
+        Mcp.Read(await stranger.CallAsync("cron_list"), KennelJson.Default.CronJobPage).Items.ShouldBeEmpty();
         foreach (var reference in new[] { "private", job.Id })
         {
             foreach (var tool in new[] { "cron_run", "cron_remove", "cron_runs" })
@@ -206,8 +206,8 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
                 refused.Error.ShouldBe("not_found", $"{tool} {reference}");
             }
         }
-        Read(await owner.CallAsync("cron_list"), KennelJson.Default.CronJobPage).Items.ShouldHaveSingleItem().Id.ShouldBe(job.Id);
-        Read(await owner.CallAsync("cron_runs"), KennelJson.Default.CronRunPage).Items.ShouldBeEmpty();
+        Mcp.Read(await owner.CallAsync("cron_list"), KennelJson.Default.CronJobPage).Items.ShouldHaveSingleItem().Id.ShouldBe(job.Id);
+        Mcp.Read(await owner.CallAsync("cron_runs"), KennelJson.Default.CronRunPage).Items.ShouldBeEmpty();
     }
 
     [Fact]
@@ -230,18 +230,12 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
         var deadline = DateTimeOffset.UtcNow.AddMinutes(1);
         while (true)
         {
-            var page = Read(await client.CallAsync("cron_runs", arguments), KennelJson.Default.CronRunPage);
+            var page = Mcp.Read(await client.CallAsync("cron_runs", arguments), KennelJson.Default.CronRunPage);
             if (done(page) || DateTimeOffset.UtcNow > deadline)
             {
                 return page;
             }
             await Task.Delay(50);
         }
-    }
-
-    private static T Read<T>(CallToolResult result, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> json)
-    {
-        result.IsError.ShouldNotBe(true, result.Text());
-        return result.StructuredContent!.Value.Deserialize(json)!;
     }
 }

@@ -96,23 +96,17 @@ public sealed class UsageToolTests(ServersWithoutWorkers servers) : IClassFixtur
         await server.RecordAsync(id, "main", Ledger.Gpt, new TokenUsage(10, 0, 0, 0), now.AddDays(-3).ToString("O"), "cnv_old");
         await using var client = await server.ConnectAgentAsync(workspace, key);
 
-        var day = Read<UsageReport>(await client.CallAsync("usage_cost", """{"period": "day"}"""), KennelJson.Default.UsageReport);
+        var day = Mcp.Read(await client.CallAsync("usage_cost", """{"period": "day"}"""), KennelJson.Default.UsageReport);
         day.From.ShouldBe(new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero));
         day.Total.InputTokens.ShouldBe(100);
-        var week = Read<UsageReport>(await client.CallAsync("usage_cost", """{"period": "week"}"""), KennelJson.Default.UsageReport);
+        var week = Mcp.Read(await client.CallAsync("usage_cost", """{"period": "week"}"""), KennelJson.Default.UsageReport);
         week.Total.InputTokens.ShouldBe(110);
         week.Groups.Count.ShouldBe(2);
     }
 
     private static async Task<UsageReport> ReportAsync(ModelContextProtocol.Client.McpClient client, string groupBy) =>
-        Read(await client.CallAsync("usage_cost", $$"""{"from": "2026-11-01", "to": "2026-11-03", "groupBy": "{{groupBy}}"}"""), KennelJson.Default.UsageReport);
+        Mcp.Read(await client.CallAsync("usage_cost", $$"""{"from": "2026-11-01", "to": "2026-11-03", "groupBy": "{{groupBy}}"}"""), KennelJson.Default.UsageReport);
 
     private static async Task<ConversationUsageReport> UsageAsync(ModelContextProtocol.Client.McpClient client, string arguments) =>
-        Read(await client.CallAsync("sessions_usage", arguments), KennelJson.Default.ConversationUsageReport);
-
-    private static T Read<T>(ModelContextProtocol.Protocol.CallToolResult result, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> json)
-    {
-        result.IsError.ShouldNotBe(true, result.Text());
-        return result.StructuredContent!.Value.Deserialize(json)!;
-    }
+        Mcp.Read(await client.CallAsync("sessions_usage", arguments), KennelJson.Default.ConversationUsageReport);
 }
