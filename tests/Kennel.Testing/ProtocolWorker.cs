@@ -60,9 +60,13 @@ public sealed class ProtocolWorker : IDisposable
 
     private async Task ReportAsync(string sessionId, SessionReport report)
     {
-        using var response = await client.PostAsJsonAsync($"/v1/worker/sessions/{sessionId}/report", report, KennelJson.Default.SessionReport);
+        using var response = await SendReportAsync(sessionId, report);
         response.EnsureSuccessStatusCode();
     }
+
+    /// <summary>Sends a report as it is and returns the answer, whatever it is.</summary>
+    public Task<HttpResponseMessage> SendReportAsync(string sessionId, SessionReport report) =>
+        client.PostAsJsonAsync($"/v1/worker/sessions/{sessionId}/report", report, KennelJson.Default.SessionReport);
 
     public void Dispose() => client.Dispose();
 }

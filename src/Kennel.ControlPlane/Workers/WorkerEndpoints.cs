@@ -42,7 +42,7 @@ public static class WorkerEndpoints
 
         // Reports carry output; the worker bounds each one, and this limit is the protocol's own, apart from the public API's.
         var worker = app.MapGroup("/v1/worker").RequireAuthorization(ScopePolicies.Worker)
-            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(WorkerProtocolBodyLimit));
+            .WithMetadata(new BodySizeLimit(WorkerProtocolBodyLimit));
 
         worker.MapPost("/poll", async (HttpContext context, SessionQueue queue, IHostApplicationLifetime lifetime) =>
         {
@@ -69,3 +69,9 @@ public static class WorkerEndpoints
     private static string WorkerId(HttpContext context) =>
         context.User.FindFirst(BearerAuthenticationHandler.WorkerIdClaim)?.Value ?? throw ApiProblem.Unauthorized("A worker credential is required.");
 }
+
+/// <summary>
+/// An endpoint's own request body limit, which routing applies before the handler reads the body. Kennel's own rather
+/// than MVC's <c>RequestSizeLimitAttribute</c>, whose assembly would otherwise be loaded (and held in memory) for this alone.
+/// </summary>
+internal sealed record BodySizeLimit(long? MaxRequestBodySize) : Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata;

@@ -25,7 +25,9 @@ public static class ServeCommand
                 Console.Out.WriteLine($"Bootstrap admin API key (shown once; also saved to {Path.Combine(settings.DataDir, "admin-api-key")}):");
                 Console.Out.WriteLine($"  {key}");
             }
+            var trim = StartupTrim.RunAsync(cancellationToken);
             await server.WaitForShutdownAsync(cancellationToken);
+            await trim;
             return ExitCodes.Ok;
         });
         return serve;
