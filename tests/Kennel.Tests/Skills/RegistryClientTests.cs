@@ -53,9 +53,7 @@ public sealed class RegistryClientTests : IDisposable
     [Fact]
     public async Task The_index_is_cached_per_URL_until_it_expires_and_Status_tells_the_last_real_fetch()
     {
-        fixture.WriteSkill("greeter", "1.0.0");
-        fixture.Publish();
-        await using var host = await RegistryHost.StartAsync(fixture.Published);
+        await using var host = await fixture.ServeGreeterAsync();
         var clock = new ManualClock(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
         using var client = RegistryFixture.Client(time: clock);
         var registry = RegistryFixture.Registry(host.Url);
@@ -78,9 +76,7 @@ public sealed class RegistryClientTests : IDisposable
     [Fact]
     public async Task A_registry_that_stalls_times_out_and_its_status_says_it_did_not_answer()
     {
-        fixture.WriteSkill("greeter", "1.0.0");
-        fixture.Publish();
-        await using var host = await RegistryHost.StartAsync(fixture.Published);
+        await using var host = await fixture.ServeGreeterAsync();
         host.Stalls["/index.json"] = true;
         using var client = RegistryFixture.Client(new SkillRegistryOptions { Timeout = TimeSpan.FromSeconds(1) });
         var registry = RegistryFixture.Registry(host.Url);
@@ -134,9 +130,7 @@ public sealed class RegistryClientTests : IDisposable
     [Fact]
     public async Task An_archive_over_the_limit_or_over_its_declared_size_is_refused()
     {
-        fixture.WriteSkill("greeter", "1.0.0");
-        fixture.Publish();
-        await using var host = await RegistryHost.StartAsync(fixture.Published);
+        await using var host = await fixture.ServeGreeterAsync();
         using var client = RegistryFixture.Client();
         var registry = RegistryFixture.Registry(host.Url);
         var version = (await client.IndexAsync(registry, CancellationToken.None)).Find("greeter")!.Newest!;
@@ -157,9 +151,7 @@ public sealed class RegistryClientTests : IDisposable
     [Fact]
     public async Task A_missing_archive_is_archive_unreachable()
     {
-        fixture.WriteSkill("greeter", "1.0.0");
-        fixture.Publish();
-        await using var host = await RegistryHost.StartAsync(fixture.Published);
+        await using var host = await fixture.ServeGreeterAsync();
         using var client = RegistryFixture.Client();
         var registry = RegistryFixture.Registry(host.Url);
         var version = (await client.IndexAsync(registry, CancellationToken.None)).Find("greeter")!.Newest!;
@@ -209,9 +201,7 @@ public sealed class RegistryClientTests : IDisposable
     [Fact]
     public async Task Loopback_is_refused_unless_the_installation_allows_it()
     {
-        fixture.WriteSkill("greeter", "1.0.0");
-        fixture.Publish();
-        await using var host = await RegistryHost.StartAsync(fixture.Published);
+        await using var host = await fixture.ServeGreeterAsync();
         using var client = RegistryFixture.Client(addresses: OutboundAddresses.PublicOnly);
 
         var failure = await Should.ThrowAsync<SkillRegistryException>(() => client.IndexAsync(RegistryFixture.Registry(host.Url), CancellationToken.None));
@@ -224,9 +214,7 @@ public sealed class RegistryClientTests : IDisposable
     [Fact]
     public async Task Redirects_are_followed_only_to_URLs_and_addresses_Kennel_may_fetch()
     {
-        fixture.WriteSkill("greeter", "1.0.0");
-        fixture.Publish();
-        await using var host = await RegistryHost.StartAsync(fixture.Published);
+        await using var host = await fixture.ServeGreeterAsync();
         using var client = RegistryFixture.Client();
         host.Redirects["/moved/index.json"] = "/index.json";
         host.Redirects["/private/index.json"] = $"http://127.0.0.2:{host.Port}/index.json";

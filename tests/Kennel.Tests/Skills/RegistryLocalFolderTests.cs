@@ -13,8 +13,7 @@ public sealed class RegistryLocalFolderTests : IDisposable
     [Fact]
     public async Task A_folder_registry_under_an_allowed_root_is_read_and_its_archives_download()
     {
-        fixture.WriteSkill("greeter", "2.0.0");
-        fixture.Publish();
+        fixture.PublishGreeter("2.0.0");
         using var client = RegistryFixture.Client(Roots(fixture.Directory.FullName));
         var registry = RegistryFixture.Registry(new Uri(fixture.Published));
 
@@ -30,8 +29,7 @@ public sealed class RegistryLocalFolderTests : IDisposable
     [Fact]
     public async Task A_folder_outside_the_roots_is_refused()
     {
-        fixture.WriteSkill("greeter", "2.0.0");
-        fixture.Publish();
+        fixture.PublishGreeter("2.0.0");
         using var client = RegistryFixture.Client(Roots(outside.FullName));
 
         var failure = await Should.ThrowAsync<SkillRegistryException>(() => client.IndexAsync(RegistryFixture.Registry(new Uri(fixture.Published)), CancellationToken.None));
@@ -43,8 +41,7 @@ public sealed class RegistryLocalFolderTests : IDisposable
     [Fact]
     public async Task A_symlink_under_a_root_that_points_outside_it_is_refused()
     {
-        fixture.WriteSkill("greeter", "2.0.0");
-        fixture.Publish();
+        fixture.PublishGreeter("2.0.0");
         var root = Directory.CreateDirectory(Path.Combine(outside.FullName, "root"));
         Directory.CreateSymbolicLink(Path.Combine(root.FullName, "public"), fixture.Published);
         using var client = RegistryFixture.Client(Roots(root.FullName));
@@ -58,8 +55,7 @@ public sealed class RegistryLocalFolderTests : IDisposable
     [Fact]
     public async Task A_root_reached_through_a_symlink_still_counts()
     {
-        fixture.WriteSkill("greeter", "2.0.0");
-        fixture.Publish();
+        fixture.PublishGreeter("2.0.0");
         var link = Path.Combine(outside.FullName, "registries");
         Directory.CreateSymbolicLink(link, fixture.Directory.FullName);
         using var client = RegistryFixture.Client(Roots(link));

@@ -69,6 +69,7 @@ public sealed class RegistrySettingsTests
         });
 
         options.Roots.ShouldBe(["/srv/skills", "/opt/registry"]);
+        KennelSettings.FromEnvironment(name => name == "KENNEL_SKILL_REGISTRY_ROOTS" ? "/srv/skills" : null).SkillRegistries.Roots.ShouldBe(["/srv/skills"]);
         options.Timeout.ShouldBe(TimeSpan.FromSeconds(20));
         SkillRegistryOptions.FromEnvironment(_ => null).Roots.ShouldBeEmpty();
         Should.Throw<SettingsException>(() => SkillRegistryOptions.FromEnvironment(name => name == "KENNEL_SKILL_REGISTRY_ROOTS" ? "skills" : null))
