@@ -42,6 +42,19 @@ public sealed class RegistryFixture : IDisposable
         return build;
     }
 
+    public void PublishGreeter(string version = "1.0.0")
+    {
+        WriteSkill("greeter", version);
+        Publish();
+    }
+
+    /// <summary>Publishes the skill greeter 1.0.0 and serves the registry over HTTP.</summary>
+    public async Task<RegistryHost> ServeGreeterAsync()
+    {
+        PublishGreeter();
+        return await RegistryHost.StartAsync(Published);
+    }
+
     public static SkillRegistryClient Client(SkillRegistryOptions? options = null, OutboundAddresses? addresses = null, TimeProvider? time = null) =>
         new(options ?? new SkillRegistryOptions(), addresses ?? LoopbackAllowed, time ?? TimeProvider.System, NullLogger<SkillRegistryClient>.Instance);
 

@@ -30,6 +30,9 @@ internal sealed partial class SemanticVersion : IComparable<SemanticVersion>
         return new SemanticVersion([match.Groups["major"].Value, match.Groups["minor"].Value, match.Groups["patch"].Value], pre);
     }
 
+    /// <summary>Whether this is a release, not a pre-release.</summary>
+    public bool IsRelease => preRelease.Length == 0;
+
     public int CompareTo(SemanticVersion? other)
     {
         if (other is null)

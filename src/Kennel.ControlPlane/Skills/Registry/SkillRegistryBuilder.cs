@@ -105,7 +105,7 @@ public static class SkillRegistryBuilder
                 : new RegistrySkillVersion(skill.Version, new Uri(archiveBase, ArchiveName(skill)), skill.Sha256, skill.Size,
                     publisher ?? before?.Publisher, manifest.Description, manifest.Requires, now.ToUniversalTime());
             List<RegistrySkillVersion> versions = [.. (before?.Versions ?? []).Where(v => v.Version != skill.Version), version];
-            var newest = versions.MaxBy(v => SemanticVersion.Parse(v.Version))!;
+            var newest = new RegistrySkill(skill.Name, "", null, versions).Newest!;
             skills[skill.Name] = new RegistrySkill(skill.Name, newest.Summary, publisher ?? before?.Publisher, versions);
         }
         return new RegistryIndex([.. skills.Values]);

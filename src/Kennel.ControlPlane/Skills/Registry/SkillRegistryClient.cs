@@ -42,13 +42,9 @@ public sealed partial class SkillRegistryClient : IDisposable
         {
             return cached.Index ?? throw new SkillRegistryException(cached.Failure!.Code, cached.Failure.Message);
         }
-        var fetch = new Lazy<Task<RegistryIndex>>(() => FetchAndCacheAsync(registry.Url, key));
-        var shared = fetching.GetOrAdd(key, fetch);
-        if (ReferenceEquals(shared, fetch))
-        {
-            _ = fetch.Value.ContinueWith(_ => fetching.TryRemove(new KeyValuePair<string, Lazy<Task<RegistryIndex>>>(key, fetch)), TaskScheduler.Default);
-        }
-        return await shared.Value.WaitAsync(ct).ConfigureAwait(false);
+        Lazy<Task<RegistryIndex>>? fetch = null;
+        fetch = new Lazy<Task<RegistryIndex>>(() => FetchAndCacheAsync(registry.Url, key, fetch!));
+        return await fetching.GetOrAdd(key, fetch).Value.WaitAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -93,7 +89,7 @@ public sealed partial class SkillRegistryClient : IDisposable
     public void Dispose() => fetcher.Dispose();
 
     /// <summary>Fetches under the fetch's own time limit, never a caller's token, and records and caches the outcome.</summary>
-    private async Task<RegistryIndex> FetchAndCacheAsync(Uri url, string key)
+    private async Task<RegistryIndex> FetchAndCacheAsync(Uri url, string key, Lazy<Task<RegistryIndex>> fetch)
     {
         RegistryIndex? index = null;
         SkillRegistryException? failure = null;
@@ -117,6 +113,8 @@ public sealed partial class SkillRegistryClient : IDisposable
         Bound(outcomes, now, entry => entry.At + options.CacheFor);
         cache[key] = new CachedIndex(index, failure, now + (index is null ? options.CacheFailuresFor : options.CacheFor));
         outcomes[key] = new FetchOutcome(index is not null, now, failure?.Message, index?.Skills.Count);
+        // Only once the outcome is cached, so a caller arriving now finds one or the other.
+        fetching.TryRemove(new KeyValuePair<string, Lazy<Task<RegistryIndex>>>(key, fetch));
         return index ?? throw failure!;
     }
 

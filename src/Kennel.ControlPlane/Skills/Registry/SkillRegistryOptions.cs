@@ -41,7 +41,7 @@ public sealed record SkillRegistryOptions
             throw new SettingsException($"{RootsVariable} is absolute folders separated by ':'; '{relative}' is not absolute.");
         }
         var options = new SkillRegistryOptions { Roots = roots };
-        if (read(TimeoutVariable) is { Length: > 0 } timeout)
+        if (read(TimeoutVariable)?.Trim() is { Length: > 0 } timeout)
         {
             options = int.TryParse(timeout, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds is > 0 and <= 300
                 ? options with { Timeout = TimeSpan.FromSeconds(seconds) }

@@ -19,8 +19,17 @@ public sealed record RegistryIndex(IReadOnlyList<RegistrySkill> Skills)
 /// <summary>One skill of an index, with its versions in the index's order.</summary>
 public sealed record RegistrySkill(string Name, string Summary, string? Publisher, IReadOnlyList<RegistrySkillVersion> Versions)
 {
-    /// <summary>The highest version by semantic-version order, pre-releases below their release; null when there is none.</summary>
-    public RegistrySkillVersion? Newest { get; } = Versions.MaxBy(version => SemanticVersion.Parse(version.Version));
+    /// <summary>
+    /// The version installed when none is named: the highest release by semantic-version order, or the highest
+    /// pre-release when the skill has only pre-releases (as package managers do, so a 2.0.0-rc.1 is not installed over
+    /// a 1.4.0 unasked); null when there is none.
+    /// </summary>
+    public RegistrySkillVersion? Newest { get; } = Versions
+        .Select(version => (Version: version, Order: SemanticVersion.Parse(version.Version)))
+        .OrderByDescending(entry => entry.Order?.IsRelease == true)
+        .ThenByDescending(entry => entry.Order)
+        .Select(entry => entry.Version)
+        .FirstOrDefault();
 
     /// <summary>The version written exactly so, or null.</summary>
     public RegistrySkillVersion? Find(string version) => Versions.FirstOrDefault(v => string.Equals(v.Version, version, StringComparison.Ordinal));
