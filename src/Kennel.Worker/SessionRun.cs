@@ -11,7 +11,8 @@ namespace Kennel.Worker;
 /// the exit. Reports go out one at a time, in order, and are retried until the control plane has them.
 /// </summary>
 public sealed partial class SessionRun(
-    SessionAssignment assignment, ControlPlaneClient client, ISandboxRuntime sandbox, WorkerAgentOptions options, TimeProvider time, ILogger logger)
+    SessionAssignment assignment, ControlPlaneClient client, ISandboxRuntime sandbox, SkillCache? skills, WorkerAgentOptions options, TimeProvider time,
+    ILogger logger)
     : IDisposable
 {
     /// <summary>How long a stopping worker keeps trying to report the sessions it had to kill.</summary>
@@ -45,10 +46,12 @@ public sealed partial class SessionRun(
     {
         var started = Stopwatch.GetTimestamp();
         ISandboxProcess? process = null;
+        SkillCache.SkillMount? mount = null;
         SessionExit exit;
         try
         {
-            process = await sandbox.StartAsync(Spec(), stopping);
+            mount = await MountSkillsAsync(stopping);
+            process = await sandbox.StartAsync(Spec(mount.Skills), stopping);
             exit = await SuperviseAsync(process, started, stopping);
         }
         catch (SandboxException failure)
@@ -69,10 +72,22 @@ public sealed partial class SessionRun(
             {
                 await process.DisposeAsync();
             }
+            mount?.Dispose();
         }
     }
 
-    private SandboxSpec Spec() => new()
+    private async Task<SkillCache.SkillMount> MountSkillsAsync(CancellationToken stopping)
+    {
+        var wanted = assignment.Skills ?? [];
+        if (skills is null)
+        {
+            return wanted.Count == 0 ? SkillCache.SkillMount.None
+                : throw new SandboxException("skill_unavailable", $"The skill '{wanted[0].Name}' cannot be mounted: this worker keeps no skill cache.");
+        }
+        return await skills.MountAsync(wanted, stopping);
+    }
+
+    private SandboxSpec Spec(IReadOnlyList<SandboxSkill> mounted) => new()
     {
         SessionId = assignment.SessionId,
         Snapshot = assignment.Snapshot,
@@ -81,6 +96,7 @@ public sealed partial class SessionRun(
         Vcpus = assignment.Vcpus,
         MemoryMb = assignment.MemoryMb,
         Files = [.. (assignment.Files ?? []).Select(f => new SandboxFile(f.Path, Convert.FromBase64String(f.ContentBase64)))],
+        Skills = mounted,
     };
 
     private async Task<SessionExit> SuperviseAsync(ISandboxProcess process, long started, CancellationToken stopping)
