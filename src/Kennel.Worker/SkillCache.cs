@@ -90,7 +90,9 @@ public sealed partial class SkillCache(string directory, ControlPlaneClient clie
             }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {
+                // A refused archive is not kept: it would never become a tree, so the cap would never count it.
                 Delete(unpacking);
+                File.Delete(ArchivePath(skill.Sha256));
                 throw Unavailable(skill, $"its archive cannot be unpacked: {e.Message}");
             }
             return tree;
