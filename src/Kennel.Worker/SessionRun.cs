@@ -44,14 +44,15 @@ public sealed partial class SessionRun(
 
     public async Task RunAsync(CancellationToken stopping)
     {
+        // The skills stay held (safe from the cache's eviction) until the sandbox that mounts them is gone, however the run ends.
+        using var mount = new SkillHold();
         var started = Stopwatch.GetTimestamp();
         ISandboxProcess? process = null;
-        SkillCache.SkillMount? mount = null;
         SessionExit exit;
         try
         {
-            mount = await MountSkillsAsync(stopping);
-            process = await sandbox.StartAsync(Spec(mount.Skills), stopping);
+            mount.Skills = await MountSkillsAsync(stopping);
+            process = await sandbox.StartAsync(Spec(mount.Skills.Skills), stopping);
             exit = await SuperviseAsync(process, started, stopping);
         }
         catch (SandboxException failure)
@@ -72,7 +73,6 @@ public sealed partial class SessionRun(
             {
                 await process.DisposeAsync();
             }
-            mount?.Dispose();
         }
     }
 
@@ -85,6 +85,14 @@ public sealed partial class SessionRun(
                 : throw new SandboxException("skill_unavailable", $"The skill '{wanted[0].Name}' cannot be mounted: this worker keeps no skill cache.");
         }
         return await skills.MountAsync(wanted, stopping);
+    }
+
+    /// <summary>The run's mounted skills, once it has them: released when the run ends.</summary>
+    private sealed class SkillHold : IDisposable
+    {
+        public SkillCache.SkillMount? Skills { get; set; }
+
+        public void Dispose() => Skills?.Dispose();
     }
 
     private SandboxSpec Spec(IReadOnlyList<SandboxSkill> mounted) => new()
