@@ -122,7 +122,7 @@ internal sealed class BubblewrapCommand
     /// <param name="snapshot">The root to build.</param>
     /// <param name="env">The spec's environment.</param>
     /// <param name="argv">The workload.</param>
-    /// <param name="fileMounts">Binds of the session's files (see <see cref="SandboxFiles"/>): made before the root turns read-only.</param>
+    /// <param name="fileMounts">Binds of the session's files and skills (see <see cref="SandboxFiles"/>, <see cref="SandboxSkills"/>): made before the root turns read-only.</param>
     /// <param name="shmSizeBytes">The cap of the session's /dev/shm.</param>
     public byte[] SessionArguments(
         Snapshot snapshot, IReadOnlyDictionary<string, string> env, IReadOnlyList<string> argv, IReadOnlyList<string> fileMounts, long shmSizeBytes)

@@ -14,6 +14,10 @@ public sealed record BubblewrapOptions
     /// </summary>
     public string? SharedDirectory { get; init; }
 
+    /// <summary><see cref="SharedDirectory"/>, or its default on this machine.</summary>
+    public string EffectiveSharedDirectory =>
+        SharedDirectory ?? (Environment.IsPrivilegedProcess ? "/run/kennel-sandbox" : Path.Join(StateDirectory, "shared"));
+
     /// <summary>
     /// When the worker is root, the first of the host uids sandboxes run as: each live sandbox holds one of its own (its gid
     /// is the same number), so a sandbox is never host root and the kernel's per-uid limits are per session. No other

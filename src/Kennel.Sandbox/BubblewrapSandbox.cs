@@ -17,7 +17,6 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
     private const string RuntimeName = "bubblewrap";
     private const int MaxSessionIdLength = 128;
     private const int MaxStandbySandboxes = 64;
-    private const string DefaultSharedDirectory = "/run/kennel-sandbox";
 
     // uid_t is 32 bits and (uid_t)-1 means "no change"; staying below 2^31 also keeps every tool's signed parsing happy.
     private const long MaxHostUid = int.MaxValue;
@@ -78,7 +77,8 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
             {
                 // The files are handed to the uid of the sandbox that runs them, so they are prepared once it is known.
                 var files = SandboxFiles.Write(_setup.SharedDirectory, spec.SessionId, spec.Files, hostUid);
-                return new SessionStart(_setup.Command.SessionArguments(snapshot, spec.Env, spec.Argv, files?.MountArguments ?? [], shmSizeBytes), files);
+                IReadOnlyList<string> mounts = [.. files?.MountArguments ?? [], .. SandboxSkills.MountArguments(spec.Skills)];
+                return new SessionStart(_setup.Command.SessionArguments(snapshot, spec.Env, spec.Argv, mounts, shmSizeBytes), files);
             });
         }
         catch (CgroupJoinException e)
@@ -177,8 +177,7 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
             return (Unavailable(e.Message), null);
         }
 
-        var sharedDirectory = _options.SharedDirectory
-            ?? (Environment.IsPrivilegedProcess ? DefaultSharedDirectory : Path.Join(_options.StateDirectory, "shared"));
+        var sharedDirectory = _options.EffectiveSharedDirectory;
         SnapshotCatalogue catalogue;
         HostUids? uids = null;
         try
@@ -357,6 +356,7 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         }
 
         SandboxFiles.Validate(spec.Files);
+        SandboxSkills.Validate(spec.Skills);
 
         if (spec.Vcpus < 1)
         {

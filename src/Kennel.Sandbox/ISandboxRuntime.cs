@@ -37,6 +37,9 @@ public sealed record SandboxSpec
 
     /// <summary>Files shown to the workload read-only, at absolute paths under <c>/run/kennel/</c>.</summary>
     public IReadOnlyList<SandboxFile> Files { get; init; } = [];
+
+    /// <summary>Skills shown to the workload read-only, each at <c>/skills/{name}</c>.</summary>
+    public IReadOnlyList<SandboxSkill> Skills { get; init; } = [];
 }
 
 /// <param name="ExitCode">The workload's exit code, or 128 + signal when a signal ended it.</param>

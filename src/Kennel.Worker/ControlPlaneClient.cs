@@ -50,6 +50,37 @@ public sealed class ControlPlaneClient(HttpClient http)
         return (await response.Content.ReadFromJsonAsync(KennelJson.Default.ReportResponse, cancellationToken))!;
     }
 
+    /// <summary>
+    /// A skill archive by hash, for a session this worker holds. Null when the control plane does not give it (it answers
+    /// an unknown hash and one the worker may not read alike). At most <paramref name="maxBytes"/> are read.
+    /// </summary>
+    public async Task<byte[]?> FetchSkillAsync(string sha256, long maxBytes, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync($"v1/worker/skills/{sha256}", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        await EnsureSuccessAsync(response, cancellationToken);
+        if (response.Content.Headers.ContentLength > maxBytes)
+        {
+            throw new InvalidDataException($"the archive is {response.Content.Headers.ContentLength} bytes, over the worker's limit of {maxBytes}");
+        }
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                throw new InvalidDataException($"the archive is over the worker's limit of {maxBytes} bytes");
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode)

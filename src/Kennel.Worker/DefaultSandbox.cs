@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Kennel.Sandbox;
 using Microsoft.Extensions.Logging;
 
@@ -11,13 +13,21 @@ public static class DefaultSandbox
     /// <param name="sharedDirectory">Where sandbox-readable files and uid locks go; null for the runtime's default.</param>
     /// <param name="loggers">Where the runtime logs.</param>
     public static ISandboxRuntime Create(string dataDir, SandboxUidRange uids, string? sharedDirectory, ILoggerFactory loggers) =>
-        new BubblewrapSandbox(
-            new BubblewrapOptions
-            {
-                StateDirectory = Path.Combine(dataDir, "sandbox"),
-                SharedDirectory = sharedDirectory,
-                FirstHostUid = uids.First,
-                HostUidCount = uids.Count,
-            },
+        new BubblewrapSandbox(Options(dataDir, sharedDirectory) with { FirstHostUid = uids.First, HostUidCount = uids.Count },
             loggers.CreateLogger<BubblewrapSandbox>());
+
+    /// <summary>
+    /// Where the worker of <paramref name="dataDir"/> keeps the skills it mounts: in the shared folder, which the
+    /// sandboxes' uids can search (the data dir may be private), in a folder of that worker's own, so one worker's
+    /// eviction never removes a skill another worker's sandbox has mounted.
+    /// </summary>
+    public static string SkillDirectory(string dataDir, string? sharedDirectory) =>
+        Path.Join(Options(dataDir, sharedDirectory).EffectiveSharedDirectory, "skills",
+            Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(dataDir))))[..16]);
+
+    private static BubblewrapOptions Options(string dataDir, string? sharedDirectory) => new()
+    {
+        StateDirectory = Path.Combine(dataDir, "sandbox"),
+        SharedDirectory = sharedDirectory,
+    };
 }

@@ -11,7 +11,8 @@ namespace Kennel.Worker;
 /// the exit. Reports go out one at a time, in order, and are retried until the control plane has them.
 /// </summary>
 public sealed partial class SessionRun(
-    SessionAssignment assignment, ControlPlaneClient client, ISandboxRuntime sandbox, WorkerAgentOptions options, TimeProvider time, ILogger logger)
+    SessionAssignment assignment, ControlPlaneClient client, ISandboxRuntime sandbox, SkillCache? skills, WorkerAgentOptions options, TimeProvider time,
+    ILogger logger)
     : IDisposable
 {
     /// <summary>How long a stopping worker keeps trying to report the sessions it had to kill.</summary>
@@ -43,12 +44,15 @@ public sealed partial class SessionRun(
 
     public async Task RunAsync(CancellationToken stopping)
     {
+        // The skills stay held (safe from the cache's eviction) until the sandbox that mounts them is gone, however the run ends.
+        using var mount = new SkillHold();
         var started = Stopwatch.GetTimestamp();
         ISandboxProcess? process = null;
         SessionExit exit;
         try
         {
-            process = await sandbox.StartAsync(Spec(), stopping);
+            mount.Skills = await MountSkillsAsync(stopping);
+            process = await sandbox.StartAsync(Spec(mount.Skills.Skills), stopping);
             exit = await SuperviseAsync(process, started, stopping);
         }
         catch (SandboxException failure)
@@ -72,7 +76,26 @@ public sealed partial class SessionRun(
         }
     }
 
-    private SandboxSpec Spec() => new()
+    private async Task<SkillCache.SkillMount> MountSkillsAsync(CancellationToken stopping)
+    {
+        var wanted = assignment.Skills ?? [];
+        if (skills is null)
+        {
+            return wanted.Count == 0 ? SkillCache.SkillMount.None
+                : throw new SandboxException("skill_unavailable", $"The skill '{wanted[0].Name}' cannot be mounted: this worker keeps no skill cache.");
+        }
+        return await skills.MountAsync(wanted, stopping);
+    }
+
+    /// <summary>The run's mounted skills, once it has them: released when the run ends.</summary>
+    private sealed class SkillHold : IDisposable
+    {
+        public SkillCache.SkillMount? Skills { get; set; }
+
+        public void Dispose() => Skills?.Dispose();
+    }
+
+    private SandboxSpec Spec(IReadOnlyList<SandboxSkill> mounted) => new()
     {
         SessionId = assignment.SessionId,
         Snapshot = assignment.Snapshot,
@@ -81,6 +104,7 @@ public sealed partial class SessionRun(
         Vcpus = assignment.Vcpus,
         MemoryMb = assignment.MemoryMb,
         Files = [.. (assignment.Files ?? []).Select(f => new SandboxFile(f.Path, Convert.FromBase64String(f.ContentBase64)))],
+        Skills = mounted,
     };
 
     private async Task<SessionExit> SuperviseAsync(ISandboxProcess process, long started, CancellationToken stopping)

@@ -13,6 +13,7 @@ public sealed partial class WorkerAgent(
     ControlPlaneClient client, ISandboxRuntime sandbox, WorkerAgentOptions options, TimeProvider time, ILogger<WorkerAgent> logger)
 {
     private readonly ConcurrentDictionary<string, SessionRun> held = new(StringComparer.Ordinal);
+    private readonly SkillCache? skills = options.SkillDirectory is { } directory ? new SkillCache(directory, client, logger) : null;
 
     /// <summary>Sessions this worker is running or still reporting.</summary>
     public int Running => held.Count;
@@ -62,7 +63,7 @@ public sealed partial class WorkerAgent(
 
     private void Start(SessionAssignment assignment, CancellationToken stopping)
     {
-        var run = new SessionRun(assignment, client, sandbox, options, time, logger);
+        var run = new SessionRun(assignment, client, sandbox, skills, options, time, logger);
         if (!held.TryAdd(assignment.SessionId, run))
         {
             run.Dispose();

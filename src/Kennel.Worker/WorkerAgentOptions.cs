@@ -12,6 +12,12 @@ public sealed record WorkerAgentOptions
     /// <summary>How often live output is sent while a session runs. Output at exit goes with the exit report.</summary>
     public TimeSpan OutputFlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Where the worker keeps the skills it mounts (<see cref="SkillCache"/>): a folder the sandboxes' uids can search, used
+    /// by this worker alone. Null: sessions that mount skills fail with <c>skill_unavailable</c>.
+    /// </summary>
+    public string? SkillDirectory { get; init; }
+
     /// <summary>Defaults for this machine: vCPUs overcommitted 4:1 (agent workloads mostly wait), 90% of memory.</summary>
     public static WorkerCapacity DefaultCapacity()
     {

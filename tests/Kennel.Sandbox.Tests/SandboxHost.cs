@@ -28,8 +28,7 @@ public sealed class SandboxHost : IDisposable
     public BubblewrapOptions Options { get; }
 
     /// <summary>Where the runtime publishes the files sandboxes mount, as the runtime resolves the default.</summary>
-    public string SharedDirectory => Options.SharedDirectory
-        ?? (Environment.IsPrivilegedProcess ? "/run/kennel-sandbox" : Path.Join(StateDirectory, "shared"));
+    public string SharedDirectory => Options.EffectiveSharedDirectory;
 
     public BubblewrapSandbox Runtime { get; }
 

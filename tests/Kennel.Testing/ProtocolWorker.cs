@@ -58,6 +58,9 @@ public sealed class ProtocolWorker : IDisposable
         held.Remove(sessionId);
     }
 
+    /// <summary>Asks for a skill archive by hash, as a worker about to mount it does.</summary>
+    public Task<HttpResponseMessage> FetchSkillAsync(string sha256) => client.GetAsync($"/v1/worker/skills/{sha256}");
+
     private async Task ReportAsync(string sessionId, SessionReport report)
     {
         using var response = await SendReportAsync(sessionId, report);

@@ -77,6 +77,12 @@ public sealed class TestServer : IAsyncDisposable
         if (ownsDataDir)
         {
             Directory.Delete(Settings.DataDir, recursive: true);
+            // The embedded worker's skill cache lives in the shared folder, apart from the data dir.
+            var skills = Worker.DefaultSandbox.SkillDirectory(Settings.DataDir, Settings.SandboxSharedDirectory);
+            if (Directory.Exists(skills))
+            {
+                Directory.Delete(skills, recursive: true);
+            }
         }
     }
 }

@@ -1,4 +1,3 @@
-using Kennel.Contracts.Workers;
 using Kennel.ControlPlane.Workers;
 using Kennel.Sandbox;
 using Kennel.Worker;
@@ -18,7 +17,7 @@ public sealed class EmbeddedWorker(
     IHostApplicationLifetime lifetime,
     WorkerRegistry registry,
     ISandboxRuntime sandbox,
-    WorkerCapacity capacity,
+    WorkerAgentOptions options,
     TimeProvider time,
     ILoggerFactory loggers) : BackgroundService, IHostedLifecycleService
 {
@@ -66,10 +65,9 @@ public sealed class EmbeddedWorker(
         }
         var address = server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
         // Named by host and port: stable across restarts, and distinct for replicas that share a host and a store.
-        var enrolled = await registry.EnsureEmbeddedAsync($"embedded@{Environment.MachineName}:{new Uri(address).Port}", capacity, stopping);
+        var enrolled = await registry.EnsureEmbeddedAsync($"embedded@{Environment.MachineName}:{new Uri(address).Port}", options.Capacity, stopping);
         using var http = ControlPlaneClient.CreateHttpClient(new Uri(Loopback(address) + "/"), enrolled.Credential);
-        var agent = new WorkerAgent(new ControlPlaneClient(http), sandbox, new WorkerAgentOptions { Capacity = capacity }, time,
-            loggers.CreateLogger<WorkerAgent>());
+        var agent = new WorkerAgent(new ControlPlaneClient(http), sandbox, options, time, loggers.CreateLogger<WorkerAgent>());
         await agent.RunAsync(stopping);
     }
 

@@ -215,7 +215,11 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddRateLimiter(options => options.RejectionStatusCode = StatusCodes.Status429TooManyRequests);
         if (settings.EmbeddedWorker)
         {
-            services.AddSingleton(settings.EmbeddedWorkerCapacity ?? WorkerAgentOptions.DefaultCapacity());
+            services.AddSingleton(new WorkerAgentOptions
+            {
+                Capacity = settings.EmbeddedWorkerCapacity ?? WorkerAgentOptions.DefaultCapacity(),
+                SkillDirectory = DefaultSandbox.SkillDirectory(settings.DataDir, settings.SandboxSharedDirectory),
+            });
             services.AddSingleton<ISandboxRuntime>(provider => DefaultSandbox.Create(settings.DataDir, settings.SandboxUids, settings.SandboxSharedDirectory, provider.GetRequiredService<ILoggerFactory>()));
             services.AddHostedService<EmbeddedWorker>();
         }

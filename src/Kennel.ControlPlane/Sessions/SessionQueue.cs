@@ -399,6 +399,7 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
             MemoryMb = row.MemoryMb,
             OutputLimitBytes = options.OutputLimitBytes,
             Files = spec.Files,
+            Skills = spec.Skills,
         };
 
     private long LeaseFrom(long now) => now + (long)options.LeaseTtl.TotalMilliseconds;

@@ -53,6 +53,12 @@ public sealed record StoredSessionSpec
     /// <summary>Files the sandbox shows the workload read-only, such as a daemon's trigger payload.</summary>
     public IReadOnlyList<Contracts.Workers.SessionFile>? Files { get; init; }
 
+    /// <summary>
+    /// Installed skills the sandbox mounts read-only under <c>/skills/</c>, by name and archive hash. Set only by an agent's
+    /// <c>exec</c>, never from a request: the worker may fetch exactly these archives while it holds the session.
+    /// </summary>
+    public IReadOnlyList<Contracts.Workers.SessionSkill>? Skills { get; init; }
+
     /// <summary>What the sandbox executes: a script runs under <c>/bin/sh -c</c>, a command as given.</summary>
     public IReadOnlyList<string> Argv() => Script is { } script ? ["/bin/sh", "-c", script] : Command ?? [];
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Kennel.Contracts.Sessions;
+using Kennel.Contracts.Workers;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Observability;
@@ -53,17 +54,21 @@ public sealed class SessionService(
     /// reserved (and committed) with the call, and only if no session has that id yet: a resumed run waits for the session
     /// its tool call already started instead of starting another. Stopping the wait leaves the session running: a run
     /// that is aborted cancels its sessions itself, and one whose control plane stops resumes the wait elsewhere.
+    /// <paramref name="skills"/> are the agent's skills, mounted under <c>/skills/</c>: an internal part of the spec that no
+    /// request can set.
     /// </summary>
-    public async Task<Session> RunOnceAsync(string workspaceId, string id, CreateSessionRequest request, CancellationToken cancellationToken)
+    public async Task<Session> RunOnceAsync(
+        string workspaceId, string id, CreateSessionRequest request, IReadOnlyList<SessionSkill> skills, CancellationToken cancellationToken)
     {
         var valid = CreateSessionValidator.Validate(request, snapshots);
+        var spec = skills.Count == 0 ? valid.Spec : valid.Spec with { Skills = skills };
         var row = new SessionRow
         {
             Id = id,
             WorkspaceId = workspaceId,
             Status = SessionStatus.Pending.ToWire(),
             Snapshot = valid.Snapshot,
-            Spec = JsonSerializer.Serialize(valid.Spec, StoreJson.Default.StoredSessionSpec),
+            Spec = JsonSerializer.Serialize(spec, StoreJson.Default.StoredSessionSpec),
             Vcpus = valid.Vcpus,
             MemoryMb = valid.MemoryMb,
             TimeoutMs = valid.TimeoutMs,

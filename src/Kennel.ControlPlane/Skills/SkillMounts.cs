@@ -1,15 +1,18 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using Dapper;
 using Kennel.Contracts.Workers;
 using Kennel.ControlPlane.Agents;
+using Kennel.ControlPlane.Sessions;
 using Kennel.Store;
 
 namespace Kennel.ControlPlane.Skills;
 
 /// <summary>
 /// What a sandbox that an agent starts mounts under <c>/skills/</c>: the agent's installed skills by name and archive
-/// hash, and the verified archive bytes a worker fetches by hash. Every read names the workspace or the hash it serves.
+/// hash, and the verified archive bytes a worker fetches by hash. Every read names the workspace or the worker it serves.
 /// </summary>
-public sealed class SkillMounts(Database database, AgentService agents)
+public sealed partial class SkillMounts(Database database, AgentService agents)
 {
     /// <summary>The skills of <paramref name="agent"/> that are installed in the workspace (all of them when its config names none).</summary>
     public async Task<IReadOnlyList<SessionSkill>> ForAgentAsync(string workspaceId, string agent, CancellationToken cancellationToken)
@@ -21,11 +24,25 @@ public sealed class SkillMounts(Database database, AgentService agents)
         return [.. installed.Where(skill => wanted is null || wanted.Contains(skill.Name)).Select(skill => new SessionSkill(skill.Name, skill.Sha256))];
     }
 
-    /// <summary>The archive with this hash, from any workspace that installed it (the caller checks who may read it), or null.</summary>
-    public async Task<byte[]?> ArchiveAsync(string sha256, CancellationToken cancellationToken)
+    /// <summary>Whether <paramref name="sha256"/> is a lower-case hex SHA-256, as sessions and the skills table hold it.</summary>
+    public static bool IsHash(string sha256) => Sha256Pattern().IsMatch(sha256);
+
+    /// <summary>
+    /// The archive with this hash, but only for a worker that holds a live session whose spec lists it, and only as the
+    /// workspace of that session installed it; otherwise null. A worker can so never read a skill it was not sent to mount.
+    /// </summary>
+    public async Task<byte[]?> ArchiveForWorkerAsync(string workerId, string sha256, CancellationToken cancellationToken)
     {
-        var encoded = await database.ReadAsync(connection => connection.QueryFirstOrDefaultAsync<string?>(new CommandDefinition(
-            "SELECT archive FROM skills WHERE sha256 = @sha256", new { sha256 }, cancellationToken: cancellationToken)), cancellationToken);
-        return encoded is null ? null : Convert.FromBase64String(encoded);
+        var candidates = await database.ReadAsync(async connection => (await connection.QueryAsync<(string Spec, string Archive)>(new CommandDefinition(
+            "SELECT s.spec, k.archive FROM sessions s JOIN skills k ON k.workspace_id = s.workspace_id AND k.sha256 = @sha256 " +
+            $"WHERE s.worker_id = @workerId AND s.status IN {SessionStore.NonTerminal}",
+            new { workerId, sha256 }, cancellationToken: cancellationToken))).ToList(), cancellationToken);
+        // The join found sessions of workspaces that installed the hash; the spec says whether the session mounts it.
+        var granted = candidates.FirstOrDefault(row =>
+            JsonSerializer.Deserialize(row.Spec, StoreJson.Default.StoredSessionSpec)?.Skills?.Any(skill => skill.Sha256 == sha256) == true);
+        return granted.Archive is { } encoded ? Convert.FromBase64String(encoded) : null;
     }
+
+    [GeneratedRegex("^[0-9a-f]{64}$")]
+    private static partial Regex Sha256Pattern();
 }

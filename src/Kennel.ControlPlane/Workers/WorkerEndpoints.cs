@@ -3,6 +3,7 @@ using Kennel.Contracts.Workers;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Sessions;
+using Kennel.ControlPlane.Skills;
 using Microsoft.Extensions.Hosting;
 
 namespace Kennel.ControlPlane.Workers;
@@ -30,7 +31,7 @@ public static class WorkerEndpoints
 
     /// <summary>
     /// The worker protocol: enroll with a one-time token, then poll (heartbeat, claim, cancel notices) and report
-    /// (started, output, exit) with the per-worker credential. The embedded worker speaks it too, over loopback.
+    /// (started, output, exit) and fetch the skill archives a session mounts, with the per-worker credential. The embedded worker speaks it too, over loopback.
     /// </summary>
     public static void MapWorkerProtocol(this IEndpointRouteBuilder app)
     {
@@ -63,6 +64,19 @@ public static class WorkerEndpoints
         {
             var report = await JsonBody.ReadAsync<SessionReport>(context.Request, nulAllowed: true);
             return TypedResults.Ok(await queue.ReportAsync(WorkerId(context), id, report, context.RequestAborted));
+        });
+
+        // A skill's archive, by hash, for a worker about to mount it. A hash none of the worker's live sessions lists is
+        // answered as if it did not exist, so a worker cannot probe or read other workspaces' skills.
+        worker.MapGet("/skills/{sha256}", async (HttpContext context, SkillMounts skills, string sha256) =>
+        {
+            if (!SkillMounts.IsHash(sha256))
+            {
+                throw ApiProblem.Invalid("sha256", "sha256 must be 64 lower-case hex digits.");
+            }
+            var archive = await skills.ArchiveForWorkerAsync(WorkerId(context), sha256, context.RequestAborted)
+                ?? throw ApiProblem.NotFound("skill", sha256);
+            return TypedResults.Bytes(archive, "application/gzip");
         });
     }
 

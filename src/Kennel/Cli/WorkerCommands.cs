@@ -51,8 +51,8 @@ public static class WorkerCommands
         }
         var identity = await EnrollAsync(dataDir, url, token, name, capacity, cancellationToken);
         using var http = ControlPlaneClient.CreateHttpClient(new Uri(identity.Url.TrimEnd('/') + "/"), identity.Credential);
-        var agent = new WorkerAgent(new ControlPlaneClient(http), sandbox, new WorkerAgentOptions { Capacity = capacity }, TimeProvider.System,
-            loggers.CreateLogger<WorkerAgent>());
+        var options = new WorkerAgentOptions { Capacity = capacity, SkillDirectory = DefaultSandbox.SkillDirectory(dataDir, settings.SandboxSharedDirectory) };
+        var agent = new WorkerAgent(new ControlPlaneClient(http), sandbox, options, TimeProvider.System, loggers.CreateLogger<WorkerAgent>());
         Console.Out.WriteLine($"Worker {identity.WorkerId} ({name}) serving {identity.Url}");
         try
         {

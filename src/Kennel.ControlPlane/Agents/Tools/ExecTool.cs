@@ -2,16 +2,19 @@ using System.Text;
 using System.Text.Json;
 using Kennel.Agents.Runtime;
 using Kennel.Contracts.Sessions;
+using Kennel.ControlPlane.Conversations;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Sessions;
+using Kennel.ControlPlane.Skills;
 
 namespace Kennel.ControlPlane.Agents.Tools;
 
 /// <summary>
 /// <c>exec</c>: runs a shell command in a fresh sandbox session of the workspace, through the same session service as
-/// everything else, so it is listed with the sessions, with the conversation and run it came from in its metadata.
+/// everything else, so it is listed with the sessions, with the conversation and run it came from in its metadata. The
+/// conversation's agent's skills are mounted read-only under <c>/skills/</c>.
 /// </summary>
-public sealed class ExecTool(SessionService sessions) : IAgentTool
+public sealed class ExecTool(SessionService sessions, ConversationStore conversations, SkillMounts skills) : IAgentTool
 {
     public const int MaxCommandLength = 64 * 1024;
     public const int MaxTimeoutSeconds = 3600;
@@ -53,10 +56,12 @@ public sealed class ExecTool(SessionService sessions) : IAgentTool
                 ["toolCall"] = invocation.CallId,
             },
         };
+        var conversation = await conversations.GetAsync(invocation.WorkspaceId, invocation.ConversationId, cancellationToken);
+        var mounted = conversation is null ? [] : await skills.ForAgentAsync(invocation.WorkspaceId, conversation.Agent, cancellationToken);
         Session session;
         try
         {
-            session = await sessions.RunOnceAsync(invocation.WorkspaceId, invocation.ReservedId, request, cancellationToken);
+            session = await sessions.RunOnceAsync(invocation.WorkspaceId, invocation.ReservedId, request, mounted, cancellationToken);
         }
         catch (ApiProblem refused)
         {
