@@ -232,6 +232,14 @@ public sealed class SkillInstallTests(SkillServers servers) : IClassFixture<Skil
         await client.PutAsJsonAsync("/v1/secrets/API_TOKEN", new Contracts.Secrets.SetSecretRequest { Value = "t0ken" },
             KennelJson.Default.SetSecretRequest);
         (await client.SkillsAsync()).Skills.Single(s => s.Name == "needs-token").Unmet.ShouldHaveSingleItem().ShouldContain("no-such-program-here");
+
+        // The agent's exec sandboxes get the secrets its skills declare, and no other.
+        await client.PutAsJsonAsync("/v1/secrets/OTHER_TOKEN", new Contracts.Secrets.SetSecretRequest { Value = "n0pe" },
+            KennelJson.Default.SetSecretRequest);
+        servers.Model.ThenEvents(ModelScript.Exec("call_1", "echo token=$API_TOKEN other=${OTHER_TOKEN:-unset}")).ThenEvents(ModelScript.Answer("ok"));
+        before = servers.Model.Requests.Count;
+        (await client.SendAsync("main", "check the token")).Status.ShouldBe(RunStatus.Succeeded);
+        servers.Model.Requests.Skip(before + 1).First().Body.ShouldContain("token=t0ken other=unset");
     }
 
     [Theory]

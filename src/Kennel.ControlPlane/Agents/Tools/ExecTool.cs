@@ -5,6 +5,7 @@ using Kennel.Contracts.Sessions;
 using Kennel.ControlPlane.Conversations;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Sessions;
+using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Skills;
 
 namespace Kennel.ControlPlane.Agents.Tools;
@@ -14,7 +15,7 @@ namespace Kennel.ControlPlane.Agents.Tools;
 /// everything else, so it is listed with the sessions, with the conversation and run it came from in its metadata. The
 /// conversation's agent's skills are mounted read-only under <c>/skills/</c>.
 /// </summary>
-public sealed class ExecTool(SessionService sessions, ConversationStore conversations, SkillMounts skills) : IAgentTool
+public sealed class ExecTool(SessionService sessions, ConversationStore conversations, SkillMounts skills, SecretStore secrets) : IAgentTool
 {
     public const int MaxCommandLength = 64 * 1024;
     public const int MaxTimeoutSeconds = 3600;
@@ -57,7 +58,13 @@ public sealed class ExecTool(SessionService sessions, ConversationStore conversa
             },
         };
         var conversation = await conversations.GetAsync(invocation.WorkspaceId, invocation.ConversationId, cancellationToken);
-        var mounted = conversation is null ? [] : await skills.ForAgentAsync(invocation.WorkspaceId, conversation.Agent, cancellationToken);
+        var (mounted, env) = conversation is null ? ([], []) : await skills.ForExecAsync(invocation.WorkspaceId, conversation.Agent, cancellationToken);
+        if (env.Count > 0)
+        {
+            // The env vars the agent's skills declare, from the workspace secrets that exist (a missing one is the skill's unmet requirement).
+            var existing = await secrets.ExistingAsync(invocation.WorkspaceId, env, cancellationToken);
+            request = request with { Secrets = [.. env.Where(existing.Contains)] };
+        }
         Session session;
         try
         {
