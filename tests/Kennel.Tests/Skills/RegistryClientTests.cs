@@ -232,23 +232,26 @@ public sealed class RegistryClientTests : IDisposable
         host.Count("/index.json").ShouldBe(1);
     }
 
-    [Fact]
-    public async Task A_remote_index_cannot_name_a_file_archive()
+    [Theory]
+    [InlineData("file:///etc/passwd", "a registry served over the network cannot name a file:/// archive")]
+    [InlineData("http://registry.example.com/greeter.tar.gz", "http:// is only for loopback hosts")]
+    public async Task A_remote_index_cannot_name_an_archive_Kennel_may_not_fetch(string archive, string reason)
     {
         Directory.CreateDirectory(fixture.Published);
         var sha = new string('a', 64);
         await File.WriteAllTextAsync(Path.Combine(fixture.Published, "index.json"), $$"""
             {"kennelSkillRegistry": 1, "skills": [{"name": "greeter", "summary": "Greets.", "versions": [
-              {"version": "1.0.0", "archive": "file:///etc/passwd", "sha256": "{{sha}}", "size": 10}]}]}
+              {"version": "1.0.0", "archive": "{{archive}}", "sha256": "{{sha}}", "size": 10}]}]}
             """);
         await using var host = await RegistryHost.StartAsync(fixture.Published);
         using var client = RegistryFixture.Client(new SkillRegistryOptions { Roots = ["/"] });
-        var registry = RegistryFixture.Registry(host.Url);
+        var registry = RegistryFixture.Registry(new Uri(host.Url, "index.json"));
         var version = (await client.IndexAsync(registry, CancellationToken.None)).Skills.Single().Newest!;
 
         var failure = await Should.ThrowAsync<SkillRegistryException>(() => client.DownloadAsync(registry, version, 1024, CancellationToken.None));
 
         failure.Code.ShouldBe("registry_forbidden");
+        failure.Message.ShouldContain(reason);
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace Kennel.ControlPlane.Skills.Registry;
 /// <summary>
 /// Reads one URL of a registry, network or local, under a deadline that covers everything (connect, redirects, body)
 /// and a byte cap counted while the body streams in, whatever Content-Length claims. Network reads connect only through
-/// <see cref="OutboundAddresses"/>; each redirect is followed by hand and checked by <see cref="SkillRegistryUrls"/> first.
+/// <see cref="OutboundAddresses"/>; the URL, and each redirect, which is followed by hand, is checked by
+/// <see cref="SkillRegistryUrls"/> first.
 /// </summary>
 internal sealed class RegistryFetcher(SkillRegistryOptions options, OutboundAddresses addresses) : IDisposable
 {
@@ -21,6 +22,10 @@ internal sealed class RegistryFetcher(SkillRegistryOptions options, OutboundAddr
 
     public async Task<byte[]> ReadAsync(Uri url, long limit, TimeSpan timeout, Target target, CancellationToken ct)
     {
+        if (SkillRegistryUrls.Refusal(url, options) is { } refusal)
+        {
+            throw new SkillRegistryException(SkillRegistryErrors.Forbidden, refusal);
+        }
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(timeout);
         try

@@ -42,7 +42,7 @@ public static class SkillRegistryBuilder
         {
             refusals.Add($"the skill '{twice.Key}' is in more than one folder: {string.Join(", ", twice.Select(b => b.Skill.Folder))}");
         }
-        var previous = File.Exists(indexPath) ? RegistryIndexParser.Parse(File.ReadAllBytes(indexPath), indexUrl) : new RegistryIndex([]);
+        var previous = Previous(indexPath, indexUrl, refusals);
         var index = Merge(previous, built.Select(b => b.Skill), archiveBase, publisher, now, refusals);
         var result = new RegistryBuild([.. built.Select(b => b.Skill)], refusals, indexPath);
         if (refusals.Count > 0)
@@ -72,9 +72,35 @@ public static class SkillRegistryBuilder
             .Where(folder => folder != output && File.Exists(Path.Combine(folder, SkillInspector.ManifestPath)))
             .Order(StringComparer.Ordinal)];
 
+    private static RegistryIndex Previous(string indexPath, Uri indexUrl, List<string> refusals)
+    {
+        if (!File.Exists(indexPath))
+        {
+            return new RegistryIndex([]);
+        }
+        try
+        {
+            return RegistryIndexParser.Parse(File.ReadAllBytes(indexPath), indexUrl);
+        }
+        catch (SkillRegistryException invalid)
+        {
+            refusals.Add($"{indexPath}: the index already there cannot be kept: {invalid.Message}");
+            return new RegistryIndex([]);
+        }
+    }
+
     private static (BuiltSkill, byte[])? Pack(string folder, List<string> refusals)
     {
-        var archive = SkillFolderPacker.Pack(folder);
+        byte[] archive;
+        try
+        {
+            archive = SkillFolderPacker.Pack(folder);
+        }
+        catch (Exception unpackable) when (unpackable is ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            refusals.Add($"{folder}: cannot be packed: {unpackable.Message}");
+            return null;
+        }
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(archive));
         var inspection = SkillInspector.Inspect(new MemoryStream(archive, writable: false), sha256, SkillLimits.Default);
         if (inspection.IsBlocked)

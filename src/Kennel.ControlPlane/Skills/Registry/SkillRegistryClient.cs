@@ -95,10 +95,6 @@ public sealed partial class SkillRegistryClient : IDisposable
         SkillRegistryException? failure = null;
         try
         {
-            if (SkillRegistryUrls.Refusal(url, options) is { } refusal)
-            {
-                throw new SkillRegistryException(SkillRegistryErrors.Forbidden, refusal);
-            }
             var indexUrl = SkillRegistryUrls.IndexUrl(url);
             var body = await fetcher.ReadAsync(indexUrl, options.MaxIndexBytes, options.Timeout, RegistryFetcher.Index, CancellationToken.None).ConfigureAwait(false);
             index = RegistryIndexParser.Parse(body, indexUrl);

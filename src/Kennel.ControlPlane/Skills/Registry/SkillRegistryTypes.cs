@@ -24,7 +24,7 @@ public sealed record RegistrySkill(string Name, string Summary, string? Publishe
     /// pre-release when the skill has only pre-releases (as package managers do, so a 2.0.0-rc.1 is not installed over
     /// a 1.4.0 unasked); null when there is none.
     /// </summary>
-    public RegistrySkillVersion? Newest { get; } = Versions
+    public RegistrySkillVersion? Newest => Versions
         .Select(version => (Version: version, Order: SemanticVersion.Parse(version.Version)))
         .OrderByDescending(entry => entry.Order?.IsRelease == true)
         .ThenByDescending(entry => entry.Order)

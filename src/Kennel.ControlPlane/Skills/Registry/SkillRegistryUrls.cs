@@ -14,11 +14,18 @@ public static class SkillRegistryUrls
     public const string IndexFile = "index.json";
     private const int MaxLinkHops = 40;
 
-    /// <summary>The index of the registry at <paramref name="registry"/>: <c>index.json</c> under its path, with its query.</summary>
+    /// <summary>
+    /// The index of the registry at <paramref name="registry"/>: <c>index.json</c> under its path, with its query; a URL
+    /// that already names <c>index.json</c> is the index itself.
+    /// </summary>
     public static Uri IndexUrl(Uri registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
         var builder = new UriBuilder(registry) { Fragment = "" };
+        if (builder.Path.EndsWith("/" + IndexFile, StringComparison.Ordinal))
+        {
+            return builder.Uri;
+        }
         builder.Path = (builder.Path.EndsWith('/') ? builder.Path : builder.Path + "/") + IndexFile;
         return builder.Uri;
     }
