@@ -76,8 +76,11 @@ internal static class SkillRows
 
     private static SkillRequires Requires(SkillRequirements requirements) => new(requirements.Programs, requirements.Env);
 
+    /// <summary>The row's requirements; a list the JSON leaves out reads as empty.</summary>
     private static SkillRequires RequiresOf(SkillRow row) =>
-        JsonSerializer.Deserialize(row.Requires, SkillRowJson.Default.SkillRequires) ?? new SkillRequires([], []);
+        JsonSerializer.Deserialize(row.Requires, SkillRowJson.Default.SkillRequires) is { } read
+            ? new SkillRequires(read.Programs ?? [], read.Env ?? [])
+            : new SkillRequires([], []);
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

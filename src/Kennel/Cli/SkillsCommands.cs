@@ -12,10 +12,16 @@ public static class SkillsCommands
         var skills = new Command("skills", """
             Agent skills: folders with a SKILL.md that agents install from registries.
 
+              kennel config set skills.registries.team '{"url": "https://skills.example.com/", "trust": "trusted"}'
+              kennel skills browse pdf                                          search the workspace's registries
+              kennel skills install pdf-tools                                   checked, pinned, then installed
+              kennel skills list                                                version, hash, verdict, agents, eligibility
+              kennel skills upgrade pdf-tools; kennel skills uninstall pdf-tools
               kennel skills index ./skills --out ./public                       build a registry to serve as static files
-              kennel skills index ./skills --out ./public --base-url https://cdn.example.com/skills/
-            The registry format and how to host one: docs/skills-registry.md.
+            Reading needs mcp:read; install, upgrade and uninstall need mcp:write. docs/skills.md has the details,
+            docs/skills-registry.md the registry format and how to host one.
             """);
+        SkillsManageCommands.AddTo(skills);
         skills.Subcommands.Add(Index());
         return skills;
     }

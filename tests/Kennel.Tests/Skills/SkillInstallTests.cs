@@ -5,6 +5,7 @@ using Kennel.Contracts;
 using Kennel.Contracts.ApiKeys;
 using Kennel.Contracts.Conversations;
 using Kennel.Testing;
+using Kennel.Tests.Config;
 
 namespace Kennel.Tests.Skills;
 
@@ -217,7 +218,7 @@ public sealed class SkillInstallTests(SkillServers servers) : IClassFixture<Skil
         needy.Unmet.ShouldContain(u => u.Contains("no-such-program-here", StringComparison.Ordinal));
         needy.Unmet.ShouldContain(u => u.Contains("API_TOKEN", StringComparison.Ordinal));
 
-        await client.SetConfigAsync("agents.helper", """{"skills": []}""");
+        await client.SetConfigOkAsync("agents.helper", """{"skills": []}""");
         var listed = (await client.SkillsAsync()).Skills.Single(s => s.Name == "alpha");
         listed.Agents.ShouldBe(["main"]);
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Kennel.Agents.Providers;
 using Kennel.Contracts;
-using Kennel.Contracts.Config;
+using Kennel.Tests.Config;
 using Kennel.Contracts.Skills;
 using Kennel.ControlPlane.Http;
 using Kennel.Agents.Runtime;
@@ -116,20 +116,8 @@ public sealed class TestRegistry : IAsyncDisposable
 /// <summary>The REST calls of the skills tests.</summary>
 public static class SkillApi
 {
-    public static async Task AddRegistryAsync(this HttpClient client, string name, Uri url, string trust = "untrusted")
-    {
-        var value = JsonSerializer.SerializeToElement(new Dictionary<string, string> { ["url"] = url.ToString(), ["trust"] = trust });
-        using var response = await client.PatchAsJsonAsync("/v1/config", new SetConfigRequest { Path = $"skills.registries.{name}", Value = value },
-            KennelJson.Default.SetConfigRequest);
-        response.EnsureSuccessStatusCode();
-    }
-
-    public static async Task SetConfigAsync(this HttpClient client, string path, string json)
-    {
-        using var response = await client.PatchAsJsonAsync("/v1/config",
-            new SetConfigRequest { Path = path, Value = JsonDocument.Parse(json).RootElement.Clone() }, KennelJson.Default.SetConfigRequest);
-        response.EnsureSuccessStatusCode();
-    }
+    public static Task AddRegistryAsync(this HttpClient client, string name, Uri url, string trust = "untrusted") =>
+        client.SetConfigOkAsync($"skills.registries.{name}", $$"""{"url": "{{url}}", "trust": "{{trust}}"}""");
 
     public static Task<HttpResponseMessage> InstallAsync(this HttpClient client, string name, string? version = null, bool acknowledge = false) =>
         client.PostAsJsonAsync("/v1/skills", new InstallSkillRequest { Name = name, Version = version, AcknowledgeWarnings = acknowledge },
