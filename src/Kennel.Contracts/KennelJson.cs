@@ -10,6 +10,7 @@ using Kennel.Contracts.Usage;
 using Kennel.Contracts.Daemons;
 using Kennel.Contracts.Quotas;
 using Kennel.Contracts.Secrets;
+using Kennel.Contracts.Servers;
 using Kennel.Contracts.Sessions;
 using Kennel.Contracts.Users;
 using Kennel.Contracts.Workers;
@@ -90,6 +91,8 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(AgentStatus))]
 [JsonSerializable(typeof(UsageReport))]
 [JsonSerializable(typeof(ConversationUsageReport))]
+[JsonSerializable(typeof(TestConnectionRequest))]
+[JsonSerializable(typeof(ConnectionTest))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]

@@ -1,0 +1,90 @@
+using System.Reflection;
+using System.Text.Json;
+using Kennel.Contracts;
+using Kennel.Contracts.ApiKeys;
+using Kennel.Contracts.Servers;
+using Kennel.ControlPlane.Mcp;
+using Kennel.Testing;
+using ModelContextProtocol.Server;
+
+namespace Kennel.Mcp.Tests;
+
+/// <summary>The server tools over MCP, against a real sshd in its own network namespace.</summary>
+public sealed class ServerToolTests(ServersWithoutWorkers servers, TestSshd sshd) : IClassFixture<ServersWithoutWorkers>, IClassFixture<TestSshd>
+{
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Test_connection_logs_in_and_reports_the_machine_or_why_not(string store)
+    {
+        var server = await servers.GetAsync(store);
+        await using var client = await server.ConnectAsync(server.AdminKey);
+
+        var ok = await client.CallAsync("test-connection", JsonSerializer.Serialize(new { address = sshd.Address, password = TestSshd.RootPassword }));
+        var refused = await client.CallAsync("test-connection", JsonSerializer.Serialize(new { address = sshd.Address, port = 22, username = "root", password = "wrong" }));
+        var keyed = await client.CallAsync("test-connection", JsonSerializer.Serialize(new
+        {
+            address = sshd.Address,
+            privateKey = sshd.EncryptedKey,
+            passphrase = TestSshd.KeyPassphrase,
+            expectedHostKey = sshd.HostKeyFingerprint,
+        }));
+
+        var test = ok.StructuredContent!.Value.Deserialize(KennelJson.Default.ConnectionTest)!;
+        test.Ok.ShouldBeTrue(ok.Text());
+        test.HostKey!.Fingerprint.ShouldBe(sshd.HostKeyFingerprint);
+        ok.Text().ShouldContain(sshd.HostKeyFingerprint);
+        ok.Text().ShouldContain("bubblewrap usable");
+        var failed = refused.StructuredContent!.Value.Deserialize(KennelJson.Default.ConnectionTest)!;
+        failed.Ok.ShouldBeFalse();
+        failed.Error!.Code.ShouldBe(ConnectionErrors.AuthFailed);
+        refused.Text().ShouldStartWith("root@" + sshd.Address + " port 22: auth_failed");
+        refused.Text().ShouldNotContain("wrong");
+        keyed.StructuredContent!.Value.Deserialize(KennelJson.Default.ConnectionTest)!.HostKey!.Trust.ShouldBe("pinned");
+    }
+
+    [Theory]
+    [InlineData("""{"address": "root@10.0.0.1", "password": "x"}""", "address")]
+    [InlineData("""{"address": "10.0.0.1", "port": 70000, "password": "x"}""", "port")]
+    [InlineData("""{"address": "10.0.0.1", "privateKey": "garbage"}""", "privateKey")]
+    [InlineData("""{"address": "10.0.0.1"}""", "password")]
+    public async Task Bad_input_is_an_invalid_arguments_error_naming_the_field(string arguments, string field)
+    {
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        await using var client = await server.ConnectAsync(server.AdminKey);
+
+        var refused = (await client.CallAsync("test-connection", arguments)).Failure();
+
+        refused.Error.ShouldBe("invalid_arguments");
+        refused.Field.ShouldBe(field);
+    }
+
+    [Fact]
+    public async Task Huge_keys_are_refused_and_other_workspaces_do_not_see_the_tools()
+    {
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        await using var admin = await server.ConnectAsync(server.AdminKey);
+        await using var foreign = await server.ConnectAsync(await server.NewKeyAsync(null, Scopes.Read, Scopes.Write, Scopes.Admin));
+
+        var huge = (await admin.CallAsync("test-connection", JsonSerializer.Serialize(new { address = "10.0.0.1", privateKey = new string('A', 200_000) }))).Failure();
+        var names = (await foreign.ListToolsAsync()).Select(t => t.Name).ToList();
+        var refused = (await foreign.CallAsync("test-connection", JsonSerializer.Serialize(new { address = sshd.Address, password = TestSshd.RootPassword }))).Failure();
+
+        huge.Field.ShouldBe("privateKey");
+        huge.Message.ShouldContain("16 KiB");
+        names.ShouldNotContain("test-connection");
+        refused.Error.ShouldBe("workspace_forbidden");
+    }
+
+    [Fact]
+    public void Every_server_tool_needs_the_admin_scope_and_the_default_workspace()
+    {
+        var tools = typeof(ServerTools).GetMethods().Where(m => m.GetCustomAttribute<McpServerToolAttribute>() is not null).ToList();
+
+        tools.ShouldNotBeEmpty();
+        foreach (var tool in tools)
+        {
+            string.Join(' ', ToolGuard.RequiredScopes(tool)).ShouldBe("mcp:admin");
+            tool.GetCustomAttribute<InstallationOnlyAttribute>().ShouldNotBeNull();
+        }
+    }
+}
