@@ -43,6 +43,39 @@ public sealed class ServerToolTests(ServersWithoutWorkers servers, TestSshd sshd
     }
 
     [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task Add_server_answers_provisioning_list_servers_follows_it_and_delete_server_removes_it(string store)
+    {
+        var server = await servers.GetAsync(store);
+        await using var client = await server.ConnectAsync(server.AdminKey);
+        var name = $"mcp-{Guid.NewGuid():N}"[..14];
+
+        var added = (await client.CallAsync("add-server", JsonSerializer.Serialize(new
+        {
+            address = sshd.Address,
+            name,
+            password = "wrong",
+            controlPlaneUrl = server.Url.ToString(),
+        }))).StructuredContent!.Value.Deserialize(KennelJson.Default.Server)!;
+        Server? listed = null;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (listed?.Status != ServerStatuses.Failed && DateTime.UtcNow < deadline)
+        {
+            var list = await client.CallAsync("list-servers");
+            listed = list.StructuredContent!.Value.Deserialize(KennelJson.Default.ServerList)!.Items.Single(s => s.Id == added.Id);
+        }
+        var deleted = await client.CallAsync("delete-server", JsonSerializer.Serialize(new { id = added.Id }));
+        var missing = (await client.CallAsync("delete-server", JsonSerializer.Serialize(new { id = added.Id }))).Failure();
+
+        added.Status.ShouldBe(ServerStatuses.Provisioning);
+        listed!.Status.ShouldBe(ServerStatuses.Failed);
+        listed.Error!.Code.ShouldBe(ConnectionErrors.AuthFailed);
+        deleted.IsError.ShouldNotBe(true);
+        deleted.Text().ShouldContain(name);
+        missing.Error.ShouldBe("not_found");
+    }
+
+    [Theory]
     [InlineData("""{"address": "root@10.0.0.1", "password": "x"}""", "address")]
     [InlineData("""{"address": "10.0.0.1", "port": 70000, "password": "x"}""", "port")]
     [InlineData("""{"address": "10.0.0.1", "privateKey": "garbage"}""", "privateKey")]
@@ -72,6 +105,9 @@ public sealed class ServerToolTests(ServersWithoutWorkers servers, TestSshd sshd
         huge.Field.ShouldBe("privateKey");
         huge.Message.ShouldContain("16 KiB");
         names.ShouldNotContain("test-connection");
+        names.ShouldNotContain("add-server");
+        names.ShouldNotContain("list-servers");
+        names.ShouldNotContain("delete-server");
         refused.Error.ShouldBe("workspace_forbidden");
     }
 

@@ -5,7 +5,7 @@ namespace Kennel.Contracts.Servers;
 /// a private key (with its passphrase, if it has one). <see cref="ExpectedHostKey"/> pins the host key
 /// (<c>SHA256:…</c>, as <c>ssh-keygen -lf</c> prints it); without it the first key seen is trusted and remembered.
 /// </summary>
-public sealed record TestConnectionRequest
+public record TestConnectionRequest
 {
     public string? Address { get; init; }
     public int? Port { get; init; }
@@ -75,4 +75,60 @@ public static class ConnectionErrors
     public const string HostKeyMismatch = "host_key_mismatch";
     public const string UnsupportedOs = "unsupported_os";
     public const string InsufficientPrivileges = "insufficient_privileges";
+
+    /// <summary>A step of add-server's bootstrap failed on the machine (a command, the upload's hash, the worker never polling).</summary>
+    public const string BootstrapFailed = "bootstrap_failed";
+}
+
+/// <summary>
+/// <c>add-server</c>: how to reach the machine (as <see cref="TestConnectionRequest"/>), the name it gets, whether Kennel
+/// keeps the credential (encrypted) after the bootstrap, and the control plane's URL as the machine reaches it (default
+/// <c>KENNEL_EXTERNAL_URL</c>).
+/// </summary>
+public sealed record AddServerRequest : TestConnectionRequest
+{
+    public string? Name { get; init; }
+    public bool? KeepCredential { get; init; }
+    public string? ControlPlaneUrl { get; init; }
+}
+
+/// <summary>
+/// A server as every API shows it: where it is, how far its bootstrap got (<see cref="Status"/>, <see cref="LastStep"/>),
+/// the worker it became, and never its credential.
+/// </summary>
+public sealed record Server
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public required string Address { get; init; }
+    public required int Port { get; init; }
+    public required string Username { get; init; }
+    /// <summary><c>password</c> or <c>private_key</c>.</summary>
+    public required string AuthMethod { get; init; }
+    public required bool CredentialKept { get; init; }
+    /// <summary><c>provisioning</c>, <c>connecting</c>, <c>bootstrapping</c>, <c>enrolling</c>, <c>ready</c> or <c>failed</c>.</summary>
+    public required string Status { get; init; }
+    public ServerStep? LastStep { get; init; }
+    public ConnectionError? Error { get; init; }
+    public string? HostKey { get; init; }
+    public ServerSystem? System { get; init; }
+    public Workers.Worker? Worker { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+}
+
+public sealed record ServerStep(int Seq, DateTimeOffset At, string Status, string Message);
+
+public sealed record ServerList(IReadOnlyList<Server> Items);
+
+public sealed record ServerSteps(IReadOnlyList<ServerStep> Items);
+
+public static class ServerStatuses
+{
+    public const string Provisioning = "provisioning";
+    public const string Connecting = "connecting";
+    public const string Bootstrapping = "bootstrapping";
+    public const string Enrolling = "enrolling";
+    public const string Ready = "ready";
+    public const string Failed = "failed";
 }

@@ -192,7 +192,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton<SessionQueue>();
         services.AddSingleton<WorkerStore>();
         services.AddSingleton<WorkerRegistry>();
-        services.AddServers();
+        services.AddServers(settings.Servers with { ExternalUrl = settings.Servers.ExternalUrl ?? settings.ExternalUrl });
         services.AddHostedService<LeaseReaper>();
         services.AddFleetMcp(settings.Mcp);
         services.AddDaemons(settings.Daemons, settings.Scheduler);

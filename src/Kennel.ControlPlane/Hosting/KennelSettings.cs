@@ -47,6 +47,9 @@ public sealed record KennelSettings
     /// <summary>Where outbound webhooks may connect beside public addresses (<c>KENNEL_OUTBOUND_ALLOW_CIDRS</c>).</summary>
     public Http.OutboundAddresses Outbound { get; init; } = Http.OutboundAddresses.PublicOnly;
 
+    /// <summary>The kennel builds add-server uploads (<c>KENNEL_WORKER_BINARY_X86_64</c>, <c>KENNEL_WORKER_BINARY_AARCH64</c>).</summary>
+    public Servers.ServerOptions Servers { get; init; } = Kennel.ControlPlane.Servers.ServerOptions.FromEnvironment(_ => null, null);
+
     /// <summary>The one clock. Tests of schedules set a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public OAuth.OAuthOptions OAuth { get; init; } = new();
@@ -125,6 +128,7 @@ public sealed record KennelSettings
                         $"{KeyEncryption.Variable} must be {KeyEncryption.KeyBytes} random bytes in base64 (e.g. from 'openssl rand -base64 32').")
                     : null,
             },
+            Servers = Kennel.ControlPlane.Servers.ServerOptions.FromEnvironment(read, null),
             Outbound = Http.OutboundAddresses.Parse(read(Http.OutboundAddresses.AllowVariable), out var outboundError)
                 ?? throw new SettingsException(outboundError!),
             ControlPlane = defaults with

@@ -27,4 +27,28 @@ public static class ServerText
         }
         return text.ToString();
     }
+
+    public static string Of(Server server)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{server.Id} {server.Name}: {server.Username}@{server.Address} port {server.Port}, {server.Status}");
+        if (server.Error is { } error)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" ({error.Code})");
+        }
+        if (server.LastStep is { } step)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\nlast step {step.At:u}: {step.Message}");
+        }
+        if (server.HostKey is { } key)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\nhost key {key}");
+        }
+        if (server.Worker is { } worker)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\nworker {worker.Id} {worker.Health}, {worker.Used.Slots}/{worker.Capacity.Slots} slots, " +
+                $"{worker.Used.Vcpus}/{worker.Capacity.Vcpus} vCPUs, {worker.Used.MemoryMb}/{worker.Capacity.MemoryMb} MiB in use");
+        }
+        return text.ToString();
+    }
 }

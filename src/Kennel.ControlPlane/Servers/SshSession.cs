@@ -65,12 +65,21 @@ public sealed class SshSession : IDisposable
         }
     }
 
-    /// <summary>Runs a command; its output is kept whole, so only Kennel's own short probes and steps go through here.</summary>
-    public async Task<CommandResult> RunAsync(string command, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs a command, with <paramref name="input"/> on its stdin (how a secret reaches the machine without being on a
+    /// command line). Its output is kept whole, so only Kennel's own short probes and steps go through here.
+    /// </summary>
+    public async Task<CommandResult> RunAsync(string command, TimeSpan timeout, CancellationToken cancellationToken, string? input = null)
     {
         using var run = client.CreateCommand(command);
         run.CommandTimeout = timeout;
-        await run.ExecuteAsync(cancellationToken);
+        var execution = run.ExecuteAsync(cancellationToken);
+        if (input is not null)
+        {
+            await using var stdin = run.CreateInputStream();
+            await stdin.WriteAsync(System.Text.Encoding.UTF8.GetBytes(input), cancellationToken);
+        }
+        await execution;
         return new CommandResult(run.ExitStatus ?? -1, run.Result, run.Error);
     }
 

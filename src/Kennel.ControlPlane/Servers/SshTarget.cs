@@ -25,9 +25,14 @@ public sealed partial class SshTarget : IDisposable
 
     private readonly PrivateKeyFile? privateKey;
     private readonly string? password;
+    private readonly string? keyText;
+    private readonly string? passphrase;
 
-    private SshTarget(string address, int port, string username, string? password, PrivateKeyFile? privateKey, string? expectedHostKey, TimeSpan timeout)
+    private SshTarget(string address, int port, string username, string? password, PrivateKeyFile? privateKey, string? expectedHostKey, TimeSpan timeout,
+        string? keyText = null, string? passphrase = null)
     {
+        this.keyText = keyText;
+        this.passphrase = passphrase;
         Address = address;
         Port = port;
         Username = username;
@@ -43,8 +48,11 @@ public sealed partial class SshTarget : IDisposable
     public string? ExpectedHostKey { get; }
     public TimeSpan Timeout { get; }
 
-    /// <summary><c>password</c> or <c>private_key</c>: for messages, never the credential itself.</summary>
+    /// <summary><c>password</c> or <c>private key</c>: for messages, never the credential itself.</summary>
     public string AuthMethod => privateKey is null ? "password" : "private key";
+
+    /// <summary>The credential as given, for a server whose credential the caller asked Kennel to keep (encrypted).</summary>
+    public StoredCredential Credential => new(password, keyText, passphrase);
 
     public static SshTarget Parse(TestConnectionRequest request)
     {
@@ -85,7 +93,8 @@ public sealed partial class SshTarget : IDisposable
             }
             return new SshTarget(address, port, username, secret, null, expected, TimeSpan.FromSeconds(timeout));
         }
-        return new SshTarget(address, port, username, null, ParseKey(request.PrivateKey!, request.Passphrase), expected, TimeSpan.FromSeconds(timeout));
+        return new SshTarget(address, port, username, null, ParseKey(request.PrivateKey!, request.Passphrase), expected, TimeSpan.FromSeconds(timeout),
+            request.PrivateKey, request.Passphrase);
     }
 
     /// <summary>The connection settings for SSH.NET; the password also answers keyboard-interactive prompts, which PAM-based servers use.</summary>
@@ -192,3 +201,6 @@ public sealed partial class SshTarget : IDisposable
     [GeneratedRegex(@"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")]
     private static partial Regex HostNamePattern();
 }
+
+/// <summary>A kept credential, as JSON inside the encrypted column.</summary>
+public sealed record StoredCredential(string? Password, string? PrivateKey, string? Passphrase);

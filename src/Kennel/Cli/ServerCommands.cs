@@ -6,7 +6,7 @@ using Kennel.ControlPlane.Servers;
 namespace Kennel.Cli;
 
 /// <summary>
-/// <c>kennel server test</c>: machines reached over SSH, for installation admins. A password or passphrase is read from
+/// <c>kennel server test|add|list|steps|delete</c>: machines reached over SSH, for installation admins. A password or passphrase is read from
 /// stdin, never from the command line (where a shell history or <c>ps</c> would keep it).
 /// </summary>
 public static class ServerCommands
@@ -20,49 +20,75 @@ public static class ServerCommands
               kennel server test 10.0.0.1 --port 2222 --user admin --key-file ~/.ssh/id_ed25519
             """);
         server.Subcommands.Add(Test());
+        server.Subcommands.Add(Add());
+        server.Subcommands.Add(List());
+        server.Subcommands.Add(Steps());
+        server.Subcommands.Add(Delete());
         return server;
+    }
+
+    /// <summary>The options both test and add take: how to reach and log in to the machine.</summary>
+    private sealed class LoginOptions
+    {
+        public Argument<string> Address { get; } = new("address") { Description = "The machine's host name or IP address." };
+        public Option<int?> Port { get; } = new("--port") { Description = "The SSH port (default 22)." };
+        public Option<string?> User { get; } = new("--user") { Description = "The user to log in as (default root): root, or a user with passwordless sudo." };
+        public Option<string?> KeyFile { get; } = new("--key-file") { Description = "A private key file to log in with (at most 16 KiB)." };
+        public Option<bool> PasswordStdin { get; } = new("--password-stdin") { Description = "Log in with the password read from stdin." };
+        public Option<bool> PassphraseStdin { get; } = new("--passphrase-stdin") { Description = "Read the --key-file's passphrase from stdin." };
+        public Option<string?> HostKey { get; } = new("--expected-host-key") { Description = "The host key fingerprint you expect (SHA256:…, as 'ssh-keygen -lf' prints it)." };
+        public Option<int?> Timeout { get; } = new("--timeout") { Description = "Seconds to wait for the server to answer (1-60, default 10)." };
+
+        public void AddTo(Command command)
+        {
+            command.Arguments.Add(Address);
+            foreach (var option in new Option[] { Port, User, KeyFile, PasswordStdin, PassphraseStdin, HostKey, Timeout })
+            {
+                command.Options.Add(option);
+            }
+        }
+
+        public async Task<T> ReadAsync<T>(ParseResult parse, T request, CancellationToken cancellationToken)
+            where T : TestConnectionRequest
+        {
+            var key = parse.GetValue(KeyFile);
+            if (parse.GetValue(PasswordStdin) == (key is not null))
+            {
+                throw new CliException("Give exactly one of --password-stdin or --key-file.", ExitCodes.Usage);
+            }
+            if (parse.GetValue(PassphraseStdin) && key is null)
+            {
+                throw new CliException("--passphrase-stdin goes with --key-file.", ExitCodes.Usage);
+            }
+            var fromStdin = parse.GetValue(PasswordStdin) || parse.GetValue(PassphraseStdin) ? await ReadStdinAsync(cancellationToken) : null;
+            return request with
+            {
+                Address = parse.GetValue(Address),
+                Port = parse.GetValue(Port),
+                Username = parse.GetValue(User),
+                Password = key is null ? fromStdin : null,
+                PrivateKey = key is null ? null : await ReadKeyAsync(key, cancellationToken),
+                Passphrase = key is null ? null : fromStdin,
+                ExpectedHostKey = parse.GetValue(HostKey),
+                TimeoutSeconds = parse.GetValue(Timeout),
+            };
+        }
     }
 
     private static Command Test()
     {
-        var address = new Argument<string>("address") { Description = "The machine's host name or IP address." };
-        var port = new Option<int?>("--port") { Description = "The SSH port (default 22)." };
-        var user = new Option<string?>("--user") { Description = "The user to log in as (default root): root, or a user with passwordless sudo." };
-        var keyFile = new Option<string?>("--key-file") { Description = "A private key file to log in with (at most 16 KiB)." };
-        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Log in with the password read from stdin." };
-        var passphraseStdin = new Option<bool>("--passphrase-stdin") { Description = "Read the --key-file's passphrase from stdin." };
-        var hostKey = new Option<string?>("--expected-host-key") { Description = "The host key fingerprint you expect (SHA256:…, as 'ssh-keygen -lf' prints it)." };
-        var timeout = new Option<int?>("--timeout") { Description = "Seconds to wait for the server to answer (1-60, default 10)." };
+        var login = new LoginOptions();
         var json = CliOptions.Json();
         var test = new Command("test",
             "Log in to a machine over SSH and report whether it can become a worker: its host key, OS, architecture, privileges, bubblewrap, " +
             "cgroups, memory, disk and CPUs. Changes nothing on the machine. Exits 1 when it cannot.")
         {
-            address, port, user, keyFile, passwordStdin, passphraseStdin, hostKey, timeout, json,
+            json,
         };
+        login.AddTo(test);
         test.SetAction(async (parse, cancellationToken) =>
         {
-            var key = parse.GetValue(keyFile);
-            if (parse.GetValue(passwordStdin) == (key is not null))
-            {
-                throw new CliException("Give exactly one of --password-stdin or --key-file.", ExitCodes.Usage);
-            }
-            if (parse.GetValue(passphraseStdin) && key is null)
-            {
-                throw new CliException("--passphrase-stdin goes with --key-file.", ExitCodes.Usage);
-            }
-            var fromStdin = parse.GetValue(passwordStdin) || parse.GetValue(passphraseStdin) ? await ReadStdinAsync(cancellationToken) : null;
-            var request = new TestConnectionRequest
-            {
-                Address = parse.GetValue(address),
-                Port = parse.GetValue(port),
-                Username = parse.GetValue(user),
-                Password = key is null ? fromStdin : null,
-                PrivateKey = key is null ? null : await ReadKeyAsync(key, cancellationToken),
-                Passphrase = key is null ? null : fromStdin,
-                ExpectedHostKey = parse.GetValue(hostKey),
-                TimeoutSeconds = parse.GetValue(timeout),
-            };
+            var request = await login.ReadAsync(parse, new TestConnectionRequest(), cancellationToken);
             using var client = KennelClient.FromEnvironment();
             var result = await client.PostAsync("v1/servers/test", KennelClient.Json(request, KennelJson.Default.TestConnectionRequest),
                 KennelJson.Default.ConnectionTest, cancellationToken);
@@ -77,6 +103,111 @@ public static class ServerCommands
             return result.Ok ? ExitCodes.Ok : ExitCodes.Error;
         });
         return test;
+    }
+
+    private static Command Add()
+    {
+        var login = new LoginOptions();
+        var name = new Option<string?>("--name") { Description = "The server's name, and its worker's (default: the address)." };
+        var keep = new Option<bool>("--keep-credential") { Description = "Keep the password or key, encrypted, after the bootstrap (default: forget it)." };
+        var url = new Option<string?>("--control-plane-url") { Description = "The URL at which the machine reaches this control plane (default: KENNEL_EXTERNAL_URL)." };
+        var json = CliOptions.Json();
+        var add = new Command("add",
+            "Make a machine a worker over SSH. Answers at once (status provisioning); the bootstrap goes on in the control plane: follow it " +
+            "with 'kennel server list' or 'kennel server steps ID'.")
+        {
+            name, keep, url, json,
+        };
+        login.AddTo(add);
+        add.SetAction(async (parse, cancellationToken) =>
+        {
+            var request = await login.ReadAsync(parse, new AddServerRequest
+            {
+                Name = parse.GetValue(name),
+                KeepCredential = parse.GetValue(keep),
+                ControlPlaneUrl = parse.GetValue(url),
+            }, cancellationToken);
+            using var client = KennelClient.FromEnvironment();
+            var server = await client.PostAsync("v1/servers", KennelClient.Json(request, KennelJson.Default.AddServerRequest), KennelJson.Default.Server, cancellationToken);
+            Print(parse.GetValue(json), server);
+            return ExitCodes.Ok;
+        });
+        return add;
+    }
+
+    private static Command List()
+    {
+        var json = CliOptions.Json();
+        var list = new Command("list", "List servers with their status, last step, host key and worker.") { json };
+        list.SetAction(async (parse, cancellationToken) =>
+        {
+            using var client = KennelClient.FromEnvironment();
+            var servers = await client.GetAsync("v1/servers", KennelJson.Default.ServerList, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                CliOptions.PrintJson(servers, KennelJson.Default.ServerList);
+                return ExitCodes.Ok;
+            }
+            var table = new Table("ID", "NAME", "ADDRESS", "STATUS", "WORKER", "LAST STEP");
+            foreach (var s in servers.Items)
+            {
+                table.Add(s.Id, s.Name, $"{s.Address}:{s.Port}", s.Error is { } e ? $"{s.Status} ({e.Code})" : s.Status,
+                    s.Worker is { } w ? $"{w.Id} {w.Health}" : "-", s.LastStep?.Message ?? "-");
+            }
+            table.Write(Console.Out);
+            return ExitCodes.Ok;
+        });
+        return list;
+    }
+
+    private static Command Steps()
+    {
+        var id = new Argument<string>("id") { Description = "The server id (srv_…)." };
+        var json = CliOptions.Json();
+        var steps = new Command("steps", "Show every step of a server's bootstrap, in order.") { id, json };
+        steps.SetAction(async (parse, cancellationToken) =>
+        {
+            using var client = KennelClient.FromEnvironment();
+            var log = await client.GetAsync($"v1/servers/{Uri.EscapeDataString(parse.GetValue(id)!)}/steps", KennelJson.Default.ServerSteps, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                CliOptions.PrintJson(log, KennelJson.Default.ServerSteps);
+                return ExitCodes.Ok;
+            }
+            foreach (var step in log.Items)
+            {
+                Console.Out.WriteLine($"{step.At:u}  {step.Status,-13}  {step.Message}");
+            }
+            return ExitCodes.Ok;
+        });
+        return steps;
+    }
+
+    private static Command Delete()
+    {
+        var id = new Argument<string>("id") { Description = "The server id (srv_…)." };
+        var json = CliOptions.Json();
+        var delete = new Command("delete", "Remove a server and the worker it became (refused while that worker runs sessions).") { id, json };
+        delete.SetAction(async (parse, cancellationToken) =>
+        {
+            using var client = KennelClient.FromEnvironment();
+            var server = await client.DeleteAsync($"v1/servers/{Uri.EscapeDataString(parse.GetValue(id)!)}", KennelJson.Default.Server, cancellationToken);
+            Print(parse.GetValue(json), server);
+            return ExitCodes.Ok;
+        });
+        return delete;
+    }
+
+    private static void Print(bool json, Server server)
+    {
+        if (json)
+        {
+            CliOptions.PrintJson(server, KennelJson.Default.Server);
+        }
+        else
+        {
+            Console.Out.WriteLine(ServerText.Of(server));
+        }
     }
 
     private static async Task<string> ReadStdinAsync(CancellationToken cancellationToken)

@@ -41,4 +41,30 @@ public sealed class ServerCommandTests(ServeFixture fixture, TestSshd sshd) : IC
         var neither = await Serve.CliAsync("server", "test", sshd.Address);
         neither.ExitCode.ShouldBe(2, neither.ToString());
     }
+
+    [Fact]
+    public async Task Server_add_answers_at_once_and_list_steps_and_delete_follow_it()
+    {
+        var added = await Cli.RunWithInputAsync(Serve.CliEnvironment(), "wrong", "server", "add", sshd.Address, "--password-stdin", "--name", "cli-box",
+            "--control-plane-url", "http://127.0.0.1:4000", "--json");
+        added.ExitCode.ShouldBe(0, added.ToString());
+        var server = JsonSerializer.Deserialize(added.Stdout, KennelJson.Default.Server)!;
+        server.Status.ShouldBe("provisioning");
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string table;
+        do
+        {
+            table = (await Serve.CliSucceedsAsync("server", "list")).Stdout;
+        }
+        while (!table.Contains("failed (auth_failed)", StringComparison.Ordinal) && DateTime.UtcNow < deadline);
+        table.ShouldContain("cli-box");
+        table.ShouldContain("failed (auth_failed)");
+        var steps = (await Serve.CliSucceedsAsync("server", "steps", server.Id)).Stdout;
+        steps.ShouldContain("provisioning");
+        steps.ShouldContain("refused the password for user 'root'");
+
+        (await Serve.CliSucceedsAsync("server", "delete", server.Id)).Stdout.ShouldContain("cli-box");
+        (await Serve.CliSucceedsAsync("server", "list")).Stdout.ShouldNotContain("cli-box");
+    }
 }
