@@ -10,7 +10,10 @@ namespace Kennel.Testing;
 /// veth pair: <see cref="Address"/> port 22. Its host key, config and users are its own: inside the namespace's mount
 /// namespace, <c>/etc/passwd</c> and <c>/etc/shadow</c> are replaced by files that know <c>root</c> (password
 /// <see cref="RootPassword"/>) and <see cref="PlainUser"/> (no sudo), so nothing of the machine's accounts changes.
-/// <see cref="Blackhole"/> is an address on the same link whose packets the namespace drops unanswered.
+/// <see cref="Blackhole"/> is an address on the same link whose packets the namespace drops unanswered. What a login
+/// changes stays in the namespace: <c>/etc</c> is a copy, and <c>/usr/local</c>, <c>/var/lib</c> and <c>/var/log</c> are
+/// empty tmpfs, so add-server can install a worker there without touching the machine; a worker it starts lives in the
+/// namespace and is killed with it.
 /// </summary>
 public sealed class TestSshd : IAsyncLifetime
 {
@@ -26,6 +29,9 @@ public sealed class TestSshd : IAsyncLifetime
     private int subnet;
 
     public string Address => $"10.213.{subnet}.2";
+
+    /// <summary>The machine's end of the link: a control plane listening here is reachable from inside the namespace.</summary>
+    public string HostSideAddress => $"10.213.{subnet}.1";
     public string Blackhole => $"10.213.{subnet}.3";
     public string Key => File.ReadAllText(Path.Combine(dir, "client_ed25519"));
     public string EncryptedKey => File.ReadAllText(Path.Combine(dir, "client_rsa"));
@@ -48,6 +54,7 @@ public sealed class TestSshd : IAsyncLifetime
         var authorized = await File.ReadAllTextAsync(Path.Combine(dir, "client_ed25519.pub")) + await File.ReadAllTextAsync(Path.Combine(dir, "client_rsa.pub"));
         await File.WriteAllTextAsync(Path.Combine(dir, "authorized_keys", "root"), authorized);
         await File.WriteAllTextAsync(Path.Combine(dir, "authorized_keys", PlainUser), authorized);
+        await RunAsync("cp", "-a", "/etc", Path.Combine(dir, "etc"));
         await WriteAccountsAsync();
         await NewHostKeyAsync();
         await CreateNamespaceAsync();
@@ -65,6 +72,12 @@ public sealed class TestSshd : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await StopAsync();
+        // Whatever a test started inside (a worker add-server installed) goes with the namespace.
+        foreach (var pid in (await RunAsync("ip", "netns", "pids", Namespace)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            using var kill = Process.Start("kill", ["-KILL", pid.Trim()]);
+            await kill.WaitForExitAsync();
+        }
         await RunAsync("ip", "link", "del", HostSide);
         await RunAsync("ip", "netns", "del", Namespace);
         Directory.Delete(dir, recursive: true);
@@ -77,10 +90,10 @@ public sealed class TestSshd : IAsyncLifetime
         var home = Path.Combine(dir, "home");
         // The machine's system users stay (sshd's privilege separation user among them); root and the test user are these.
         var system = (await File.ReadAllLinesAsync("/etc/passwd")).Where(line => !line.StartsWith("root:", StringComparison.Ordinal));
-        await File.WriteAllTextAsync(Path.Combine(dir, "passwd"),
+        await File.WriteAllTextAsync(Path.Combine(dir, "etc", "passwd"),
             $"root:x:0:0:root:/root:/bin/sh\n{PlainUser}:x:64123:64123:plain:{home}:/bin/sh\n{string.Join('\n', system)}\n");
-        await File.WriteAllTextAsync(Path.Combine(dir, "shadow"), $"root:{rootHash}:19000:0:99999:7:::\n{PlainUser}:{plainHash}:19000:0:99999:7:::\n");
-        File.SetUnixFileMode(Path.Combine(dir, "shadow"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await File.WriteAllTextAsync(Path.Combine(dir, "etc", "shadow"), $"root:{rootHash}:19000:0:99999:7:::\n{PlainUser}:{plainHash}:19000:0:99999:7:::\n");
+        File.SetUnixFileMode(Path.Combine(dir, "etc", "shadow"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     private async Task NewHostKeyAsync()
@@ -131,13 +144,15 @@ public sealed class TestSshd : IAsyncLifetime
             StrictModes no
             MaxAuthTries 10
             LogLevel ERROR
+            Subsystem sftp /usr/lib/openssh/sftp-server
             """);
         // nsenter rather than 'ip netns exec', which mounts a fresh /sys and so hides the machine's cgroups from the probe.
         var info = new ProcessStartInfo("nsenter") { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var arg in new[]
         {
             $"--net=/run/netns/{Namespace}", "unshare", "--mount", "--propagation", "private", "sh", "-c",
-            $"mount --bind {dir}/passwd /etc/passwd && mount --bind {dir}/shadow /etc/shadow && exec /usr/sbin/sshd -D -e -f {config}",
+            $"mount --bind {dir}/etc /etc && mount -t tmpfs tmpfs /usr/local && mount -t tmpfs tmpfs /var/lib && mount -t tmpfs tmpfs /var/log && " +
+            $"exec /usr/sbin/sshd -D -e -f {config}",
         })
         {
             info.ArgumentList.Add(arg);

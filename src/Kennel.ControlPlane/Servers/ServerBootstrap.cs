@@ -123,7 +123,7 @@ public sealed partial class ServerBootstrap(ServerStore store, ServerLogin login
             await session.RunAsync($"rm -f {staging}", StepTimeout, cancellationToken);
             throw new ServerConnectionException(ConnectionErrors.BootstrapFailed, $"The uploaded kennel build's SHA-256 is not {hash}: the upload was damaged.");
         }
-        await RunCheckedAsync(session, $"{sudo}install -m 0755 {staging} {BinaryPath} && rm -f {staging}", "installing the kennel build", cancellationToken);
+        await RunCheckedAsync(session, $"{sudo}install -D -m 0755 {staging} {BinaryPath} && rm -f {staging}", "installing the kennel build", cancellationToken);
         return hash;
     }
 
