@@ -10,6 +10,7 @@ using Kennel.Contracts.Usage;
 using Kennel.Contracts.Daemons;
 using Kennel.Contracts.Quotas;
 using Kennel.Contracts.Secrets;
+using Kennel.Contracts.Servers;
 using Kennel.Contracts.Sessions;
 using Kennel.Contracts.Skills;
 using Kennel.Contracts.Users;
@@ -100,6 +101,12 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(AgentStatus))]
 [JsonSerializable(typeof(UsageReport))]
 [JsonSerializable(typeof(ConversationUsageReport))]
+[JsonSerializable(typeof(TestConnectionRequest))]
+[JsonSerializable(typeof(ConnectionTest))]
+[JsonSerializable(typeof(AddServerRequest))]
+[JsonSerializable(typeof(Server))]
+[JsonSerializable(typeof(ServerList))]
+[JsonSerializable(typeof(ServerSteps))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]

@@ -14,6 +14,7 @@ var root = new RootCommand("""
     """);
 root.Subcommands.Add(ServeCommand.Build());
 root.Subcommands.Add(WorkerCommands.Build());
+root.Subcommands.Add(ServerCommands.Build());
 root.Subcommands.Add(SessionCommands.Build());
 root.Subcommands.Add(ApiKeyCommands.Build());
 root.Subcommands.Add(DaemonCommands.Build());

@@ -14,6 +14,7 @@ using Kennel.ControlPlane.Observability;
 using Kennel.ControlPlane.Quotas;
 using Kennel.ControlPlane.Runs;
 using Kennel.ControlPlane.Secrets;
+using Kennel.ControlPlane.Servers;
 using Kennel.ControlPlane.Sessions;
 using Kennel.ControlPlane.Skills;
 using Kennel.ControlPlane.Snapshots;
@@ -127,6 +128,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapApiKeys();
         app.MapWorkers();
         app.MapWorkerProtocol();
+        app.MapServers();
         app.MapDaemons();
         app.MapSecrets();
         app.MapConfig();
@@ -191,6 +193,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton<SessionQueue>();
         services.AddSingleton<WorkerStore>();
         services.AddSingleton<WorkerRegistry>();
+        services.AddServers(settings.Servers with { ExternalUrl = settings.Servers.ExternalUrl ?? settings.ExternalUrl });
         services.AddHostedService<LeaseReaper>();
         services.AddFleetMcp(settings.Mcp);
         services.AddDaemons(settings.Daemons, settings.Scheduler);

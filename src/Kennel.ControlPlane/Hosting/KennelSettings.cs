@@ -50,6 +50,9 @@ public sealed record KennelSettings
     /// <summary>Skill registry fetches: the folders a local registry may read (<c>KENNEL_SKILL_REGISTRY_ROOTS</c>) and the timeout.</summary>
     public Skills.Registry.SkillRegistryOptions SkillRegistries { get; init; } = new();
 
+    /// <summary>The kennel builds add-server uploads (<c>KENNEL_WORKER_BINARY_X86_64</c>, <c>KENNEL_WORKER_BINARY_AARCH64</c>).</summary>
+    public Servers.ServerOptions Servers { get; init; } = Kennel.ControlPlane.Servers.ServerOptions.FromEnvironment(_ => null, null);
+
     /// <summary>The one clock. Tests of schedules set a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public OAuth.OAuthOptions OAuth { get; init; } = new();
@@ -128,6 +131,7 @@ public sealed record KennelSettings
                         $"{KeyEncryption.Variable} must be {KeyEncryption.KeyBytes} random bytes in base64 (e.g. from 'openssl rand -base64 32').")
                     : null,
             },
+            Servers = Kennel.ControlPlane.Servers.ServerOptions.FromEnvironment(read, null),
             Outbound = Http.OutboundAddresses.Parse(read(Http.OutboundAddresses.AllowVariable), out var outboundError)
                 ?? throw new SettingsException(outboundError!),
             SkillRegistries = Skills.Registry.SkillRegistryOptions.FromEnvironment(read),

@@ -61,7 +61,7 @@ public static class FleetMcp
     /// <summary>The tools of <see cref="FleetTools"/>, built once: their schemas come from the methods' signatures.</summary>
     public static IReadOnlyList<McpServerTool> Tools(IServiceProvider services) =>
     [
-        .. new[] { typeof(FleetTools), typeof(DaemonTools) }.SelectMany(type => type.GetMethods(BindingFlags.Public | BindingFlags.Static))
+        .. new[] { typeof(FleetTools), typeof(DaemonTools), typeof(ServerTools) }.SelectMany(type => type.GetMethods(BindingFlags.Public | BindingFlags.Static))
             .Where(method => method.GetCustomAttribute<McpServerToolAttribute>() is not null)
             .Select(method => McpServerTool.Create(method, (object?)null, new McpServerToolCreateOptions { Services = services })),
     ];

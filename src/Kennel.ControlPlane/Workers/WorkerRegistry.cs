@@ -36,6 +36,15 @@ public sealed partial class WorkerRegistry(WorkerStore store, ControlPlaneOption
         return new WorkerToken(token.Value, now.Add(ttl));
     }
 
+    /// <summary>A token for a machine Kennel bootstraps itself (a server, whose caller the server service checked): its id, to find the worker it buys.</summary>
+    internal async Task<(string Id, WorkerToken Token)> CreateTokenForServerAsync(TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        var token = OpaqueToken.Create(EnrollmentTokenPrefix);
+        var now = time.GetUtcNow();
+        await store.InsertTokenAsync(token.Id, token.SecretHash, now.ToUnixTimeMilliseconds(), now.Add(ttl).ToUnixTimeMilliseconds(), cancellationToken);
+        return (token.Id, new WorkerToken(token.Value, now.Add(ttl)));
+    }
+
     public async Task<EnrollResponse> EnrollAsync(EnrollRequest request, CancellationToken cancellationToken)
     {
         ValidateName(request.Name);
@@ -90,6 +99,17 @@ public sealed partial class WorkerRegistry(WorkerStore store, ControlPlaneOption
         }
         knownCredentials[id] = worker.CredentialHash;
         return id;
+    }
+
+    /// <summary>Removes a worker that holds no live session, and forgets its credential; false when it still holds one.</summary>
+    internal async Task<bool> RemoveAsync(string id, CancellationToken cancellationToken)
+    {
+        var removed = await store.RemoveIdleAsync(id, cancellationToken);
+        if (removed)
+        {
+            knownCredentials.TryRemove(id, out _);
+        }
+        return removed;
     }
 
     /// <summary>Every worker one by one, for the installation's admins.</summary>

@@ -90,4 +90,12 @@ public sealed class WorkerStore(Database database)
                 worker, transaction, cancellationToken: cancellationToken));
             return true;
         }, cancellationToken);
+
+    /// <summary>Deletes a worker unless a live session is assigned to it, in one statement so none can be claimed in between.</summary>
+    public Task<bool> RemoveIdleAsync(string id, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM workers WHERE id = @id AND NOT EXISTS (SELECT 1 FROM sessions WHERE worker_id = @id AND status IN ('pending', 'running'))",
+            new { id }, transaction, cancellationToken: cancellationToken)) == 1 ||
+            await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM workers WHERE id = @id", new { id }, transaction,
+                cancellationToken: cancellationToken)) == 0, cancellationToken);
 }

@@ -60,6 +60,9 @@ public sealed class KennelClient : IDisposable
     public Task<T> PatchAsync<T>(string path, HttpContent body, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Patch, path, body, type, cancellationToken);
 
+    public Task<T> DeleteAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Delete, path, null, type, cancellationToken);
+
     public async Task DeleteAsync(string path, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Delete, path);

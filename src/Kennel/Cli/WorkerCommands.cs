@@ -16,6 +16,10 @@ public static class WorkerCommands
     {
         var url = new Option<string?>("--url") { Description = "The control plane's URL, e.g. http://kennel.internal:4000." };
         var token = new Option<string?>("--token") { Description = "A one-time enrollment token from 'kennel worker token create'. Not needed once enrolled." };
+        var tokenFile = new Option<string?>("--token-file")
+        {
+            Description = "A file holding the enrollment token, deleted once spent (add-server writes one, so the token is never on a command line).",
+        };
         var name = new Option<string?>("--name") { Description = "Name shown in the fleet (default: the host name)." };
         var defaults = WorkerAgentOptions.DefaultCapacity();
         var vcpus = new Option<int?>("--vcpus") { Description = $"vCPUs to offer (default {defaults.Vcpus}: 4 per core)." };
@@ -24,13 +28,15 @@ public static class WorkerCommands
         var dataDir = new Option<string?>("--data-dir") { Description = "Where the worker keeps its credential and sandbox files (default KENNEL_DATA_DIR or ~/.kennel)." };
         var worker = new Command("worker", "Run a worker that claims sessions from a control plane and runs them in sandboxes.")
         {
-            url, token, name, vcpus, memory, slots, dataDir,
+            url, token, tokenFile, name, vcpus, memory, slots, dataDir,
         };
         worker.SetAction(async (parse, cancellationToken) =>
         {
             var dir = parse.GetValue(dataDir) ?? KennelSettings.DataDirFromEnvironment();
             var capacity = new WorkerCapacity(parse.GetValue(vcpus) ?? defaults.Vcpus, parse.GetValue(memory) ?? defaults.MemoryMb, parse.GetValue(slots) ?? defaults.Slots);
-            await RunWorkerAsync(dir, parse.GetValue(url), parse.GetValue(token), parse.GetValue(name) ?? Environment.MachineName, capacity, cancellationToken);
+            var file = parse.GetValue(tokenFile);
+            var given = parse.GetValue(token) ?? (file is not null && File.Exists(file) ? (await File.ReadAllTextAsync(file, cancellationToken)).Trim() : null);
+            await RunWorkerAsync(dir, parse.GetValue(url), given, parse.GetValue(name) ?? Environment.MachineName, capacity, file, cancellationToken);
             return ExitCodes.Ok;
         });
         var tokens = new Command("token", "Enrollment tokens for new workers.");
@@ -40,7 +46,8 @@ public static class WorkerCommands
         return worker;
     }
 
-    private static async Task RunWorkerAsync(string dataDir, string? url, string? token, string name, WorkerCapacity capacity, CancellationToken cancellationToken)
+    private static async Task RunWorkerAsync(string dataDir, string? url, string? token, string name, WorkerCapacity capacity, string? tokenFile,
+        CancellationToken cancellationToken)
     {
         using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
         var settings = KennelSettings.FromEnvironment();
@@ -49,7 +56,13 @@ public static class WorkerCommands
         {
             throw new CliException($"This machine cannot run sandboxes: {sandbox.Capabilities.Problem}");
         }
-        var identity = await EnrollAsync(dataDir, url, token, name, capacity, cancellationToken);
+        // With a saved identity the token (already spent, or never needed) is not used again.
+        var identity = await EnrollAsync(dataDir, url, File.Exists(Path.Combine(dataDir, "worker.json")) && tokenFile is not null ? null : token, name, capacity,
+            cancellationToken);
+        if (tokenFile is not null)
+        {
+            File.Delete(tokenFile);
+        }
         using var http = ControlPlaneClient.CreateHttpClient(new Uri(identity.Url.TrimEnd('/') + "/"), identity.Credential);
         var options = new WorkerAgentOptions { Capacity = capacity, SkillDirectory = DefaultSandbox.SkillDirectory(dataDir, settings.SandboxSharedDirectory) };
         var agent = new WorkerAgent(new ControlPlaneClient(http), sandbox, options, TimeProvider.System, loggers.CreateLogger<WorkerAgent>());

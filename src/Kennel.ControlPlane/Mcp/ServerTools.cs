@@ -1,0 +1,130 @@
+using System.ComponentModel;
+using System.Security.Claims;
+using Kennel.Contracts;
+using Kennel.Contracts.ApiKeys;
+using Kennel.Contracts.Servers;
+using Kennel.ControlPlane.Auth;
+using Kennel.ControlPlane.Servers;
+using Kennel.Mcp;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Kennel.ControlPlane.Mcp;
+
+/// <summary>
+/// The server tools of <c>/mcp</c>, with seed 000's names: machines reached over SSH that become workers. For
+/// installation admins only, like the workers themselves.
+/// </summary>
+public static class ServerTools
+{
+    [McpServerTool(Name = "test-connection", Title = "Test SSH connectivity before adding a server", ReadOnly = false, Destructive = false,
+        Idempotent = true, OpenWorld = true, UseStructuredContent = true, OutputSchemaType = typeof(ConnectionTest))]
+    [RequiresScope(Scopes.Admin)]
+    [InstallationOnly]
+    [Description("Logs in to a machine over SSH (a real handshake and authentication, with a password or a private key) and reports " +
+        "whether it can become a Kennel worker: the host key's SHA-256 fingerprint, the OS, architecture and kernel, root or passwordless " +
+        "sudo, whether bubblewrap and cgroups are usable, free memory and disk, and the CPU count. Changes nothing on the machine. " +
+        "The first host key seen for an address and port is trusted and remembered; a different key later fails with host_key_mismatch " +
+        "unless you pass the new one as expectedHostKey. On failure, ok is false and error.code is one of unreachable, timeout, " +
+        "auth_failed, host_key_mismatch, unsupported_os, insufficient_privileges.")]
+    public static async Task<CallToolResult> TestConnection(
+        ServerService servers,
+        ClaimsPrincipal user,
+        [Description("The machine's host name or IP address, e.g. 65.108.10.170 or worker1.example.com.")] string address,
+        [Description("The SSH port.")] int port = SshTarget.DefaultPort,
+        [Description("The user to log in as: root, or a user with passwordless sudo.")] string username = SshTarget.DefaultUsername,
+        [Description("The user's password. Give this or privateKey. Used for this test only, never stored or shown.")] string? password = null,
+        [Description("A private key file's whole text (OpenSSH, PEM or PuTTY format, at most 16 KiB). Give this or password.")] string? privateKey = null,
+        [Description("The private key's passphrase, when it is encrypted.")] string? passphrase = null,
+        [Description("The host key fingerprint you expect ('SHA256:…', as 'ssh-keygen -lf' prints it); the connection is refused if the server presents another.")]
+        string? expectedHostKey = null,
+        [Description("How long to wait for the server to answer, in seconds (1-60).")] int timeoutSeconds = SshTarget.DefaultTimeoutSeconds,
+        CancellationToken cancellationToken = default)
+    {
+        var test = await servers.TestConnectionAsync(Caller.From(user), new TestConnectionRequest
+        {
+            Address = address,
+            Port = port,
+            Username = username,
+            Password = password,
+            PrivateKey = privateKey,
+            Passphrase = passphrase,
+            ExpectedHostKey = expectedHostKey,
+            TimeoutSeconds = timeoutSeconds,
+        }, cancellationToken);
+        // A failed connection is the test's answer, not a failed call: ok and error say what happened.
+        return ToolResults.Of(test, KennelJson.Default.ConnectionTest, ServerText.Of(test));
+    }
+
+    [McpServerTool(Name = "add-server", Title = "Add a worker via SSH (password or private key)", ReadOnly = false, Destructive = false,
+        Idempotent = false, OpenWorld = true, UseStructuredContent = true, OutputSchemaType = typeof(Server))]
+    [RequiresScope(Scopes.Admin)]
+    [InstallationOnly]
+    [Description("Makes a machine a Kennel worker over SSH, and answers at once with the server in status provisioning. In the background " +
+        "it goes connecting (login, host key check, probe) -> bootstrapping (uploads this control plane's kennel build, checked by SHA-256; " +
+        "installs bubblewrap and libseccomp with the machine's package manager) -> enrolling (a one-time token, the worker started as a " +
+        "systemd service, or a supervised script started at boot by cron without systemd) -> ready once the worker has polled, or failed " +
+        "with error.code. Call list-servers to follow it. The password or key is used for the bootstrap and then forgotten, unless keepCredential " +
+        "is true (then it is kept encrypted). Run test-connection first to check the machine.")]
+    public static async Task<CallToolResult> AddServer(
+        ServerService servers,
+        ClaimsPrincipal user,
+        [Description("The machine's host name or IP address.")] string address,
+        [Description("The name of the server and of the worker it becomes (default: the address).")] string? name = null,
+        [Description("The SSH port.")] int port = SshTarget.DefaultPort,
+        [Description("The user to log in as: root, or a user with passwordless sudo.")] string username = SshTarget.DefaultUsername,
+        [Description("The user's password. Give this or privateKey.")] string? password = null,
+        [Description("A private key file's whole text (at most 16 KiB). Give this or password.")] string? privateKey = null,
+        [Description("The private key's passphrase, when it is encrypted.")] string? passphrase = null,
+        [Description("The host key fingerprint you expect ('SHA256:…'); without it the first key seen is trusted.")] string? expectedHostKey = null,
+        [Description("Keep the password or key, encrypted, after the bootstrap (default: forget it).")] bool keepCredential = false,
+        [Description("The URL at which the machine reaches this control plane (default: KENNEL_EXTERNAL_URL).")] string? controlPlaneUrl = null,
+        [Description("How long to wait for the server to answer, in seconds (1-60).")] int timeoutSeconds = SshTarget.DefaultTimeoutSeconds,
+        CancellationToken cancellationToken = default)
+    {
+        var server = await servers.AddAsync(Caller.From(user), new AddServerRequest
+        {
+            Address = address,
+            Name = name,
+            Port = port,
+            Username = username,
+            Password = password,
+            PrivateKey = privateKey,
+            Passphrase = passphrase,
+            ExpectedHostKey = expectedHostKey,
+            KeepCredential = keepCredential,
+            ControlPlaneUrl = controlPlaneUrl,
+            TimeoutSeconds = timeoutSeconds,
+        }, cancellationToken);
+        return ToolResults.Of(server, KennelJson.Default.Server, ServerText.Of(server));
+    }
+
+    [McpServerTool(Name = "list-servers", Title = "List registered servers with status", ReadOnly = true, Destructive = false, Idempotent = true,
+        OpenWorld = false, UseStructuredContent = true, OutputSchemaType = typeof(ServerList))]
+    [RequiresScope(Scopes.Admin)]
+    [InstallationOnly]
+    [Description("Lists the servers added with add-server: address, status (provisioning, connecting, bootstrapping, enrolling, ready, failed) " +
+        "and its last step, the error of a failed one, the host key fingerprint, the machine, and the worker it became (health, capacity, " +
+        "what running sessions use). Never a credential.")]
+    public static async Task<CallToolResult> ListServers(ServerService servers, ClaimsPrincipal user, CancellationToken cancellationToken = default)
+    {
+        var list = await servers.ListAsync(Caller.From(user), cancellationToken);
+        return ToolResults.Of(list, KennelJson.Default.ServerList, list.Items.Count == 0 ? "No servers." : string.Join("\n\n", list.Items.Select(ServerText.Of)));
+    }
+
+    [McpServerTool(Name = "delete-server", Title = "Remove a server", ReadOnly = false, Destructive = true, Idempotent = false, OpenWorld = false,
+        UseStructuredContent = true, OutputSchemaType = typeof(Server))]
+    [RequiresScope(Scopes.Admin)]
+    [InstallationOnly]
+    [Description("Removes a server and the worker it became, whose credential then stops working. Refused with server_busy while the " +
+        "worker runs sessions: cancel them or wait for them to end. Returns the server as it was.")]
+    public static async Task<CallToolResult> DeleteServer(
+        ServerService servers,
+        ClaimsPrincipal user,
+        [Description("The server id (srv_…), as add-server or list-servers returned it.")] string id,
+        CancellationToken cancellationToken = default)
+    {
+        var server = await servers.DeleteAsync(Caller.From(user), id, cancellationToken);
+        return ToolResults.Of(server, KennelJson.Default.Server, $"Deleted {ServerText.Of(server)}");
+    }
+}

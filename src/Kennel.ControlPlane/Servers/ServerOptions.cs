@@ -1,0 +1,42 @@
+using System.Runtime.InteropServices;
+
+namespace Kennel.ControlPlane.Servers;
+
+/// <summary>
+/// Where the <c>kennel</c> build that <c>add-server</c> uploads comes from: a self-contained single-file publish per
+/// architecture (<c>KENNEL_WORKER_BINARY_X86_64</c>, <c>KENNEL_WORKER_BINARY_AARCH64</c>). For the control plane's own
+/// architecture the default is the running executable itself, when it is such a publish.
+/// </summary>
+public sealed record ServerOptions
+{
+    public IReadOnlyDictionary<string, string> WorkerBinaries { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary><c>KENNEL_EXTERNAL_URL</c>: where new workers reach the control plane, unless add-server names another URL.</summary>
+    public string? ExternalUrl { get; init; }
+
+    /// <summary>How long a new worker has to poll after its service started before the server is failed.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    public static ServerOptions FromEnvironment(Func<string, string?> read, string? externalUrl)
+    {
+        var binaries = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (OwnBinary() is { } own)
+        {
+            binaries[own.Architecture] = own.Path;
+        }
+        foreach (var architecture in ServerProbe.SupportedArchitectures)
+        {
+            if (read($"KENNEL_WORKER_BINARY_{architecture.ToUpperInvariant()}") is { Length: > 0 } path)
+            {
+                binaries[architecture] = path;
+            }
+        }
+        return new ServerOptions { WorkerBinaries = binaries, ExternalUrl = externalUrl };
+    }
+
+    // In a single-file publish assemblies have no file of their own; under 'dotnet kennel.dll', or a plain publish's apphost, they do.
+    private static (string Architecture, string Path)? OwnBinary() =>
+        string.IsNullOrEmpty(typeof(ServerOptions).Assembly.Location) && Environment.ProcessPath is { } path
+            ? (RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "aarch64" : "x86_64", path)
+            : null;
+}

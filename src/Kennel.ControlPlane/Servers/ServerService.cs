@@ -1,0 +1,207 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Kennel.Contracts;
+using Kennel.Contracts.Servers;
+using Kennel.ControlPlane.Auth;
+using Kennel.ControlPlane.Hosting;
+using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.Workers;
+using Kennel.Store;
+using Microsoft.Extensions.Logging;
+
+namespace Kennel.ControlPlane.Servers;
+
+/// <summary>
+/// Servers: machines reached over SSH. <see cref="TestConnectionAsync"/> logs in for real (SSH.NET), checks the host key,
+/// and probes the machine; <see cref="AddAsync"/> records a server and starts its bootstrap (<see cref="ServerBootstrap"/>)
+/// in the background. MCP, REST and the CLI all call here.
+/// </summary>
+public sealed partial class ServerService(ServerStore store, ServerLogin login, ServerRunner runner, WorkerRegistry workers, KeyEncryption encryption,
+    ServerOptions options, TimeProvider time, ILogger<ServerService> logger)
+{
+    public const string ServerExists = "server_exists";
+    public const string ServerBusy = "server_busy";
+    public async Task<ConnectionTest> TestConnectionAsync(Caller caller, TestConnectionRequest request, CancellationToken cancellationToken)
+    {
+        RequireInstallationAdmin(caller);
+        using var target = SshTarget.Parse(request);
+        var started = time.GetTimestamp();
+        HostKey? hostKey = null;
+        ServerSystem? system = null;
+        ConnectionError? error;
+        try
+        {
+            using var session = await login.OpenAsync(target, cancellationToken);
+            hostKey = session.HostKey;
+            system = await ServerLogin.ProbeAsync(session, cancellationToken);
+            error = ServerProbe.Problem(system);
+        }
+        catch (ServerConnectionException failed)
+        {
+            hostKey = failed.HostKey;
+            error = new ConnectionError(failed.Code, failed.Message);
+        }
+        LogTested(target.Address, target.Port, target.Username, error?.Code ?? "ok");
+        return new ConnectionTest
+        {
+            Ok = error is null,
+            Address = target.Address,
+            Port = target.Port,
+            Username = target.Username,
+            HostKey = hostKey,
+            System = system,
+            Error = error,
+            ElapsedMs = (long)time.GetElapsedTime(started).TotalMilliseconds,
+        };
+    }
+
+    /// <summary>
+    /// Records the server as <c>provisioning</c> and starts its bootstrap; answers at once. The credential stays in this
+    /// process's memory for the bootstrap, and in the store (encrypted) only when <c>keepCredential</c> is true.
+    /// </summary>
+    public async Task<Server> AddAsync(Caller caller, AddServerRequest request, CancellationToken cancellationToken)
+    {
+        RequireInstallationAdmin(caller);
+        var controlPlane = ControlPlaneUrl(request.ControlPlaneUrl ?? options.ExternalUrl);
+        var target = SshTarget.Parse(request);
+        try
+        {
+            var name = request.Name ?? target.Address.Replace(':', '-');
+            if (!NamePattern().IsMatch(name))
+            {
+                throw ApiProblem.Invalid("name", "name is 1-100 characters of letters, digits, '.', '_', '-' and '@' (it becomes the worker's name).");
+            }
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var id = SortableId.New("srv", time);
+            var row = new ServerRow
+            {
+                Id = id,
+                Name = name,
+                Address = target.Address,
+                Port = target.Port,
+                Username = target.Username,
+                AuthMethod = target.AuthMethod == "password" ? "password" : "private_key",
+                Credential = request.KeepCredential == true
+                    ? encryption.Encrypt(CredentialOwner(id), JsonSerializer.SerializeToUtf8Bytes(target.Credential, ServerJson.Default.StoredCredential))
+                    : null,
+                Status = ServerStatuses.Provisioning,
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+            if (!await store.InsertAsync(row, $"Accepted: {name} at {target.Address} port {target.Port}; the bootstrap starts now.", cancellationToken))
+            {
+                throw ApiProblem.Conflict(ServerExists, $"A server named '{name}', or at {target.Address} port {target.Port}, exists already: delete it first.");
+            }
+            LogAdded(id, target.Address, target.Port);
+            runner.Start(id, target, name, controlPlane);
+            return await GetAsync(caller, id, cancellationToken);
+        }
+        catch
+        {
+            target.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<ServerList> ListAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        RequireInstallationAdmin(caller);
+        var rows = await store.ListAsync(cancellationToken);
+        var steps = (await store.LastStepsAsync(cancellationToken)).ToDictionary(s => s.ServerId, StringComparer.Ordinal);
+        var fleet = (await workers.ListAsync(cancellationToken)).ToDictionary(w => w.Id, StringComparer.Ordinal);
+        return new ServerList([.. rows.Select(row => View(row, steps.GetValueOrDefault(row.Id), row.WorkerId is { } w ? fleet.GetValueOrDefault(w) : null))]);
+    }
+
+    public async Task<Server> GetAsync(Caller caller, string id, CancellationToken cancellationToken)
+    {
+        RequireInstallationAdmin(caller);
+        var row = await store.FindAsync(id, cancellationToken) ?? throw ApiProblem.NotFound("server", id);
+        var steps = await store.StepsAsync(id, cancellationToken);
+        var last = steps.Count > 0 ? steps[^1] : null;
+        var worker = row.WorkerId is { } workerId ? (await workers.ListAsync(cancellationToken)).FirstOrDefault(w => w.Id == workerId) : null;
+        return View(row, last, worker);
+    }
+
+    public async Task<ServerSteps> StepsAsync(Caller caller, string id, CancellationToken cancellationToken)
+    {
+        RequireInstallationAdmin(caller);
+        _ = await store.FindAsync(id, cancellationToken) ?? throw ApiProblem.NotFound("server", id);
+        return new ServerSteps([.. (await store.StepsAsync(id, cancellationToken)).Select(Step)]);
+    }
+
+    /// <summary>
+    /// Removes a server, and the worker it became so its credential stops working. A worker still running sessions is not
+    /// removed (<c>server_busy</c>): cancel or wait for them first.
+    /// </summary>
+    public async Task<Server> DeleteAsync(Caller caller, string id, CancellationToken cancellationToken)
+    {
+        var server = await GetAsync(caller, id, cancellationToken);
+        if (server.Worker is { } worker)
+        {
+            if (!await workers.RemoveAsync(worker.Id, cancellationToken))
+            {
+                throw ApiProblem.Conflict(ServerBusy, $"Worker {worker.Id} of server '{server.Name}' is running sessions: cancel them or wait for them to end, then delete again.");
+            }
+        }
+        await store.DeleteAsync(id, cancellationToken);
+        LogDeleted(id, server.Address, server.Port);
+        return server;
+    }
+
+    internal static string CredentialOwner(string id) => $"server:{id}";
+
+    private static Uri ControlPlaneUrl(string? url) =>
+        url is not null && Uri.TryCreate(url, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https" && parsed.UserInfo.Length == 0 &&
+        parsed.Query.Length == 0 && parsed.Fragment.Length == 0 && !url.Contains('\'', StringComparison.Ordinal)
+            ? parsed
+            : throw ApiProblem.Invalid("controlPlaneUrl", url is null
+                ? "controlPlaneUrl is required when KENNEL_EXTERNAL_URL is not set: the URL at which the new worker reaches this control plane."
+                : "controlPlaneUrl must be an http or https URL without user, query or fragment.");
+
+    private static Server View(ServerRow row, ServerStepRow? last, Contracts.Workers.Worker? worker) => new()
+    {
+        Id = row.Id,
+        Name = row.Name,
+        Address = row.Address,
+        Port = row.Port,
+        Username = row.Username,
+        AuthMethod = row.AuthMethod,
+        CredentialKept = row.Credential is not null,
+        Status = row.Status,
+        LastStep = last is null ? null : Step(last),
+        Error = row.ErrorCode is { } code ? new ConnectionError(code, row.ErrorMessage ?? "") : null,
+        HostKey = row.HostKey,
+        System = row.System is { } system ? JsonSerializer.Deserialize(system, KennelJson.Default.ServerSystem) : null,
+        Worker = worker,
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt),
+        UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(row.UpdatedAt),
+    };
+
+    private static ServerStep Step(ServerStepRow row) => new(row.Seq, DateTimeOffset.FromUnixTimeMilliseconds(row.At), row.Status, row.Message);
+
+    // Servers become workers, which run every workspace's sessions, so only the installation's admins may manage them.
+    private static void RequireInstallationAdmin(Caller caller)
+    {
+        if (!caller.IsInstallationAdmin)
+        {
+            throw ApiProblem.Forbidden(ErrorCodes.WorkspaceMismatch, "Only an admin key of the 'default' workspace may manage servers.");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection test to {Address} port {Port} as {Username}: {Outcome}")]
+    private partial void LogTested(string address, int port, string username, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Server {Id} at {Address} port {Port} added; bootstrap started")]
+    private partial void LogAdded(string id, string address, int port);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Server {Id} at {Address} port {Port} deleted")]
+    private partial void LogDeleted(string id, string address, int port);
+
+    [GeneratedRegex("^[A-Za-z0-9._@-]{1,100}$")]
+    private static partial Regex NamePattern();
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(StoredCredential))]
+internal sealed partial class ServerJson : System.Text.Json.Serialization.JsonSerializerContext
+{
+}

@@ -1,0 +1,44 @@
+using System.Net.Http.Json;
+using Kennel.Contracts;
+using Kennel.Contracts.Servers;
+
+namespace Kennel.Testing;
+
+/// <summary>The server routes of the REST API, as a user's script calls them.</summary>
+public static class ServerApi
+{
+    public static async Task<ConnectionTest> TestConnectionAsync(this HttpClient client, TestConnectionRequest request)
+    {
+        using var response = await client.PostAsJsonAsync("/v1/servers/test", request, KennelJson.Default.TestConnectionRequest);
+        await Api.EnsureAsync(response, StatusCodes.Status200OK);
+        return (await response.Content.ReadFromJsonAsync(KennelJson.Default.ConnectionTest))!;
+    }
+
+    public static async Task<Server> AddServerAsync(this HttpClient client, AddServerRequest request)
+    {
+        using var response = await client.PostAsJsonAsync("/v1/servers", request, KennelJson.Default.AddServerRequest);
+        await Api.EnsureAsync(response, StatusCodes.Status202Accepted);
+        return (await response.Content.ReadFromJsonAsync(KennelJson.Default.Server))!;
+    }
+
+    public static async Task<ServerList> ListServersAsync(this HttpClient client) =>
+        (await client.GetFromJsonAsync("/v1/servers", KennelJson.Default.ServerList))!;
+
+    public static async Task<ServerSteps> ServerStepsAsync(this HttpClient client, string id) =>
+        (await client.GetFromJsonAsync($"/v1/servers/{id}/steps", KennelJson.Default.ServerSteps))!;
+
+    /// <summary>Polls the server until its status is ready or failed, for at most <paramref name="timeout"/>.</summary>
+    public static async Task<Server> WaitForServerAsync(this HttpClient client, string id, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var server = (await client.GetFromJsonAsync($"/v1/servers/{id}", KennelJson.Default.Server))!;
+            if (server.Status is ServerStatuses.Ready or ServerStatuses.Failed || DateTime.UtcNow > deadline)
+            {
+                return server;
+            }
+            await Task.Delay(200);
+        }
+    }
+}
