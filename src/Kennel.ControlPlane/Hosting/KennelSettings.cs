@@ -47,6 +47,9 @@ public sealed record KennelSettings
     /// <summary>Where outbound webhooks may connect beside public addresses (<c>KENNEL_OUTBOUND_ALLOW_CIDRS</c>).</summary>
     public Http.OutboundAddresses Outbound { get; init; } = Http.OutboundAddresses.PublicOnly;
 
+    /// <summary>The messaging platforms' API base URLs (<c>KENNEL_SLACK_API_URL</c>).</summary>
+    public Channels.ChannelOptions Channels { get; init; } = new();
+
     /// <summary>The one clock. Tests of schedules set a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public OAuth.OAuthOptions OAuth { get; init; } = new();
@@ -127,6 +130,7 @@ public sealed record KennelSettings
             },
             Outbound = Http.OutboundAddresses.Parse(read(Http.OutboundAddresses.AllowVariable), out var outboundError)
                 ?? throw new SettingsException(outboundError!),
+            Channels = Kennel.ControlPlane.Channels.ChannelOptions.FromEnvironment(read),
             ControlPlane = defaults with
             {
                 LeaseTtl = TimeSpan.FromSeconds(Int(read, "KENNEL_LEASE_TTL_SECONDS", (int)defaults.LeaseTtl.TotalSeconds)),
