@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kennel.ControlPlane.Delivery;
 using StandardWebhooks;
-using StandardWebhooks.Diagnostics;
 
 namespace Kennel.ControlPlane.Channels.Webhook;
 
@@ -21,6 +21,9 @@ public sealed class WebhookChannel : IChannelAdapter
     public const string KindName = "webhook";
     public const string SigningSecret = "signingSecret";
     public const int MaxIdLength = 256;
+
+    /// <summary>How far a request's timestamp may be from now, either way.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
 
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
@@ -44,21 +47,9 @@ public sealed class WebhookChannel : IChannelAdapter
         {
             return new InboundEvent.Refused("The body is not UTF-8.");
         }
-        var headers = new HeaderDictionary();
-        foreach (var name in new[] { "webhook-id", "webhook-timestamp", "webhook-signature" })
+        if (Verify(secret, request.Headers, body, request.Now) is { } reason)
         {
-            if (request.Headers(name) is { } value)
-            {
-                headers[name] = value;
-            }
-        }
-        try
-        {
-            new StandardWebhook(secret).Verify(body, headers);
-        }
-        catch (WebhookVerificationException failure)
-        {
-            return new InboundEvent.Refused($"Standard Webhooks verification failed: {failure.Message}");
+            return new InboundEvent.Refused(reason);
         }
         var id = request.Headers("webhook-id")!;
         if (id.Length > MaxIdLength)
@@ -109,6 +100,38 @@ public sealed class WebhookChannel : IChannelAdapter
         ArgumentNullException.ThrowIfNull(message);
         var attempt = await DeliveryAttempt.FromResponseAsync(response, now, cancellationToken);
         return new SendOutcome(attempt, attempt.Delivered ? message.Id : null);
+    }
+
+    /// <summary>
+    /// Null when one of the <c>v1,</c> signatures in <c>webhook-signature</c> is the HMAC-SHA256 of
+    /// <c>{webhook-id}.{webhook-timestamp}.{body}</c> under the secret's key and the timestamp is within
+    /// <see cref="Window"/> of now; otherwise why not. Compared in constant time, the MAC computed before the time is judged.
+    /// </summary>
+    private static string? Verify(string secret, Func<string, string?> headers, string body, DateTimeOffset now)
+    {
+        var id = headers("webhook-id");
+        var timestamp = headers("webhook-timestamp");
+        var signatures = headers("webhook-signature");
+        if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(timestamp) || string.IsNullOrEmpty(signatures))
+        {
+            return "The webhook-id, webhook-timestamp or webhook-signature header is missing.";
+        }
+        var key = Convert.FromBase64String(secret[WebhookSecret.Prefix.Length..]);
+        var expected = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{id}.{timestamp}.{body}"));
+        var matches = false;
+        foreach (var entry in signatures.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var given = new byte[expected.Length];
+            matches |= entry.StartsWith("v1,", StringComparison.Ordinal)
+                && Convert.TryFromBase64String(entry[3..], given, out var written) && written == expected.Length
+                && CryptographicOperations.FixedTimeEquals(given, expected);
+        }
+        if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > DateTimeOffset.MaxValue.ToUnixTimeSeconds()
+            || (now - DateTimeOffset.FromUnixTimeSeconds(seconds)).Duration() > Window)
+        {
+            return $"The webhook-timestamp is missing, unreadable or more than {Window.TotalMinutes} minutes from now.";
+        }
+        return matches ? null : "No v1 signature in webhook-signature matches.";
     }
 
     private static string? Text(JsonObject? message, string field) =>
