@@ -87,6 +87,9 @@ public sealed record ChannelMessage
     public required string Status { get; init; }
     public int Attempts { get; init; }
     public string? Error { get; init; }
+
+    /// <summary>For a send waiting to be retried: when the next attempt is due.</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? SentAt { get; init; }
 }

@@ -17,11 +17,15 @@ public sealed class ChannelOutbox(ChangeSignal signal, TimeProvider time)
     public sealed record Outbound(string WorkspaceId, string Channel, string Action, string Chat, string? Thread, string Text, string? TargetMessage,
         string? Emoji, string? RunId);
 
-    /// <summary>Queues <paramref name="message"/>, due at once; returns its id. Call <see cref="Wake"/> after the commit.</summary>
-    public async Task<string> EnqueueAsync(DbConnection connection, DbTransaction transaction, Outbound message, long now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues <paramref name="message"/>, due at once, under <paramref name="id"/> or a new id; returns the id. Call
+    /// <see cref="Wake"/> after the commit.
+    /// </summary>
+    public async Task<string> EnqueueAsync(DbConnection connection, DbTransaction transaction, Outbound message, long now, CancellationToken cancellationToken,
+        string? id = null)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var id = SortableId.New("chm", time);
+        id ??= SortableId.New("chm", time);
         await ChannelStore.InsertAsync(connection, transaction, new ChannelMessageRow
         {
             Id = id,

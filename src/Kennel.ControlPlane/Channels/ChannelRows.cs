@@ -43,6 +43,7 @@ public sealed class ChannelMessageRow
         Status = Status,
         Attempts = Attempts,
         Error = LastError,
+        NextAttemptAt = Status == ChannelMessageStatus.Pending && NextAttemptAt is { } next ? DateTimeOffset.FromUnixTimeMilliseconds(next) : null,
         CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt),
         SentAt = SentAt is { } sent ? DateTimeOffset.FromUnixTimeMilliseconds(sent) : null,
     };

@@ -130,6 +130,7 @@ public sealed partial class ChannelSender : BackgroundService
         {
             return; // another control plane took it over after the lease ran out
         }
+        signal.PulseMessage(row.Id);
         if (!attempt.Delivered)
         {
             LogAttemptFailed(logger, row.Id, row.Channel, row.Attempts, status,

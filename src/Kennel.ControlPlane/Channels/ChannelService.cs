@@ -87,34 +87,47 @@ public sealed class ChannelService(Database database, ChannelStore store, Channe
     }
 
     /// <summary>Queues an act and waits up to <see cref="ActionWait"/> for its first outcome: sent, failed for good, or pending a retry.</summary>
-    public async Task<ChannelActionResult> ActAsync(Caller caller, ChannelActionRequest request, CancellationToken cancellationToken)
+    public Task<ChannelActionResult> ActAsync(Caller caller, ChannelActionRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        return ActAsync(caller.WorkspaceId, request, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// The same for a workspace, under <paramref name="id"/> when given (an agent's tool call, so a resumed run finds its
+    /// act instead of sending it twice).
+    /// </summary>
+    public async Task<ChannelActionResult> ActAsync(string workspaceId, ChannelActionRequest request, string? id, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(request);
-        var outbound = await ValidateAsync(caller, request, cancellationToken);
-        var id = await database.WriteAsync((connection, transaction) =>
-            outbox.EnqueueAsync(connection, transaction, outbound, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken), cancellationToken);
-        outbox.Wake();
+        var outbound = await ValidateAsync(workspaceId, request, cancellationToken);
+        if (id is null || await store.GetAsync(workspaceId, id, cancellationToken) is null)
+        {
+            id = await database.WriteAsync((connection, transaction) =>
+                outbox.EnqueueAsync(connection, transaction, outbound, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken, id), cancellationToken);
+            outbox.Wake();
+        }
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(ActionWait);
         ChannelMessageRow row;
         while (true)
         {
-            var changed = signal.OutboxChanged();
-            row = (await store.GetAsync(caller.WorkspaceId, id, cancellationToken))!;
-            if (row.Status != ChannelMessageStatus.Pending || row.Attempts > 0 && row.LastError is not null || wait.IsCancellationRequested)
+            var changed = signal.MessageChanged(id);
+            row = (await store.GetAsync(workspaceId, id, cancellationToken))!;
+            if (row.Status != ChannelMessageStatus.Pending || (row.Attempts > 0 && row.LastError is not null) || wait.IsCancellationRequested)
             {
                 break;
             }
-            await ChangeSignal.WaitAsync(changed, TimeSpan.FromMilliseconds(100), time, wait.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // The sender pulses the message when it records an attempt (here); another replica's is seen within a second.
+            await ChangeSignal.WaitAsync(changed, TimeSpan.FromSeconds(1), time, wait.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         return new ChannelActionResult { Id = row.Id, Status = row.Status, PlatformMessageId = row.PlatformMessageId, Error = row.LastError, Attempts = row.Attempts };
     }
 
-    private async Task<ChannelOutbox.Outbound> ValidateAsync(Caller caller, ChannelActionRequest request, CancellationToken cancellationToken)
+    private async Task<ChannelOutbox.Outbound> ValidateAsync(string workspaceId, ChannelActionRequest request, CancellationToken cancellationToken)
     {
         var name = request.Channel ?? throw ApiProblem.Invalid("channel", "channel is required: the name of a channel of this workspace (channels_status lists them).");
-        var channel = ChannelConfig.Find(await config.DocumentAsync(caller.WorkspaceId, cancellationToken), name)
+        var channel = ChannelConfig.Find(await config.DocumentAsync(workspaceId, cancellationToken), name)
             ?? throw ApiProblem.NotFound("channel", name);
         var action = request.Action ?? ChannelActions.Send;
         if (!ChannelActions.All.Contains(action))
@@ -130,7 +143,7 @@ public sealed class ChannelService(Database database, ChannelStore store, Channe
             throw ApiProblem.Invalid("text", $"text is required to send: 1-{ChannelOutbox.MaxTextLength} characters.");
         }
         var emoji = action == ChannelActions.React ? Id(request.Emoji, "emoji", required: true) : null;
-        return new ChannelOutbox.Outbound(caller.WorkspaceId, channel.Name, action, chat, thread, action == ChannelActions.Send ? text : "", target, emoji, null);
+        return new ChannelOutbox.Outbound(workspaceId, channel.Name, action, chat, thread, action == ChannelActions.Send ? text : "", target, emoji, null);
     }
 
     public async Task<ChannelMessagePage> HistoryAsync(Caller caller, ChannelStore.HistoryFilter filter, CancellationToken cancellationToken)

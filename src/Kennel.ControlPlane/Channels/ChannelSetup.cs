@@ -18,6 +18,7 @@ public static class ChannelSetup
         services.AddSingleton<ChannelSender>();
         services.AddHostedService(provider => provider.GetRequiredService<ChannelSender>());
         services.AddHostedService<ChannelReplies>();
+        services.AddSingleton<Kennel.Agents.Runtime.IAgentTool, Agents.Tools.MessageTool>();
         return services;
     }
 }

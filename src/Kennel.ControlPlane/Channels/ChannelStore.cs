@@ -74,6 +74,22 @@ public sealed class ChannelStore(Database database)
             $"SELECT {Columns} FROM channel_messages WHERE workspace_id = @workspaceId AND id = @id", new { workspaceId, id },
             cancellationToken: cancellationToken)), cancellationToken);
 
+    /// <summary>The outbound messages answering <paramref name="runIds"/> (agent or cron runs) in the workspace, by run id; the newest of each.</summary>
+    public async Task<Dictionary<string, ChannelMessageRow>> ByRunAsync(string workspaceId, IReadOnlyCollection<string> runIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runIds);
+        var rows = runIds.Count == 0 ? [] : await database.ReadAsync(async connection => (await connection.QueryAsync<ChannelMessageRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM channel_messages WHERE workspace_id = @workspaceId AND direction = '{ChannelDirections.Out}' " +
+            $"AND run_id {database.InList("runIds")} ORDER BY id", new { workspaceId, runIds = runIds.ToArray() }, cancellationToken: cancellationToken))).AsList(),
+            cancellationToken);
+        var byRun = new Dictionary<string, ChannelMessageRow>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            byRun[row.RunId!] = row;
+        }
+        return byRun;
+    }
+
     /// <summary>What <c>channels_history</c> filters by; every field but the workspace and the limit is optional.</summary>
     public sealed record HistoryFilter(string? Channel, string? Chat, string? Sender, string? Direction, string? Query, long? Since, long? Until,
         string? Before, int Limit);

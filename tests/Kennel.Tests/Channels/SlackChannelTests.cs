@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Kennel.Agents.Providers;
 using Kennel.Contracts.ApiKeys;
 using Kennel.ControlPlane.Channels;
@@ -170,6 +171,9 @@ public sealed class SlackChannelTests : IAsyncLifetime
         {
             clock.Advance(TimeSpan.FromHours(1));
             await slack.WaitForCallsAsync(2 + attempt);
+            // The attempt is recorded (its retry due later, or given up on) before the clock moves again.
+            await ChannelApi.EventuallyAsync(() => client.ChannelHistoryAsync("?direction=out&limit=1"),
+                page => page.Items[0].Status == "failed" || page.Items[0].NextAttemptAt > clock.GetUtcNow());
         }
         var history = await ChannelApi.EventuallyAsync(() => client.ChannelHistoryAsync("?direction=out"), page => page.Items[0].Status == "failed");
         history.Items[0].Error!.ShouldStartWith("gave up after 6 attempts; the last: HTTP 500: upstream trouble");
@@ -216,4 +220,57 @@ public sealed class SlackChannelTests : IAsyncLifetime
         act.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         slack.Calls.Count.ShouldBe(1);
     }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task An_agents_message_tool_and_a_cron_jobs_channel_delivery_reach_the_chat_they_name(string store)
+    {
+        await using var server = await StartAsync(store);
+        using var client = await server.NewWorkspaceClientAsync(Scopes.Read, Scopes.Write, Scopes.Chat);
+        await AddChannelAsync(client);
+        await client.SetConfigOkAsync("agents.main.tools", """["exec", "message"]""");
+
+        model.ThenEvents(MessageCall("call_1", """{"channel": "team", "chat": "C9", "text": "Heads up: the deploy starts at 5."}"""));
+        model.ThenEvents(ModelScript.Answer("Told them."));
+        (await client.SendAsync("main", "tell the team about the deploy")).Answer.ShouldBe("Told them.");
+        await slack.WaitForCallsAsync(1);
+        var told = slack.Calls.Single();
+        (told.Method, told.Body["channel"]!.GetValue<string>(), told.Body["text"]!.GetValue<string>())
+            .ShouldBe(("chat.postMessage", "C9", "Heads up: the deploy starts at 5."));
+        // The tool's result, as the model read it, says it was sent.
+        model.Requests.Last().Body.ShouldContain("sent (id chm_");
+
+        using (var nowhere = await client.PostAsJsonAsync("/v1/cron", CronApi.AgentTurn("digest", "Summarise.", CronApi.Every("1d")) with
+        {
+            Delivery = new() { Mode = "channel", Channel = "nope", Chat = "C7" },
+        }, Contracts.KennelJson.Default.CreateCronJobRequest))
+        {
+            nowhere.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+            (await nowhere.Content.ReadAsStringAsync()).ShouldContain("delivery.channel");
+        }
+        await client.AddCronJobAsync(CronApi.AgentTurn("digest", "Summarise.", CronApi.Every("1d")) with
+        {
+            Delivery = new() { Mode = "channel", Channel = "team", Chat = "C7", Thread = "1712345600.000100" },
+        });
+        model.ThenEvents(ModelScript.Answer("All quiet today."));
+        using (var run = await client.PostAsync("/v1/cron/digest/run", null))
+        {
+            run.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        }
+        var runs = await client.WaitForCronRunsAsync("?job=digest", page => page.Items.Single().Delivery?.Status == "delivered");
+        runs.Items.Single().Delivery!.DeliveredAt.ShouldNotBeNull();
+        var digest = slack.Calls.Last();
+        (digest.Body["channel"]!.GetValue<string>(), digest.Body["thread_ts"]!.GetValue<string>(), digest.Body["text"]!.GetValue<string>())
+            .ShouldBe(("C7", "1712345600.000100", "All quiet today."));
+        (await client.ChannelHistoryAsync("?chat=C7")).Items.Single().RunId.ShouldBe(runs.Items.Single().Id);
+    }
+
+    /// <summary>A complete step that calls the <c>message</c> tool with these arguments, in OpenAI's streaming format.</summary>
+    private static (string?, string)[] MessageCall(string callId, string arguments) =>
+    [
+        ModelScript.Chunk($$$"""{"role":"assistant","tool_calls":[{"index":0,"id":"{{{callId}}}","type":"function","function":{"name":"message","arguments":{{{System.Text.Json.JsonSerializer.Serialize(arguments)}}}}}]}"""),
+        ModelScript.Chunk("{}", "tool_calls"),
+        ModelScript.Usage(120, 20),
+        (null, "[DONE]"),
+    ];
 }
