@@ -37,7 +37,13 @@ public sealed record ChannelStatus
 
     /// <summary>Sends queued or waiting for a retry now.</summary>
     public long Pending { get; init; }
+
+    /// <summary>With <c>probe</c>: what the platform answered just now, when asked whether the credentials work.</summary>
+    public ChannelProbe? Probe { get; init; }
 }
+
+/// <summary>The platform's own answer to a probe (Slack's <c>auth.test</c>): <see cref="Ok"/> only when it said so.</summary>
+public sealed record ChannelProbe(bool Ok, string Detail);
 
 public sealed record ChannelStatusList(IReadOnlyList<ChannelStatus> Channels);
 

@@ -18,8 +18,8 @@ public static class ChannelEndpoints
         var read = app.MapGroup("/v1/channels").RequireAuthorization(ScopePolicies.For(Scopes.Read));
         var write = app.MapGroup("/v1/channels").RequireAuthorization(ScopePolicies.For(Scopes.Write));
 
-        read.MapGet("", async (HttpContext context, ChannelService channels) =>
-            TypedResults.Ok(await channels.StatusAsync(Caller.From(context.User), context.RequestAborted)));
+        read.MapGet("", async (HttpContext context, ChannelService channels, string? probe) =>
+            TypedResults.Ok(await channels.StatusAsync(Caller.From(context.User), probe is "true" or "1", context.RequestAborted)));
 
         read.MapGet("/history", async (HttpContext context, ChannelService channels, string? channel, string? chat, string? sender, string? direction,
             string? q, string? since, string? until, string? limit, string? cursor) =>

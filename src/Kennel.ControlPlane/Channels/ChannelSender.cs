@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using Kennel.ControlPlane.Config;
 using Kennel.ControlPlane.Delivery;
 using Kennel.ControlPlane.Hosting;
@@ -17,14 +16,13 @@ namespace Kennel.ControlPlane.Channels;
 /// under a lease, has the channel's platform write each as its HTTP request (with the channel's secrets, read at send
 /// time), and records the outcome with the next attempt's time under <see cref="DeliveryRetries"/> (429 and 5xx retried,
 /// Retry-After honoured). A send given up on is recorded with its error, and counted in the channel's status. It
-/// connects only where <see cref="OutboundAddresses"/> allows and follows no redirect; tokens and bodies are never logged.
+/// connects through <see cref="ChannelHttp"/>; tokens and bodies are never logged.
 /// </summary>
 public sealed partial class ChannelSender : BackgroundService
 {
     private const int BatchSize = 16;
     private static readonly TimeSpan EventRetention = TimeSpan.FromDays(7);
     private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(10);
-    private static readonly ProductInfoHeaderValue UserAgent = new("Kennel", HealthEndpoints.Version);
 
     private readonly Database database;
     private readonly ChannelStore store;
@@ -35,13 +33,12 @@ public sealed partial class ChannelSender : BackgroundService
     private readonly ChangeSignal signal;
     private readonly TimeProvider time;
     private readonly ILogger<ChannelSender> logger;
-    private readonly HttpClient http;
+    private readonly ChannelHttp http;
     private readonly string owner;
 
     public ChannelSender(Database database, ChannelStore store, ConfigService config, SecretService secrets, ChannelAdapters adapters,
-        ChannelOptions options, OutboundAddresses addresses, ChangeSignal signal, TimeProvider time, ILogger<ChannelSender> logger)
+        ChannelOptions options, ChannelHttp http, ChangeSignal signal, TimeProvider time, ILogger<ChannelSender> logger)
     {
-        ArgumentNullException.ThrowIfNull(addresses);
         this.database = database;
         this.store = store;
         this.config = config;
@@ -52,7 +49,7 @@ public sealed partial class ChannelSender : BackgroundService
         this.time = time;
         this.logger = logger;
         owner = SortableId.New("cp", time);
-        http = new HttpClient(addresses.Handler(WebhookSender.AttemptTimeout)) { Timeout = Timeout.InfiniteTimeSpan };
+        this.http = http;
     }
 
     /// <summary>One pass: claims what is due (up to a batch), sends it and records each outcome; returns how many were sent.</summary>
@@ -159,28 +156,11 @@ public sealed partial class ChannelSender : BackgroundService
         var message = new OutboundRequest(row.Id, row.Action, row.Chat, row.Thread, row.Text, row.TargetMessage, row.Emoji, channel, values,
             options.ApiBase(channel.Kind), time.GetUtcNow());
         using var request = adapter.Request(message);
-        request.Headers.UserAgent.Add(UserAgent);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        limit.CancelAfter(WebhookSender.AttemptTimeout);
-        try
-        {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token);
-            return await adapter.OutcomeAsync(message, response, time.GetUtcNow(), limit.Token);
-        }
-        catch (Exception failure) when (failure is HttpRequestException or IOException
-            || (failure is OperationCanceledException && !stoppingToken.IsCancellationRequested))
-        {
-            return new SendOutcome(DeliveryAttempt.FromFailure(failure, WebhookSender.AttemptTimeout), null);
-        }
+        return await http.CallAsync(request, (response, token) => adapter.OutcomeAsync(message, response, time.GetUtcNow(), token),
+            failure => new SendOutcome(DeliveryAttempt.FromFailure(failure, WebhookSender.AttemptTimeout), null), stoppingToken);
     }
 
     private static SendOutcome Final(string error) => new(new DeliveryAttempt(false, false, error, null, null), null);
-
-    public override void Dispose()
-    {
-        http.Dispose();
-        base.Dispose();
-    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sending due channel messages failed; retrying on the next look")]
     private static partial void LogPassFailed(ILogger logger, Exception exception);

@@ -2,7 +2,9 @@ using System.Globalization;
 using Kennel.Contracts.Channels;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Config;
+using Kennel.ControlPlane.Delivery;
 using Kennel.ControlPlane.Http;
+using Kennel.ControlPlane.Secrets;
 using Kennel.ControlPlane.Sessions;
 using Kennel.Store;
 
@@ -13,8 +15,8 @@ namespace Kennel.ControlPlane.Channels;
 /// (send, react, pin, through the outbox), and search Kennel's record of their messages. REST, CLI and MCP are thin
 /// faces over these calls; every one reads the caller's workspace only.
 /// </summary>
-public sealed class ChannelService(Database database, ChannelStore store, ChannelOutbox outbox, ConfigService config, ChannelAdapters adapters,
-    ChangeSignal signal, TimeProvider time)
+public sealed class ChannelService(Database database, ChannelStore store, ChannelOutbox outbox, ConfigService config, SecretService secrets,
+    ChannelAdapters adapters, ChannelOptions options, ChannelHttp http, ChangeSignal signal, TimeProvider time)
 {
     public const int DefaultHistoryLimit = 50;
     public const int MaxHistoryLimit = 200;
@@ -23,14 +25,43 @@ public sealed class ChannelService(Database database, ChannelStore store, Channe
     /// <summary>How long an act waits for its first outcome before it is answered as pending.</summary>
     public static readonly TimeSpan ActionWait = TimeSpan.FromSeconds(15);
 
-    public async Task<ChannelStatusList> StatusAsync(Caller caller, CancellationToken cancellationToken)
+    /// <summary>Every channel's status; with <paramref name="probe"/>, each platform is also asked, now, whether the credentials work.</summary>
+    public async Task<ChannelStatusList> StatusAsync(Caller caller, bool probe, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         var channels = ChannelConfig.AllOf(await config.DocumentAsync(caller.WorkspaceId, cancellationToken));
         var stats = (await store.StatsAsync(caller.WorkspaceId, cancellationToken)).ToDictionary(s => s.Channel, StringComparer.Ordinal);
         var pending = await store.PendingAsync(caller.WorkspaceId, cancellationToken);
-        return new([.. channels.Select(channel => Status(caller, channel, stats.GetValueOrDefault(channel.Name) ?? new ChannelStatsRow(),
-            pending.GetValueOrDefault(channel.Name)))]);
+        var statuses = channels.Select(channel => Status(caller, channel, stats.GetValueOrDefault(channel.Name) ?? new ChannelStatsRow(),
+            pending.GetValueOrDefault(channel.Name))).ToList();
+        if (probe)
+        {
+            var probes = await Task.WhenAll(channels.Select(channel => ProbeAsync(caller.WorkspaceId, channel, cancellationToken)));
+            statuses = [.. statuses.Select((status, i) => status with { Probe = probes[i] })];
+        }
+        return new(statuses);
+    }
+
+    /// <summary>The platform's answer to the channel's probe, or why there is none.</summary>
+    private async Task<ChannelProbe> ProbeAsync(string workspaceId, ChannelConfig channel, CancellationToken cancellationToken)
+    {
+        var adapter = adapters.Find(channel.Kind);
+        if (adapter is null || ChannelSecrets.Missing(channel, adapter).Count > 0)
+        {
+            return new ChannelProbe(false, "Not probed: the channel is not configured.");
+        }
+        var values = await ChannelSecrets.ResolveAsync(secrets, workspaceId, channel, cancellationToken);
+        if (adapter.Required.Any(field => field != "url" && !values.ContainsKey(field)))
+        {
+            return new ChannelProbe(false, "Not probed: a secret of the channel cannot be read; set it again.");
+        }
+        using var request = adapter.Probe(new OutboundRequest("", "probe", "", null, "", null, null, channel, values, options.ApiBase(channel.Kind), time.GetUtcNow()));
+        if (request is null)
+        {
+            return new ChannelProbe(false, $"A {channel.Kind} channel has nothing to ask; its status comes from its traffic alone.");
+        }
+        return await http.CallAsync(request, adapter.ProbeOutcomeAsync,
+            failure => new ChannelProbe(false, DeliveryAttempt.FromFailure(failure, Delivery.WebhookSender.AttemptTimeout).Error ?? "no answer"), cancellationToken);
     }
 
     private ChannelStatus Status(Caller caller, ChannelConfig channel, ChannelStatsRow stats, long pending)

@@ -12,6 +12,7 @@ public static class ChannelSetup
         services.AddSingleton<IChannelAdapter, Slack.SlackChannel>();
         services.AddSingleton<ChannelAdapters>();
         services.AddSingleton<ChannelStore>();
+        services.AddSingleton<ChannelHttp>();
         services.AddSingleton<ChannelOutbox>();
         services.AddSingleton<ChannelReceiver>();
         services.AddSingleton<ChannelService>();

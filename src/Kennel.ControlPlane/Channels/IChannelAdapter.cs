@@ -1,3 +1,4 @@
+using Kennel.Contracts.Channels;
 using Kennel.ControlPlane.Delivery;
 
 namespace Kennel.ControlPlane.Channels;
@@ -21,6 +22,15 @@ public interface IChannelAdapter
 
     /// <summary>The platform's HTTP request for <paramref name="message"/>, to the platform's API at <paramref name="apiBase"/> (or the channel's URL).</summary>
     HttpRequestMessage Request(OutboundRequest message);
+
+    /// <summary>
+    /// A request that asks the platform whether the channel's credentials work (Slack's <c>auth.test</c>), or null for a
+    /// kind with nothing to ask; <paramref name="message"/> carries the channel, its secrets and the API's base URL.
+    /// </summary>
+    HttpRequestMessage? Probe(OutboundRequest message);
+
+    /// <summary>What the platform said to the probe, in one line: who the credentials are, or the platform's error.</summary>
+    Task<ChannelProbe> ProbeOutcomeAsync(HttpResponseMessage response, CancellationToken cancellationToken);
 
     /// <summary>What the platform's answer means: sent (with its message id), worth retrying, or failed for good.</summary>
     Task<SendOutcome> OutcomeAsync(OutboundRequest message, HttpResponseMessage response, DateTimeOffset now, CancellationToken cancellationToken);

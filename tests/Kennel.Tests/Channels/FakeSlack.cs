@@ -14,7 +14,7 @@ namespace Kennel.Tests.Channels;
 /// <summary>
 /// Slack's Web API on loopback, as Slack answers it: <c>POST /api/{method}</c> with a bearer token (a wrong one is
 /// <c>{"ok": false, "error": "invalid_auth"}</c>) and a JSON body (one without its required fields is
-/// <c>invalid_arguments</c>); <c>chat.postMessage</c> answers with a new <c>ts</c>. Answers a test queued (a 429 with
+/// <c>invalid_arguments</c>); <c>chat.postMessage</c> answers with a new <c>ts</c>, <c>auth.test</c> with the bot's team and user. Answers a test queued (a 429 with
 /// Retry-After, a 500) come first. It also signs events the way Slack does, with its own HMAC code.
 /// </summary>
 public sealed class FakeSlack : IAsyncDisposable
@@ -56,6 +56,14 @@ public sealed class FakeSlack : IAsyncDisposable
             if (context.Request.Headers.Authorization.ToString() != $"Bearer {Token}")
             {
                 return Results.Json(new JsonObject { ["ok"] = false, ["error"] = "invalid_auth" });
+            }
+            if (method == "auth.test")
+            {
+                return Results.Json(new JsonObject
+                {
+                    ["ok"] = true, ["url"] = "https://kennel-test.slack.com/", ["team"] = "Kennel Test", ["user"] = "kennel-bot", ["team_id"] = "T0001",
+                    ["user_id"] = "U0BOT", ["bot_id"] = "B0001",
+                });
             }
             if (!context.Request.ContentType!.StartsWith("application/json", StringComparison.Ordinal) || JsonNode.Parse(text) is not JsonObject body
                 || body["channel"] is null)

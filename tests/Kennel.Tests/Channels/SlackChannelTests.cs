@@ -185,6 +185,34 @@ public sealed class SlackChannelTests : IAsyncLifetime
         status.Sent.ShouldBe(1);
         status.LastError!.ShouldContain("HTTP 500");
         status.Pending.ShouldBe(0);
+
+        // Slack answers again: the next send succeeds and the status turns back.
+        (await client.ActAsync(new() { Channel = "team", Action = "pin", Chat = "C42", Message = sent.Items.Single().PlatformMessageId })).Status.ShouldBe("sent");
+        slack.Calls.Last().Method.ShouldBe("pins.add");
+        status = (await client.ChannelStatusAsync()).Channels.Single();
+        (status.Health, status.Sent, status.Failed).ShouldBe(("ok", 2L, 1L));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task A_probe_shows_what_Slack_answers_auth_test_with_the_channels_token(string store)
+    {
+        await using var server = await StartAsync(store);
+        using var client = await server.NewWorkspaceClientAsync(Scopes.Read, Scopes.Write);
+        await AddChannelAsync(client);
+        await client.SetConfigOkAsync("channels.stale", """{"kind": "slack", "signingSecret": "s", "botToken": "xoxb-revoked"}""");
+        await client.SetConfigOkAsync("channels.half", """{"kind": "slack"}""");
+
+        var statuses = (await client.GetFromJsonAsync("/v1/channels?probe=true", Contracts.KennelJson.Default.ChannelStatusList))!.Channels
+            .ToDictionary(s => s.Name);
+        statuses["team"].Probe.ShouldBe(new Contracts.Channels.ChannelProbe(true, "auth.test: team Kennel Test (T0001), bot user kennel-bot (U0BOT)."));
+        statuses["stale"].Probe.ShouldBe(new Contracts.Channels.ChannelProbe(false, "auth.test: Slack: invalid_auth"));
+        statuses["half"].Probe!.Ok.ShouldBeFalse();
+        statuses["half"].Health.ShouldBe("not_configured");
+        statuses["half"].Missing.ShouldBe(["signingSecret", "botToken"]);
+        // A probe is evidence of credentials, not of traffic: the health stays what the traffic says.
+        statuses["team"].Health.ShouldBe("no_traffic");
+        (await client.ChannelStatusAsync()).Channels.ShouldAllBe(s => s.Probe == null);
     }
 
     [Theory]

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kennel.Contracts.Channels;
 using Kennel.ControlPlane.Daemons;
 using Kennel.ControlPlane.Delivery;
 
@@ -90,6 +91,37 @@ public sealed class SlackChannel : IChannelAdapter
         request.Content.Headers.ContentType = Json;
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", message.Secrets[BotToken]);
         return request;
+    }
+
+    /// <summary><c>auth.test</c> with the bot token: Slack says which team and bot user the token is, or why not.</summary>
+    public HttpRequestMessage? Probe(OutboundRequest message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(message.ApiBase!, "auth.test")) { Content = new ByteArrayContent("{}"u8.ToArray()) };
+        request.Content.Headers.ContentType = Json;
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", message.Secrets[BotToken]);
+        return request;
+    }
+
+    public async Task<ChannelProbe> ProbeOutcomeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (!response.IsSuccessStatusCode)
+        {
+            return new ChannelProbe(false, $"Slack answered auth.test with HTTP {(int)response.StatusCode}.");
+        }
+        JsonObject? answer;
+        try
+        {
+            answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken)) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            answer = null;
+        }
+        return answer?["ok"] is JsonValue ok && ok.TryGetValue<bool>(out var isOk) && isOk
+            ? new ChannelProbe(true, $"auth.test: team {Text(answer, "team") ?? "?"} ({Text(answer, "team_id") ?? "?"}), bot user {Text(answer, "user") ?? "?"} ({Text(answer, "user_id") ?? "?"}).")
+            : new ChannelProbe(false, $"auth.test: Slack: {Text(answer, "error") ?? "an answer that is not Slack's JSON"}");
     }
 
     public async Task<SendOutcome> OutcomeAsync(OutboundRequest message, HttpResponseMessage response, DateTimeOffset now, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kennel.Contracts.Channels;
 using Kennel.ControlPlane.Delivery;
 using StandardWebhooks;
 
@@ -93,6 +94,12 @@ public sealed class WebhookChannel : IChannelAdapter
         request.Headers.Add("webhook-signature", new StandardWebhook(message.Secrets[SigningSecret]).Sign(message.Id, message.Now, body));
         return request;
     }
+
+    /// <summary>A webhook has no endpoint to ask: its status comes from its traffic alone.</summary>
+    public HttpRequestMessage? Probe(OutboundRequest message) => null;
+
+    public Task<ChannelProbe> ProbeOutcomeAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("A webhook channel has no probe.");
 
     /// <summary>A 2xx is sent, and the message's id (its <c>webhook-id</c>) is the id the receiver knows it by.</summary>
     public async Task<SendOutcome> OutcomeAsync(OutboundRequest message, HttpResponseMessage response, DateTimeOffset now, CancellationToken cancellationToken)

@@ -13,7 +13,8 @@ public static class ChannelToolText
     public static string StatusLine(ChannelStatus status) => string.Concat(
         $"{status.Name} ({status.Kind}, agent {status.Agent}): {status.Health}. {status.Evidence} ",
         $"Received {status.Received} (last {Time(status.LastInboundAt)}), ignored {status.Ignored}, sent {status.Sent} (last {Time(status.LastSentAt)}), ",
-        $"failed {status.Failed}, pending {status.Pending}.");
+        $"failed {status.Failed}, pending {status.Pending}.",
+        status.Probe is { } probe ? $" Probe: {(probe.Ok ? "ok" : "failed")}, {probe.Detail}" : "");
 
     public static string ActionLine(ChannelActionResult result) => result.Status switch
     {

@@ -19,10 +19,15 @@ public static class ChannelsStatusTool
     [RequiresScope(Scopes.Read)]
     [Description("Each messaging channel of the workspace: what is configured and what is missing, its health read from evidence only " +
         "(not_configured, no_traffic, failing, ok) with the evidence, the last message received, the last send that succeeded, the last " +
-        "error, and the counts received, ignored (senders not allowed), sent, failed and pending.")]
-    public static async Task<CallToolResult> Run(ChannelService channels, ClaimsPrincipal user, CancellationToken cancellationToken = default)
+        "error, and the counts received, ignored (senders not allowed), sent, failed and pending. With probe, each platform is also asked " +
+        "now whether the channel's credentials work (Slack: auth.test), and its real answer is shown.")]
+    public static async Task<CallToolResult> Run(
+        ChannelService channels,
+        ClaimsPrincipal user,
+        [Description("Also ask each platform now whether the credentials work.")] bool probe = false,
+        CancellationToken cancellationToken = default)
     {
-        var list = await channels.StatusAsync(Caller.From(user), cancellationToken);
+        var list = await channels.StatusAsync(Caller.From(user), probe, cancellationToken);
         var text = list.Channels.Count == 0
             ? "No channels are configured (the workspace config's channels section is empty)."
             : string.Join('\n', list.Channels.Select(ChannelToolText.StatusLine));
