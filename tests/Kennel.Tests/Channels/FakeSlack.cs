@@ -61,8 +61,13 @@ public sealed class FakeSlack : IAsyncDisposable
             {
                 return Results.Json(new JsonObject
                 {
-                    ["ok"] = true, ["url"] = "https://kennel-test.slack.com/", ["team"] = "Kennel Test", ["user"] = "kennel-bot", ["team_id"] = "T0001",
-                    ["user_id"] = "U0BOT", ["bot_id"] = "B0001",
+                    ["ok"] = true,
+                    ["url"] = "https://kennel-test.slack.com/",
+                    ["team"] = "Kennel Test",
+                    ["user"] = "kennel-bot",
+                    ["team_id"] = "T0001",
+                    ["user_id"] = "U0BOT",
+                    ["bot_id"] = "B0001",
                 });
             }
             if (!context.Request.ContentType!.StartsWith("application/json", StringComparison.Ordinal) || JsonNode.Parse(text) is not JsonObject body
