@@ -25,6 +25,7 @@ public sealed class AgentEndpointTests(ServersWithoutWorkers servers) : IClassFi
         ["cron_add"] = (false, false, false),
         ["cron_remove"] = (true, false, false),
         ["cron_run"] = (false, false, false),
+        ["channels_action"] = (false, false, true),
     };
 
     [Fact]
