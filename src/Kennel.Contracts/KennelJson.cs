@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kennel.Contracts.Agents;
 using Kennel.Contracts.ApiKeys;
+using Kennel.Contracts.Channels;
 using Kennel.Contracts.Config;
 using Kennel.Contracts.Conversations;
 using Kennel.Contracts.Cost;
@@ -108,6 +109,11 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(ServerList))]
 [JsonSerializable(typeof(ServerSteps))]
 [JsonSerializable(typeof(Problem))]
+[JsonSerializable(typeof(ChannelStatusList))]
+[JsonSerializable(typeof(ChannelActionRequest))]
+[JsonSerializable(typeof(ChannelActionResult))]
+[JsonSerializable(typeof(ChannelMessagePage))]
+[JsonSerializable(typeof(ChannelReceipt))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonNode))]

@@ -48,11 +48,17 @@ public sealed record CronPayload
     public SessionResources? Resources { get; init; }
 }
 
-/// <summary>Where a run's result goes: <c>none</c>, <c>webhook</c> (a signed POST to <see cref="Url"/>) or <c>channel</c> (reserved).</summary>
+/// <summary>
+/// Where a run's result goes: <c>none</c>, <c>webhook</c> (a signed POST to <see cref="Url"/>) or <c>channel</c> (a
+/// message to <see cref="Chat"/>, in <see cref="Thread"/> if given, of the workspace's channel <see cref="Channel"/>).
+/// </summary>
 public sealed record CronDelivery
 {
     public required string Mode { get; init; }
     public string? Url { get; init; }
+    public string? Channel { get; init; }
+    public string? Chat { get; init; }
+    public string? Thread { get; init; }
 }
 
 /// <summary>A run's bounds: past the timeout it ends <c>timed_out</c>; past the token budget, <c>budget_exceeded</c>.</summary>

@@ -17,7 +17,7 @@ namespace Kennel.ControlPlane.Cron;
 /// <summary>What people and their agents' tools can do with cron jobs. REST, CLI and MCP are thin faces over these calls.</summary>
 public sealed class CronService(
     Database database, CronStore store, CronLauncher launcher, CronDeliveries deliveries, AgentService agents, SecretService secrets,
-    SnapshotCatalog snapshots, KeyEncryption encryption, Scheduler scheduler, ChangeSignal signal, TimeProvider time)
+    SnapshotCatalog snapshots, KeyEncryption encryption, Scheduler scheduler, Config.ConfigService config, ChangeSignal signal, TimeProvider time)
 {
     public const string JobExists = "cron_job_exists";
     public const string TooManyJobs = "too_many_cron_jobs";
@@ -36,6 +36,11 @@ public sealed class CronService(
         if (valid.Workload is { } workload)
         {
             await secrets.RequireAsync(caller.WorkspaceId, workload.Spec.Secrets ?? [], "payload.secrets", cancellationToken);
+        }
+        if (valid.Delivery.Channel is { } channel
+            && Channels.ChannelConfig.Find(await config.DocumentAsync(caller.WorkspaceId, cancellationToken), channel) is null)
+        {
+            throw ApiProblem.Invalid("delivery.channel", $"The workspace has no channel '{channel}'; channels_status lists those it has.");
         }
         var id = SortableId.New("cron", time);
         string? secret = null;

@@ -265,19 +265,39 @@ public static partial class CronValidator
         {
             case CronValues.DeliveryNone:
                 Refuse(delivery?.Url, "delivery.url", "delivery.url belongs to a webhook delivery.");
+                Refuse(delivery?.Channel ?? delivery?.Chat ?? delivery?.Thread, "delivery.channel", "delivery.channel, chat and thread belong to a channel delivery.");
                 return new CronDelivery { Mode = CronValues.DeliveryNone };
             case CronValues.DeliveryWebhook:
-                return new CronDelivery { Mode = CronValues.DeliveryWebhook, Url = ValidateUrl(delivery!.Url) };
+                Refuse(delivery!.Channel ?? delivery.Chat ?? delivery.Thread, "delivery.channel", "delivery.channel, chat and thread belong to a channel delivery.");
+                return new CronDelivery { Mode = CronValues.DeliveryWebhook, Url = ValidateUrl(delivery.Url) };
             case CronValues.DeliveryChannel:
-                throw ApiProblem.Invalid("delivery.mode", "delivery.mode channel is not available yet: it comes with messaging channels. Use none or webhook.");
+                Refuse(delivery!.Url, "delivery.url", "delivery.url belongs to a webhook delivery.");
+                return new CronDelivery
+                {
+                    Mode = CronValues.DeliveryChannel,
+                    Channel = delivery.Channel is { } channel && ChannelName().IsMatch(channel)
+                        ? channel
+                        : throw ApiProblem.Invalid("delivery.channel", "delivery.channel is required: the name of one of the workspace's channels."),
+                    Chat = PlatformId(delivery.Chat, "delivery.chat") ?? throw ApiProblem.Invalid("delivery.chat", "delivery.chat is required: the platform's id of the chat."),
+                    Thread = PlatformId(delivery.Thread, "delivery.thread"),
+                };
             default:
-                throw ApiProblem.Invalid("delivery.mode", "delivery.mode must be none or webhook.");
+                throw ApiProblem.Invalid("delivery.mode", "delivery.mode must be none, webhook or channel.");
         }
     }
+
+    private static string? PlatformId(string? id, string field) =>
+        id is null ? null
+        : id.Length is 0 or > Channels.ChannelService.MaxIdLength || id.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
+            ? throw ApiProblem.Invalid(field, $"{field} must be 1-{Channels.ChannelService.MaxIdLength} characters without spaces: the platform's own id.")
+            : id;
 
     private static string ValidateUrl(string? url) => Delivery.OutboundUrl.Validate(url) is { } error
         ? throw ApiProblem.Invalid("delivery.url", $"delivery.url: {error}")
         : url!;
+
+    [GeneratedRegex("^[a-z][a-z0-9-]{0,31}$")]
+    private static partial Regex ChannelName();
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$")]
     private static partial Regex NamePattern();

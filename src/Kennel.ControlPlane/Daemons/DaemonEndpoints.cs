@@ -68,7 +68,7 @@ public static class DaemonEndpoints
         : TypedResults.Ok(result);
 
     /// <summary>The raw body (signatures are over its exact bytes), refused with 413 past the limit.</summary>
-    private static async Task<byte[]> ReadBodyAsync(HttpContext context, int limit)
+    internal static async Task<byte[]> ReadBodyAsync(HttpContext context, int limit)
     {
         var tooLarge = new ApiProblem(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, "The webhook payload is too large.",
             $"A webhook payload may be at most {limit} bytes (KENNEL_WEBHOOK_MAX_BYTES).");

@@ -4,6 +4,7 @@ using Kennel.ControlPlane.ApiKeys;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Config;
 using Kennel.ControlPlane.Conversations;
+using Kennel.ControlPlane.Channels;
 using Kennel.ControlPlane.Cron;
 using Kennel.ControlPlane.Daemons;
 using Kennel.ControlPlane.Delivery;
@@ -137,6 +138,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapRuns();
         app.MapCron();
         app.MapSkills();
+        app.MapChannels();
         app.MapUsage();
         app.MapQuotas();
         app.MapFleetMcp();
@@ -205,6 +207,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddCron();
         services.AddSkills(settings.SkillRegistries);
         services.AddDelivery(settings.Outbound);
+        services.AddChannels(settings.Channels);
         services.AddOAuth(settings.ExternalUrl, settings.OAuth);
         // The authentication core without AddAuthentication's data protection: no authentication scheme uses cookies (the
         // OAuth sign-in pages keep their own store-backed session), and its key ring would cost memory and disk for no use.

@@ -53,6 +53,9 @@ public sealed record KennelSettings
     /// <summary>The kennel builds add-server uploads (<c>KENNEL_WORKER_BINARY_X86_64</c>, <c>KENNEL_WORKER_BINARY_AARCH64</c>).</summary>
     public Servers.ServerOptions Servers { get; init; } = Kennel.ControlPlane.Servers.ServerOptions.FromEnvironment(_ => null, null);
 
+    /// <summary>The messaging platforms' API base URLs (<c>KENNEL_SLACK_API_URL</c>).</summary>
+    public Channels.ChannelOptions Channels { get; init; } = new();
+
     /// <summary>The one clock. Tests of schedules set a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public OAuth.OAuthOptions OAuth { get; init; } = new();
@@ -135,6 +138,7 @@ public sealed record KennelSettings
             Outbound = Http.OutboundAddresses.Parse(read(Http.OutboundAddresses.AllowVariable), out var outboundError)
                 ?? throw new SettingsException(outboundError!),
             SkillRegistries = Skills.Registry.SkillRegistryOptions.FromEnvironment(read),
+            Channels = Kennel.ControlPlane.Channels.ChannelOptions.FromEnvironment(read),
             ControlPlane = defaults with
             {
                 LeaseTtl = TimeSpan.FromSeconds(Int(read, "KENNEL_LEASE_TTL_SECONDS", (int)defaults.LeaseTtl.TotalSeconds)),

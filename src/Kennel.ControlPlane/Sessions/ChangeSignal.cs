@@ -47,6 +47,11 @@ public sealed class ChangeSignal(TimeProvider time)
 
     public void PulseRun(string runId) => Pulse(runId);
 
+    /// <summary>"Channel message X changed": an attempt to send it was recorded. Its id (<c>chm_…</c>) collides with no other key.</summary>
+    public Task MessageChanged(string messageId) => Get(messageId);
+
+    public void PulseMessage(string messageId) => Pulse(messageId);
+
     /// <summary>"A run may be claimable": one was queued, or one ended and the next of its conversation may start.</summary>
     public Task RunQueueChanged() => Get(RunQueueKey);
 

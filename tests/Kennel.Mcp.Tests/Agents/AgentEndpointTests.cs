@@ -26,6 +26,7 @@ public sealed class AgentEndpointTests(ServersWithoutWorkers servers) : IClassFi
         ["cron_remove"] = (true, false, false),
         ["cron_run"] = (false, false, false),
         ["skills_install"] = (false, true, true),
+        ["channels_action"] = (false, false, true),
     };
 
     /// <summary>Read tools that reach outside Kennel (a skill registry).</summary>

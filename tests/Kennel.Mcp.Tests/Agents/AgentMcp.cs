@@ -8,7 +8,7 @@ public static class AgentMcp
 {
     public static readonly string[] ToolNames =
     [
-        "agents_list", "chat_abort", "chat_history", "chat_run_cancel", "chat_run_get", "chat_run_list", "chat_send", "chat_send_async",
+        "agents_list", "channels_action", "channels_history", "channels_status", "chat_abort", "chat_history", "chat_run_cancel", "chat_run_get", "chat_run_list", "chat_send", "chat_send_async",
         "config_get", "config_set", "cron_add", "cron_list", "cron_remove", "cron_run", "cron_runs", "models_list", "sessions_delete",
         "sessions_get", "sessions_list", "sessions_patch", "sessions_usage", "skills_browse", "skills_install", "skills_list", "skills_registries",
         "status", "usage_cost",

@@ -34,7 +34,7 @@ public sealed class CronToolTests(ChatServers servers) : IClassFixture<ChatServe
         ("cron_add", """{"name": "a", "schedule": {"kind": "every", "every": "5m"}, "payload": {"kind": "workload"}}""", "payload.script"),
         ("cron_add", $$$"""{"name": "a", "schedule": {"kind": "every", "every": "5m"}, {{{Turn}}}, "delivery": {"mode": "webhook", "url": "ftp://example.com/x"}}""", "delivery.url"),
         ("cron_add", $$$"""{"name": "a", "schedule": {"kind": "every", "every": "5m"}, {{{Turn}}}, "delivery": {"mode": "webhook"}}""", "delivery.url"),
-        ("cron_add", $$$"""{"name": "a", "schedule": {"kind": "every", "every": "5m"}, {{{Turn}}}, "delivery": {"mode": "channel"}}""", "delivery.mode"),
+        ("cron_add", $$$"""{"name": "a", "schedule": {"kind": "every", "every": "5m"}, {{{Turn}}}, "delivery": {"mode": "channel"}}""", "delivery.channel"),
         ("cron_add", $$$"""{"name": "a", "schedule": {"kind": "every", "every": "5m"}, {{{Turn}}}, "limits": {"timeoutSeconds": 0}}""", "limits.timeoutSeconds"),
         ("cron_add", $$$"""{"name": "a", "schedule": {"kind": "every", "every": "5m"}, {{{Turn}}}, "limits": {"tokenBudget": 0}}""", "limits.tokenBudget"),
         ("cron_add", $$$"""{"name": "a", "schedule": {"kind": "every", "every": "5m"}, {{{Turn}}}, "overlap": "parallel"}""", "overlap"),

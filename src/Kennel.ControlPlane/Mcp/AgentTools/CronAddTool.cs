@@ -21,7 +21,7 @@ public static class CronAddTool
     [RequiresScope(Scopes.Write)]
     [Description("Creates a scheduled job: a cron expression in a time zone, one time (at), or a fixed interval (every); an agent turn (a " +
         "message to the agent, in a fresh conversation each run unless one is named) or a sandbox workload; and where the result goes " +
-        "(none, or a webhook signed with a secret shown once). Answers with the job and its next three run times. Each due run fires " +
+        "(none, a webhook signed with a secret shown once, or a chat of a channel). Answers with the job and its next three run times. Each due run fires " +
         "exactly once; a run missed while Kennel was down fires once when it comes back, as a catch-up.")]
     public static async Task<CallToolResult> Run(
         CronService cron,
@@ -37,8 +37,9 @@ public static class CronAddTool
         CronPayload payload,
         [Description("The agent that answers an agentTurn (agents_list shows them)."), MinLength(1), MaxLength(64)] string? agent = null,
         [Description("What the job is for."), MaxLength(CronValues.MaxDescriptionLength)] string? description = null,
-        [Description("{mode: \"none\"} (default) or {mode: \"webhook\", url}: each run's result is POSTed to url, signed (Standard Webhooks, " +
-            "HMAC-SHA256) with a secret this call returns once.")]
+        [Description("{mode: \"none\"} (default), {mode: \"webhook\", url}: each run's result is POSTed to url, signed (Standard Webhooks, " +
+            "HMAC-SHA256) with a secret this call returns once, or {mode: \"channel\", channel, chat, thread?}: the answer is sent to that chat " +
+            "of one of the workspace's channels (channels_status lists them).")]
         CronDelivery? delivery = null,
         [Description("{timeoutSeconds?: 1-86400, default 600; tokenBudget?: the most tokens an agent turn may use}. A run past either is " +
             "stopped and recorded as timed_out or budget_exceeded, and never retried behind your back.")]

@@ -1,0 +1,106 @@
+namespace Kennel.Contracts.Channels;
+
+/// <summary>
+/// One channel as <c>channels_status</c> shows it: what is configured, and what Kennel has seen. <see cref="Health"/> is
+/// read from evidence only: <c>not_configured</c> (a secret or the URL is missing), <c>no_traffic</c> (configured,
+/// but nothing received or sent yet: nothing proves it works), <c>failing</c> (the last send failed after the last
+/// success), or <c>ok</c> (the last send succeeded, or messages were received and no send has failed since).
+/// </summary>
+public sealed record ChannelStatus
+{
+    public required string Name { get; init; }
+    public required string Kind { get; init; }
+    public required string Agent { get; init; }
+    public required string Health { get; init; }
+
+    /// <summary>Why <see cref="Health"/> says what it says, in one sentence.</summary>
+    public required string Evidence { get; init; }
+
+    /// <summary>The settings still missing before the channel can work (secrets, the URL).</summary>
+    public IReadOnlyList<string> Missing { get; init; } = [];
+
+    /// <summary>How many users or chats may talk to the agent; 0 is nobody. A <c>*</c> entry counts as one and lets anyone.</summary>
+    public int Allowed { get; init; }
+
+    /// <summary>The URL the platform sends its events to, relative to Kennel's base URL.</summary>
+    public required string InboundPath { get; init; }
+    public long Received { get; init; }
+    public DateTimeOffset? LastInboundAt { get; init; }
+    public long Ignored { get; init; }
+    public DateTimeOffset? LastIgnoredAt { get; init; }
+    public string? LastIgnoredSender { get; init; }
+    public long Sent { get; init; }
+    public DateTimeOffset? LastSentAt { get; init; }
+    public long Failed { get; init; }
+    public DateTimeOffset? LastFailedAt { get; init; }
+    public string? LastError { get; init; }
+
+    /// <summary>Sends queued or waiting for a retry now.</summary>
+    public long Pending { get; init; }
+
+    /// <summary>With <c>probe</c>: what the platform answered just now, when asked whether the credentials work.</summary>
+    public ChannelProbe? Probe { get; init; }
+}
+
+/// <summary>The platform's own answer to a probe (Slack's <c>auth.test</c>): <see cref="Ok"/> only when it said so.</summary>
+public sealed record ChannelProbe(bool Ok, string Detail);
+
+public sealed record ChannelStatusList(IReadOnlyList<ChannelStatus> Channels);
+
+/// <summary>
+/// An act in a channel: <c>send</c> <see cref="Text"/> to <see cref="Chat"/> (in <see cref="Thread"/>), <c>react</c> to
+/// <see cref="Message"/> with <see cref="Emoji"/>, or <c>pin</c> <see cref="Message"/>. Ids are the platform's own.
+/// </summary>
+public sealed record ChannelActionRequest
+{
+    public string? Channel { get; init; }
+    public string? Action { get; init; }
+    public string? Chat { get; init; }
+    public string? Thread { get; init; }
+    public string? Message { get; init; }
+    public string? Text { get; init; }
+    public string? Emoji { get; init; }
+}
+
+/// <summary>
+/// What became of an act: <c>sent</c> with the platform's message id, <c>failed</c> with the platform's error, or
+/// <c>pending</c> while it waits for a retry (<see cref="Error"/> says why); channels_history follows it.
+/// </summary>
+public sealed record ChannelActionResult
+{
+    public required string Id { get; init; }
+    public required string Status { get; init; }
+    public string? PlatformMessageId { get; init; }
+    public string? Error { get; init; }
+    public int Attempts { get; init; }
+}
+
+/// <summary>One message in or out of a channel, as Kennel recorded it.</summary>
+public sealed record ChannelMessage
+{
+    public required string Id { get; init; }
+    public required string Channel { get; init; }
+    public required string Direction { get; init; }
+    public required string Action { get; init; }
+    public required string Chat { get; init; }
+    public string? Thread { get; init; }
+    public string? Sender { get; init; }
+    public required string Text { get; init; }
+    public string? TargetMessage { get; init; }
+    public string? Emoji { get; init; }
+    public string? PlatformMessageId { get; init; }
+    public string? RunId { get; init; }
+    public required string Status { get; init; }
+    public int Attempts { get; init; }
+    public string? Error { get; init; }
+
+    /// <summary>For a send waiting to be retried: when the next attempt is due.</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? SentAt { get; init; }
+}
+
+public sealed record ChannelMessagePage(IReadOnlyList<ChannelMessage> Items, string? NextCursor);
+
+/// <summary>What an inbound event came to: <c>queued</c> (a run answers it), <c>duplicate</c>, <c>ignored</c> (a sender not allowed) or <c>skipped</c>.</summary>
+public sealed record ChannelReceipt(string Status, string? RunId = null);
