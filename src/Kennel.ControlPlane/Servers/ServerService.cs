@@ -93,8 +93,10 @@ public sealed partial class ServerService(ServerStore store, ServerLogin login, 
                 throw ApiProblem.Conflict(ServerExists, $"A server named '{name}', or at {target.Address} port {target.Port}, exists already: delete it first.");
             }
             LogAdded(id, target.Address, target.Port);
+            // The answer is the server as accepted (provisioning), read before the bootstrap can move it on.
+            var accepted = await GetAsync(caller, id, cancellationToken);
             runner.Start(id, target, name, controlPlane);
-            return await GetAsync(caller, id, cancellationToken);
+            return accepted;
         }
         catch
         {
