@@ -13,6 +13,9 @@ public sealed record AgentDefinition(string Name, ModelRef Model, string Instruc
     /// <summary>The installed skills the agent has, by name; null means every skill installed in its workspace.</summary>
     public IReadOnlyList<string>? Skills { get; init; }
 
+    /// <summary>Whether the agent has the installed skill <paramref name="name"/>.</summary>
+    public bool HasSkill(string name) => Skills is null || Skills.Contains(name);
+
     public const string MainInstructions = "You are a helpful assistant. Answer briefly and precisely.";
 
     /// <summary>

@@ -20,7 +20,6 @@ namespace Kennel.ControlPlane.Channels;
 /// </summary>
 public sealed partial class ChannelSender : BackgroundService
 {
-    private const int BatchSize = 16;
     private static readonly TimeSpan EventRetention = TimeSpan.FromDays(7);
     private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(10);
 
@@ -56,7 +55,7 @@ public sealed partial class ChannelSender : BackgroundService
     public async Task<int> SendDueAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var claimed = await store.ClaimAsync(owner, now.ToUnixTimeMilliseconds(), (now + WebhookSender.Lease).ToUnixTimeMilliseconds(), BatchSize,
+        var claimed = await store.ClaimAsync(owner, now.ToUnixTimeMilliseconds(), (now + WebhookSender.Lease).ToUnixTimeMilliseconds(), LeasedSendLoop.BatchSize,
             cancellationToken);
         await Task.WhenAll(claimed.Select(row => SendAsync(row, cancellationToken)));
         return claimed.Count;
@@ -64,41 +63,10 @@ public sealed partial class ChannelSender : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
-        {
-            if (database.IsExclusive)
-            {
-                await store.ExpireAllLeasesAsync(stoppingToken);
-            }
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            LogPassFailed(logger, exception);
-        }
         var pruning = PeriodicUpkeep.RunAsync(PruneInterval, time,
             token => store.PruneEventsAsync((time.GetUtcNow() - EventRetention).ToUnixTimeMilliseconds(), token),
             exception => LogPassFailed(logger, exception), stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var changed = signal.OutboxChanged();
-            var sent = 0;
-            try
-            {
-                sent = await SendDueAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception exception)
-            {
-                LogPassFailed(logger, exception);
-            }
-            if (sent < BatchSize)
-            {
-                await ChangeSignal.WaitAsync(changed, WebhookSender.PollInterval, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
+        await LeasedSendLoop.RunAsync(database, signal, time, store.ExpireAllLeasesAsync, SendDueAsync, exception => LogPassFailed(logger, exception), stoppingToken);
         await pruning;
     }
 

@@ -27,7 +27,6 @@ public sealed partial class WebhookSender : BackgroundService
 
     // Well past an attempt's timeout, so a live sender never loses a claim; a dead one's messages wait this long.
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
-    private const int BatchSize = 16;
     private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(10);
     private static readonly ProductInfoHeaderValue UserAgent = new("Kennel", HealthEndpoints.Version);
     private static readonly MediaTypeHeaderValue Json = new("application/json");
@@ -60,47 +59,16 @@ public sealed partial class WebhookSender : BackgroundService
     public async Task<int> SendDueAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var claimed = await outbox.ClaimAsync(owner, now.ToUnixTimeMilliseconds(), (now + Lease).ToUnixTimeMilliseconds(), BatchSize, cancellationToken);
+        var claimed = await outbox.ClaimAsync(owner, now.ToUnixTimeMilliseconds(), (now + Lease).ToUnixTimeMilliseconds(), LeasedSendLoop.BatchSize, cancellationToken);
         await Task.WhenAll(claimed.Select(row => SendAsync(row, cancellationToken)));
         return claimed.Count;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
-        {
-            if (database.IsExclusive)
-            {
-                await outbox.ExpireAllLeasesAsync(stoppingToken);
-            }
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            LogPassFailed(logger, exception); // the leases run out instead
-        }
         var pruning = PeriodicUpkeep.RunAsync(PruneInterval, time, token => outbox.PruneAsync(time.GetUtcNow() - Retention, token),
             exception => LogPruneFailed(logger, exception), stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var changed = signal.OutboxChanged();
-            var sent = 0;
-            try
-            {
-                sent = await SendDueAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception exception)
-            {
-                LogPassFailed(logger, exception);
-            }
-            if (sent < BatchSize)
-            {
-                await ChangeSignal.WaitAsync(changed, PollInterval, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
+        await LeasedSendLoop.RunAsync(database, signal, time, outbox.ExpireAllLeasesAsync, SendDueAsync, exception => LogPassFailed(logger, exception), stoppingToken);
         await pruning;
     }
 

@@ -12,32 +12,20 @@ namespace Kennel.ControlPlane.Skills;
 /// What a sandbox that an agent starts mounts under <c>/skills/</c>: the agent's installed skills by name and archive
 /// hash, and the verified archive bytes a worker fetches by hash. Every read names the workspace or the worker it serves.
 /// </summary>
-public sealed partial class SkillMounts(Database database, AgentService agents)
+public sealed partial class SkillMounts(Database database, SkillStore store, AgentService agents)
 {
-    /// <summary>The skills of <paramref name="agent"/> that are installed in the workspace (all of them when its config names none).</summary>
-    public async Task<IReadOnlyList<SessionSkill>> ForAgentAsync(string workspaceId, string agent, CancellationToken cancellationToken) =>
-        [.. (await InstalledForAgentAsync(workspaceId, agent, cancellationToken)).Select(skill => new SessionSkill(skill.Name, skill.Sha256))];
-
     /// <summary>
-    /// The agent's skills with the env vars they declare: an exec sandbox gets the workspace secrets of those names, so a
-    /// skill that needs <c>GITHUB_TOKEN</c> finds it set (and only there: the names come from installed skills alone).
+    /// The agent's installed skills (all of them when its config names none) with the env vars they declare: an exec
+    /// sandbox gets the workspace secrets of those names, so a skill that needs <c>GITHUB_TOKEN</c> finds it set (and only
+    /// there: the names come from installed skills alone).
     /// </summary>
     public async Task<(IReadOnlyList<SessionSkill> Skills, IReadOnlyList<string> Env)> ForExecAsync(string workspaceId, string agent,
         CancellationToken cancellationToken)
     {
-        var installed = await InstalledForAgentAsync(workspaceId, agent, cancellationToken);
-        var env = installed.SelectMany(skill => SkillRows.Requirements(new SkillRow { Requires = skill.Requires }).Env).Distinct(StringComparer.Ordinal).ToList();
-        return ([.. installed.Select(skill => new SessionSkill(skill.Name, skill.Sha256))], env);
-    }
-
-    private async Task<List<(string Name, string Sha256, string Requires)>> InstalledForAgentAsync(string workspaceId, string agent,
-        CancellationToken cancellationToken)
-    {
-        var wanted = (await agents.DirectoryAsync(workspaceId, cancellationToken)).FindAgent(agent)?.Skills;
-        var installed = await database.ReadAsync(async connection => (await connection.QueryAsync<(string Name, string Sha256, string Requires)>(
-            new CommandDefinition("SELECT name, sha256, requires FROM skills WHERE workspace_id = @workspaceId ORDER BY name", new { workspaceId },
-            cancellationToken: cancellationToken))).ToList(), cancellationToken);
-        return [.. installed.Where(skill => wanted is null || wanted.Contains(skill.Name))];
+        var definition = (await agents.DirectoryAsync(workspaceId, cancellationToken)).FindAgent(agent);
+        var installed = (await store.ListAsync(workspaceId, cancellationToken)).Where(row => definition?.HasSkill(row.Name) ?? true).ToList();
+        var env = installed.SelectMany(row => SkillRows.Requirements(row).Env).Distinct(StringComparer.Ordinal).ToList();
+        return ([.. installed.Select(row => new SessionSkill(row.Name, row.Sha256))], env);
     }
 
     /// <summary>Whether <paramref name="sha256"/> is a lower-case hex SHA-256, as sessions and the skills table hold it.</summary>

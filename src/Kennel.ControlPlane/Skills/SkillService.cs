@@ -108,7 +108,7 @@ public sealed partial class SkillService(SkillStore store, SkillRegistryClient c
         var directory = await agents.DirectoryAsync(caller.WorkspaceId, cancellationToken);
         var unmet = await eligibility.UnmetAsync(caller.WorkspaceId, [.. rows.Select(row => SkillRows.Requirements(row))], cancellationToken);
         return new([.. rows.Select((row, i) => SkillRows.ToInstalled(row,
-            [.. directory.Agents.Where(a => a.Agent.Skills is null || a.Agent.Skills.Contains(row.Name)).Select(a => a.Agent.Name)], unmet[i]))]);
+            [.. directory.Agents.Where(a => a.Agent.HasSkill(row.Name)).Select(a => a.Agent.Name)], unmet[i]))]);
     }
 
     public async Task<InstalledSkill> GetAsync(Caller caller, string name, CancellationToken cancellationToken) =>
@@ -117,7 +117,7 @@ public sealed partial class SkillService(SkillStore store, SkillRegistryClient c
     /// <summary>The eligible skills an agent has, as its prompt lists them.</summary>
     public async Task<IReadOnlyList<PromptSkill>> ForPromptAsync(string workspaceId, AgentDefinition agent, CancellationToken cancellationToken)
     {
-        var rows = (await store.ListAsync(workspaceId, cancellationToken)).Where(row => agent.Skills is null || agent.Skills.Contains(row.Name)).ToList();
+        var rows = (await store.ListAsync(workspaceId, cancellationToken)).Where(row => agent.HasSkill(row.Name)).ToList();
         var unmet = await eligibility.UnmetAsync(workspaceId, [.. rows.Select(SkillRows.Requirements)], cancellationToken);
         return [.. rows.Where((_, i) => unmet[i].Count == 0).Select(row => new PromptSkill(row.Name, SkillPrompt.Summary(row.Description)))];
     }
@@ -128,7 +128,7 @@ public sealed partial class SkillService(SkillStore store, SkillRegistryClient c
     /// </summary>
     public async Task<string?> ReadFileAsync(string workspaceId, AgentDefinition agent, string name, string path, int maxChars, CancellationToken cancellationToken)
     {
-        if (agent.Skills is { } own && !own.Contains(name))
+        if (!agent.HasSkill(name))
         {
             return null;
         }
