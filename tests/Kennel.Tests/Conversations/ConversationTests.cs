@@ -29,7 +29,9 @@ public sealed class ConversationTests(ChatServers servers) : IClassFixture<ChatS
             (await duplicate.ReadProblemAsync()).Code.ShouldBe("conversation_exists");
         }
 
-        // Touching the oldest makes it the newest.
+        // Touching the oldest makes it the newest. Activity is kept to the millisecond and ties go to the newer id, so the
+        // touch must come at least a millisecond after k4 was created.
+        await Task.Delay(5);
         using (var patch = await client.PatchAsJsonAsync($"/v1/conversations/{created[0].Id}",
             new UpdateConversationRequest { Label = "renamed", Thinking = "high" }, KennelJson.Default.UpdateConversationRequest))
         {
