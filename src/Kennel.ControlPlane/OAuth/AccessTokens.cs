@@ -26,7 +26,10 @@ public sealed class AccessTokens(SigningKeys keys, RevokedGrants revoked, OAuthI
     private static readonly SearchValues<char> Base64UrlOrDot = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.");
 
     // Kennel writes exp and iat itself, and no nbf: a replica whose clock is a little behind must not refuse a fresh token.
-    private readonly JsonWebTokenHandler handler = new() { SetDefaultTimesOnTokenCreation = false };
+    // Made at the first token, so a server that only ever sees API keys never loads the token libraries.
+    private JsonWebTokenHandler? handler;
+
+    private JsonWebTokenHandler Handler => LazyInitializer.EnsureInitialized(ref handler, () => new() { SetDefaultTimesOnTokenCreation = false });
 
     /// <summary>
     /// Whether a bearer token has a JWT's shape (three unpadded base64url parts); the handler then treats it as one. The
@@ -39,7 +42,7 @@ public sealed class AccessTokens(SigningKeys keys, RevokedGrants revoked, OAuthI
     {
         var key = await keys.CurrentAsync(cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
-        return handler.CreateToken(new SecurityTokenDescriptor
+        return Handler.CreateToken(new SecurityTokenDescriptor
         {
             TokenType = TokenType,
             Issuer = issuer.Url,
@@ -113,7 +116,7 @@ public sealed class AccessTokens(SigningKeys keys, RevokedGrants revoked, OAuthI
         JsonWebToken jwt;
         try
         {
-            jwt = handler.ReadJsonWebToken(token);
+            jwt = Handler.ReadJsonWebToken(token);
         }
         catch (ArgumentException)
         {
@@ -124,7 +127,7 @@ public sealed class AccessTokens(SigningKeys keys, RevokedGrants revoked, OAuthI
             return (jwt, null);
         }
         var checks = audience is not null;
-        return (jwt, await handler.ValidateTokenAsync(jwt, new TokenValidationParameters
+        return (jwt, await Handler.ValidateTokenAsync(jwt, new TokenValidationParameters
         {
             IssuerSigningKey = key.SecurityKey,
             TryAllIssuerSigningKeys = false,

@@ -23,7 +23,9 @@ public sealed class SigningKeys(Database database, OAuthOptions options, KeyEncr
     private readonly SemaphoreSlim loading = new(1, 1);
     // This instance's own cache of signature providers: the library's shared default would keep one made for a key
     // this instance has disposed, and hand it to another instance (a restarted server in one process) with the same key.
-    private readonly InMemoryCryptoProviderCache providers = new();
+    // Made at the first key load, not at construction, so a control plane that has issued no token yet has not loaded
+    // the token libraries (about 0.6 MB resident at idle).
+    private InMemoryCryptoProviderCache? providers;
     private volatile KeyRing? ring;
     private long lastLoadedAt;
 
@@ -95,7 +97,7 @@ public sealed class SigningKeys(Database database, OAuthOptions options, KeyEncr
     public void Dispose()
     {
         loading.Dispose();
-        providers.Dispose();
+        providers?.Dispose();
         foreach (var key in ring?.ById.Values ?? [])
         {
             key.Key.Dispose();
@@ -156,7 +158,7 @@ public sealed class SigningKeys(Database database, OAuthOptions options, KeyEncr
     {
         var key = ECDsa.Create();
         key.ImportPkcs8PrivateKey(privateKey, out _);
-        return new ECDsaSecurityKey(key) { KeyId = id, CryptoProviderFactory = new CryptoProviderFactory(providers) };
+        return new ECDsaSecurityKey(key) { KeyId = id, CryptoProviderFactory = new CryptoProviderFactory(providers ??= new()) };
     }
 
     private static JsonWebKey ToJwk(SigningKey key)

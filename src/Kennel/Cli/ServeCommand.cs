@@ -25,8 +25,10 @@ public static class ServeCommand
                 Console.Out.WriteLine($"Bootstrap admin API key (shown once; also saved to {Path.Combine(settings.DataDir, "admin-api-key")}):");
                 Console.Out.WriteLine($"  {key}");
             }
-            var trim = StartupTrim.RunAsync(cancellationToken);
+            using var serving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var trim = IdleTrim.RunAsync(TimeProvider.System, serving.Token);
             await server.WaitForShutdownAsync(cancellationToken);
+            await serving.CancelAsync();
             await trim;
             return ExitCodes.Ok;
         });

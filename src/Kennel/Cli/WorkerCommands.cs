@@ -67,6 +67,8 @@ public static class WorkerCommands
         var options = new WorkerAgentOptions { Capacity = capacity, SkillDirectory = DefaultSandbox.SkillDirectory(dataDir, settings.SandboxSharedDirectory) };
         var agent = new WorkerAgent(new ControlPlaneClient(http), sandbox, options, TimeProvider.System, loggers.CreateLogger<WorkerAgent>());
         Console.Out.WriteLine($"Worker {identity.WorkerId} ({name}) serving {identity.Url}");
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var trim = IdleTrim.RunAsync(TimeProvider.System, running.Token);
         try
         {
             await agent.RunAsync(cancellationToken);
@@ -74,6 +76,11 @@ public static class WorkerCommands
         catch (ControlPlaneException rejected) when (rejected.IsPermanent)
         {
             throw new CliException($"The control plane refused this worker: {rejected.Message}. Enroll again with a new --token.");
+        }
+        finally
+        {
+            await running.CancelAsync();
+            await trim;
         }
     }
 
