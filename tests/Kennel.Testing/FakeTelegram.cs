@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Kennel.Testing;
 
@@ -15,29 +12,21 @@ namespace Kennel.Testing;
 /// not https, as Telegram does; <c>sendMessage</c> answers a new message with its <c>message_id</c>. Answers a test queued
 /// (a 429 with <c>parameters.retry_after</c>, a 502) come first. It also writes updates as Telegram delivers them.
 /// </summary>
-public sealed class FakeTelegram : IAsyncDisposable
+public sealed class FakeTelegram : FakePlatform
 {
     public const string Token = "7000001:AAHkennel-test_token";
     public const string SecretToken = "kennel-secret_token-0123456789";
     public const string Header = "X-Telegram-Bot-Api-Secret-Token";
 
-    private readonly WebApplication app;
     private readonly ConcurrentQueue<(int Status, string Body)> answers = new();
     private int next = 500;
 
-    private FakeTelegram(WebApplication app, Uri url)
+    private FakeTelegram()
     {
-        this.app = app;
-        ApiUrl = url;
     }
 
     /// <summary>The Bot API's base URL, as <c>KENNEL_TELEGRAM_API_URL</c> takes it.</summary>
-    public Uri ApiUrl { get; }
-
-    public sealed record ApiCall(string Method, JsonObject Body);
-
-    /// <summary>Every call with the right token and a JSON body, in order (getMe aside).</summary>
-    public ConcurrentQueue<ApiCall> Calls { get; } = new();
+    public Uri ApiUrl => Root;
 
     /// <summary>Queues an answer for the next call: <c>{"ok": false, "error_code": status, "description", "parameters"?}</c>.</summary>
     public void ThenFail(int status, string description, int? retryAfter = null) => answers.Enqueue((status, WithoutNulls(new JsonObject
@@ -50,12 +39,8 @@ public sealed class FakeTelegram : IAsyncDisposable
 
     public static async Task<FakeTelegram> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        FakeTelegram? telegram = null;
-        app.MapPost("/bot{token}/{method}", async (HttpContext context, string token, string method) =>
+        var telegram = new FakeTelegram();
+        await telegram.StartAsync(app => app.MapPost("/bot{token}/{method}", async (HttpContext context, string token, string method) =>
         {
             using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
             var text = await reader.ReadToEndAsync();
@@ -79,7 +64,7 @@ public sealed class FakeTelegram : IAsyncDisposable
             {
                 return Fail(400, "Bad Request: the request body is not JSON");
             }
-            telegram!.Calls.Enqueue(new ApiCall(method, body));
+            telegram.Calls.Enqueue(new ApiCall(method, body));
             if (telegram.answers.TryDequeue(out var queued))
             {
                 return Results.Text(queued.Body, "application/json", Encoding.UTF8, queued.Status);
@@ -103,9 +88,7 @@ public sealed class FakeTelegram : IAsyncDisposable
                 "setMessageReaction" or "pinChatMessage" => Results.Json(new JsonObject { ["ok"] = true, ["result"] = true }),
                 _ => Fail(404, "Not Found"),
             };
-        });
-        await app.StartAsync();
-        telegram = new FakeTelegram(app, new Uri($"http://127.0.0.1:{new Uri(app.Urls.Single()).Port}/"));
+        }));
         return telegram;
     }
 
@@ -159,16 +142,4 @@ public sealed class FakeTelegram : IAsyncDisposable
         }
         return node;
     }
-
-    /// <summary>Waits until <paramref name="count"/> calls have arrived.</summary>
-    public async Task WaitForCallsAsync(int count)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (Calls.Count < count)
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
-
-    public async ValueTask DisposeAsync() => await app.DisposeAsync();
 }

@@ -33,14 +33,8 @@ public sealed class TelegramChannelTests : IAsyncLifetime
         await telegram.DisposeAsync();
     }
 
-    private Task<TestServer> StartAsync(string store, TimeProvider? clock = null, string? externalUrl = Kennel) => TestServer.StartAsync(store, s => s with
-    {
-        Time = clock ?? TimeProvider.System,
-        EmbeddedWorker = false,
-        Outbound = ControlPlane.Http.OutboundAddresses.Parse("127.0.0.1/32", out _)!,
-        Providers = [new ProviderSettings("openai", ProviderKind.OpenAI, new Uri(model.Url, "v1"), "sk-test-channels")],
-        Channels = new ChannelOptions { TelegramApiUrl = telegram.ApiUrl, ExternalUrl = externalUrl },
-    });
+    private Task<TestServer> StartAsync(string store, TimeProvider? clock = null, string? externalUrl = Kennel) =>
+        ChannelApi.StartServerAsync(store, model, new ChannelOptions { TelegramApiUrl = telegram.ApiUrl, ExternalUrl = externalUrl }, clock);
 
     /// <summary>Configures the Telegram channel <c>tg</c>, allowing <paramref name="allow"/>; returns its inbound path.</summary>
     private static async Task<string> AddChannelAsync(HttpClient client, params string[] allow)
