@@ -156,7 +156,7 @@ public sealed class ChannelService(Database database, ChannelStore store, Channe
         }
         if (stats.RegistrationError is { } refused)
         {
-            return ("failing", $"Registering the inbound URL failed ({Instant(stats.RegistrationAt!.Value)}): {refused} Fix it, then: kennel channels register {channel.Name}");
+            return ("failing", $"Registering the inbound URL failed ({Instant(stats.RegistrationAt!.Value)}): {refused.TrimEnd('.')}. Fix it, then: kennel channels register {channel.Name}");
         }
         if (stats.LastFailedAt is { } failed && (stats.LastSentAt is not { } sentAt || failed > sentAt))
         {
