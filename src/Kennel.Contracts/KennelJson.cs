@@ -114,6 +114,8 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(ChannelActionResult))]
 [JsonSerializable(typeof(ChannelMessagePage))]
 [JsonSerializable(typeof(ChannelReceipt))]
+[JsonSerializable(typeof(ChannelRegistration))]
+[JsonSerializable(typeof(RegisterChannelRequest))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonNode))]

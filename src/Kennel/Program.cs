@@ -28,6 +28,7 @@ root.Subcommands.Add(ChatCommands.BuildConversation());
 root.Subcommands.Add(UsageCommands.Build());
 root.Subcommands.Add(CronCommands.Build());
 root.Subcommands.Add(SkillsCommands.Build());
+root.Subcommands.Add(ChannelCommands.Build());
 root.Subcommands.Add(UserCommands.Build());
 root.Subcommands.Add(UserCommands.BuildOAuth());
 root.Subcommands.Add(McpCommand.Build());

@@ -40,6 +40,21 @@ public sealed record ChannelStatus
 
     /// <summary>With <c>probe</c>: what the platform answered just now, when asked whether the credentials work.</summary>
     public ChannelProbe? Probe { get; init; }
+
+    /// <summary>For a platform Kennel registers its inbound URL with (Telegram): the last registration, or null when never tried.</summary>
+    public ChannelRegistration? Registration { get; init; }
+}
+
+/// <summary>
+/// A registration of the channel's inbound URL with its platform (Telegram's <c>setWebhook</c>): <see cref="Ok"/> only
+/// when the platform accepted it, <see cref="Detail"/> its answer (or error) in one line.
+/// </summary>
+public sealed record ChannelRegistration(bool Ok, string Url, DateTimeOffset At, string Detail);
+
+/// <summary>Registers a channel's inbound URL; <see cref="Url"/> is Kennel's public base URL, when KENNEL_EXTERNAL_URL is not it.</summary>
+public sealed record RegisterChannelRequest
+{
+    public string? Url { get; init; }
 }
 
 /// <summary>The platform's own answer to a probe (Slack's <c>auth.test</c>): <see cref="Ok"/> only when it said so.</summary>

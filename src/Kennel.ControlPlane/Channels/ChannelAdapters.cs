@@ -13,7 +13,7 @@ public sealed class ChannelAdapters(IEnumerable<IChannelAdapter> adapters)
 /// <summary>A channel's secrets, read from the workspace's secrets by field name; a field unset or unreadable is absent.</summary>
 public static class ChannelSecrets
 {
-    public static readonly IReadOnlyList<string> Fields = [Slack.SlackChannel.SigningSecret, Slack.SlackChannel.BotToken];
+    public static readonly IReadOnlyList<string> Fields = [Slack.SlackChannel.SigningSecret, Slack.SlackChannel.BotToken, Telegram.TelegramChannel.SecretToken];
 
     public static async Task<IReadOnlyDictionary<string, string>> ResolveAsync(SecretService secrets, string workspaceId, ChannelConfig channel,
         CancellationToken cancellationToken)

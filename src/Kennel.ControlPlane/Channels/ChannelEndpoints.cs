@@ -30,6 +30,10 @@ public static class ChannelEndpoints
             TypedResults.Ok(await channels.ActAsync(Caller.From(context.User), await JsonBody.ReadAsync<ChannelActionRequest>(context.Request),
                 context.RequestAborted)));
 
+        write.MapPost("/{name}/register", async (HttpContext context, ChannelService channels, string name) =>
+            TypedResults.Ok(await channels.RegisterAsync(Caller.From(context.User), name,
+                (context.Request.ContentLength ?? 1) == 0 ? new() : await JsonBody.ReadAsync<RegisterChannelRequest>(context.Request), context.RequestAborted)));
+
         app.MapPost("/v1/channel-events/{workspace}/{channel}", ReceiveAsync).AllowAnonymous();
     }
 

@@ -2,23 +2,42 @@ namespace Kennel.ControlPlane.Channels;
 
 /// <summary>
 /// The platforms' API base URLs, by kind: the public ones by default, overridable per installation
-/// (<c>KENNEL_SLACK_API_URL</c>), for a proxy or for tests that point them at a local server speaking the wire format.
+/// (<c>KENNEL_SLACK_API_URL</c>, <c>KENNEL_TELEGRAM_API_URL</c>), for a proxy or for tests that point them at a local
+/// server speaking the wire format; and Kennel's own public URL (<c>KENNEL_EXTERNAL_URL</c>), which platforms that are
+/// told where to deliver (Telegram's <c>setWebhook</c>) are given.
 /// </summary>
 public sealed record ChannelOptions
 {
     public const string DefaultSlackApiUrl = "https://slack.com/api/";
+    public const string DefaultTelegramApiUrl = "https://api.telegram.org/";
 
     public Uri SlackApiUrl { get; init; } = new(DefaultSlackApiUrl);
 
+    public Uri TelegramApiUrl { get; init; } = new(DefaultTelegramApiUrl);
+
+    /// <summary>Kennel's public base URL, when the installation set one.</summary>
+    public string? ExternalUrl { get; init; }
+
     /// <summary>The base URL of a kind's platform API; null for kinds that send to a URL of the channel's own.</summary>
-    public Uri? ApiBase(string kind) => kind == Slack.SlackChannel.KindName ? SlackApiUrl : null;
+    public Uri? ApiBase(string kind) => kind switch
+    {
+        Slack.SlackChannel.KindName => SlackApiUrl,
+        Telegram.TelegramChannel.KindName => TelegramApiUrl,
+        _ => null,
+    };
 
     public static ChannelOptions FromEnvironment(Func<string, string?> read)
     {
         ArgumentNullException.ThrowIfNull(read);
-        var slack = read("KENNEL_SLACK_API_URL");
-        return new ChannelOptions { SlackApiUrl = string.IsNullOrWhiteSpace(slack) ? new(DefaultSlackApiUrl) : BaseUrl(slack, "KENNEL_SLACK_API_URL") };
+        return new ChannelOptions
+        {
+            SlackApiUrl = Read(read, "KENNEL_SLACK_API_URL", DefaultSlackApiUrl),
+            TelegramApiUrl = Read(read, "KENNEL_TELEGRAM_API_URL", DefaultTelegramApiUrl),
+        };
     }
+
+    private static Uri Read(Func<string, string?> read, string variable, string fallback) =>
+        read(variable) is { } value && !string.IsNullOrWhiteSpace(value) ? BaseUrl(value, variable) : new(fallback);
 
     private static Uri BaseUrl(string value, string variable) =>
         Uri.TryCreate(value.EndsWith('/') ? value : value + "/", UriKind.Absolute, out var url) && url.Scheme is "http" or "https"

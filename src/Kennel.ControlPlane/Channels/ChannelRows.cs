@@ -63,6 +63,9 @@ public sealed class ChannelStatsRow
     public long? LastSentAt { get; set; }
     public long? LastFailedAt { get; set; }
     public string? LastError { get; set; }
+    public long? RegistrationAt { get; set; }
+    public string? RegistrationUrl { get; set; }
+    public string? RegistrationError { get; set; }
 }
 
 public static class ChannelDirections

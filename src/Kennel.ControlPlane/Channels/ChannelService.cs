@@ -45,30 +45,81 @@ public sealed class ChannelService(Database database, ChannelStore store, Channe
     /// <summary>The platform's answer to the channel's probe, or why there is none.</summary>
     private async Task<ChannelProbe> ProbeAsync(string workspaceId, ChannelConfig channel, CancellationToken cancellationToken)
     {
-        var adapter = adapters.Find(channel.Kind);
-        if (adapter is null || ChannelSecrets.Missing(channel, adapter).Count > 0)
+        var (adapter, message, why) = await PrepareAsync(workspaceId, channel, "probe", cancellationToken);
+        if (why is not null)
         {
-            return new ChannelProbe(false, "Not probed: the channel is not configured.");
+            return new ChannelProbe(false, $"Not probed: {why}");
         }
-        var values = await ChannelSecrets.ResolveAsync(secrets, workspaceId, channel, cancellationToken);
-        if (adapter.Required.Any(field => field != "url" && !values.ContainsKey(field)))
-        {
-            return new ChannelProbe(false, "Not probed: a secret of the channel cannot be read; set it again.");
-        }
-        using var request = adapter.Probe(new OutboundRequest("", "probe", "", null, "", null, null, channel, values, options.ApiBase(channel.Kind), time.GetUtcNow()));
+        using var request = adapter!.Probe(message!);
         if (request is null)
         {
             return new ChannelProbe(false, $"A {channel.Kind} channel has nothing to ask; its status comes from its traffic alone.");
         }
-        return await http.CallAsync(request, adapter.ProbeOutcomeAsync,
-            failure => new ChannelProbe(false, DeliveryAttempt.FromFailure(failure, Delivery.WebhookSender.AttemptTimeout).Error ?? "no answer"), cancellationToken);
+        return await http.CallAsync(request, adapter.ProbeOutcomeAsync, failure => new ChannelProbe(false, Unanswered(failure)), cancellationToken);
     }
+
+    /// <summary>
+    /// Tells the channel's platform to deliver its events to the channel's inbound URL under <paramref name="request"/>'s
+    /// base URL (or <c>KENNEL_EXTERNAL_URL</c>), now, and keeps its answer in the channel's status.
+    /// </summary>
+    public async Task<ChannelRegistration> RegisterAsync(Caller caller, string name, RegisterChannelRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(request);
+        var channel = ChannelConfig.Find(await config.DocumentAsync(caller.WorkspaceId, cancellationToken), name) ?? throw ApiProblem.NotFound("channel", name);
+        if (adapters.Find(channel.Kind) is not IChannelRegistration)
+        {
+            throw ApiProblem.Invalid("channel", $"A {channel.Kind} channel is not registered with its platform: give the platform its inbound URL yourself (channels_status shows it).");
+        }
+        var publicUrl = request.Url ?? options.ExternalUrl
+            ?? throw ApiProblem.Invalid("url", "url is required: Kennel's public https:// base URL, which the platform will deliver to (or set KENNEL_EXTERNAL_URL).");
+        if (!Uri.TryCreate(publicUrl, UriKind.Absolute, out var origin) || origin.Scheme is not ("https" or "http") || origin.Query.Length > 0
+            || origin.Fragment.Length > 0 || origin.UserInfo.Length > 0)
+        {
+            throw ApiProblem.Invalid("url", "url must be Kennel's public base URL, like https://kennel.example.com, without a query, fragment or user name.");
+        }
+        var (adapter, message, why) = await PrepareAsync(caller.WorkspaceId, channel, "register", cancellationToken);
+        if (why is not null)
+        {
+            throw ApiProblem.Invalid("channel", $"Not registered: {why}");
+        }
+        var inbound = new Uri(origin.AbsoluteUri.TrimEnd('/') + InboundPath(caller, channel));
+        using var call = ((IChannelRegistration)adapter!).Register(message!, inbound);
+        var answer = await http.CallAsync(call, ((IChannelRegistration)adapter).RegisterOutcomeAsync,
+            failure => new ChannelProbe(false, Unanswered(failure)), cancellationToken);
+        var now = time.GetUtcNow();
+        await store.RegisteredAsync(caller.WorkspaceId, channel.Name, inbound.AbsoluteUri, answer.Ok ? null : answer.Detail, now.ToUnixTimeMilliseconds(),
+            cancellationToken);
+        return new ChannelRegistration(answer.Ok, inbound.AbsoluteUri, now, answer.Detail);
+    }
+
+    /// <summary>The channel's adapter and a request to its platform with its secrets, or why the channel cannot call it yet.</summary>
+    private async Task<(IChannelAdapter? Adapter, OutboundRequest? Message, string? Why)> PrepareAsync(string workspaceId, ChannelConfig channel, string action,
+        CancellationToken cancellationToken)
+    {
+        var adapter = adapters.Find(channel.Kind);
+        if (adapter is null || ChannelSecrets.Missing(channel, adapter).Count > 0)
+        {
+            return (null, null, "the channel is not configured.");
+        }
+        var values = await ChannelSecrets.ResolveAsync(secrets, workspaceId, channel, cancellationToken);
+        if (adapter.Required.Any(field => field != "url" && !values.ContainsKey(field)))
+        {
+            return (null, null, "a secret of the channel cannot be read; set it again.");
+        }
+        return (adapter, new OutboundRequest("", action, "", null, "", null, null, channel, values, options.ApiBase(channel.Kind), time.GetUtcNow()), null);
+    }
+
+    private static string Unanswered(Exception failure) => DeliveryAttempt.FromFailure(failure, Delivery.WebhookSender.AttemptTimeout).Error ?? "no answer";
+
+    private static string InboundPath(Caller caller, ChannelConfig channel) => $"/v1/channel-events/{caller.WorkspaceName}/{channel.Name}";
 
     private ChannelStatus Status(Caller caller, ChannelConfig channel, ChannelStatsRow stats, long pending)
     {
         var adapter = adapters.Find(channel.Kind);
         IReadOnlyList<string> missing = adapter is null ? ["kind"] : ChannelSecrets.Missing(channel, adapter);
-        var (health, evidence) = Health(channel, stats, missing);
+        var registers = adapter is IChannelRegistration;
+        var (health, evidence) = Health(channel, stats, missing, registers);
         return new ChannelStatus
         {
             Name = channel.Name,
@@ -78,7 +129,7 @@ public sealed class ChannelService(Database database, ChannelStore store, Channe
             Evidence = evidence,
             Missing = missing,
             Allowed = channel.Allow.Count,
-            InboundPath = $"/v1/channel-events/{caller.WorkspaceName}/{channel.Name}",
+            InboundPath = InboundPath(caller, channel),
             Received = stats.ReceivedCount,
             LastInboundAt = At(stats.LastInboundAt),
             Ignored = stats.IgnoredCount,
@@ -90,15 +141,22 @@ public sealed class ChannelService(Database database, ChannelStore store, Channe
             LastFailedAt = At(stats.LastFailedAt),
             LastError = stats.LastError,
             Pending = pending,
+            Registration = registers && stats.RegistrationAt is { } at
+                ? new ChannelRegistration(stats.RegistrationError is null, stats.RegistrationUrl ?? "", At(at)!.Value, stats.RegistrationError ?? "Accepted by the platform.")
+                : null,
         };
     }
 
     /// <summary>The channel's health, from what was seen only: nothing is called <c>ok</c> that was not seen working.</summary>
-    private static (string Health, string Evidence) Health(ChannelConfig channel, ChannelStatsRow stats, IReadOnlyList<string> missing)
+    private static (string Health, string Evidence) Health(ChannelConfig channel, ChannelStatsRow stats, IReadOnlyList<string> missing, bool registers)
     {
         if (missing.Count > 0)
         {
             return ("not_configured", $"Missing {string.Join(" and ", missing)}: kennel config set channels.{channel.Name}.{missing[0]} …");
+        }
+        if (stats.RegistrationError is { } refused)
+        {
+            return ("failing", $"Registering the inbound URL failed ({Instant(stats.RegistrationAt!.Value)}): {refused.TrimEnd('.')}. Fix it, then: kennel channels register {channel.Name}");
         }
         if (stats.LastFailedAt is { } failed && (stats.LastSentAt is not { } sentAt || failed > sentAt))
         {
@@ -111,6 +169,10 @@ public sealed class ChannelService(Database database, ChannelStore store, Channe
         if (stats.LastInboundAt is { } inbound)
         {
             return ("ok", $"A message was received ({Instant(inbound)}); nothing has been sent yet.");
+        }
+        if (registers && stats.RegistrationAt is null)
+        {
+            return ("no_traffic", $"Configured, but its inbound URL was never registered with {channel.Kind}, so nothing can arrive: kennel channels register {channel.Name}");
         }
         return ("no_traffic", channel.Allow.Count == 0
             ? "Configured, but nothing was received or sent yet, and its allow-list is empty (nobody may talk to the agent)."

@@ -10,6 +10,7 @@ public static class ChannelSetup
         services.AddSingleton(options);
         services.AddSingleton<IChannelAdapter, Webhook.WebhookChannel>();
         services.AddSingleton<IChannelAdapter, Slack.SlackChannel>();
+        services.AddSingleton<IChannelAdapter, Telegram.TelegramChannel>();
         services.AddSingleton<ChannelAdapters>();
         services.AddSingleton<ChannelStore>();
         services.AddSingleton<ChannelHttp>();

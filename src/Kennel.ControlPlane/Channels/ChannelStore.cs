@@ -60,8 +60,15 @@ public sealed class ChannelStore(Database database)
     public Task<List<ChannelStatsRow>> StatsAsync(string workspaceId, CancellationToken cancellationToken) =>
         database.ReadAsync(async connection => (await connection.QueryAsync<ChannelStatsRow>(new CommandDefinition(
             "SELECT channel, received_count, ignored_count, sent_count, failed_count, last_inbound_at, last_ignored_at, last_ignored_sender, " +
-            "last_sent_at, last_failed_at, last_error FROM channel_stats WHERE workspace_id = @workspaceId",
+            "last_sent_at, last_failed_at, last_error, registration_at, registration_url, registration_error FROM channel_stats WHERE workspace_id = @workspaceId",
             new { workspaceId }, cancellationToken: cancellationToken))).AsList(), cancellationToken);
+
+    /// <summary>Records a registration with the platform: when, the inbound URL it named, and the platform's error (null when accepted).</summary>
+    public Task RegisteredAsync(string workspaceId, string channel, string url, string? error, long now, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO channel_stats (workspace_id, channel, registration_at, registration_url, registration_error) VALUES (@workspaceId, @channel, @now, @url, @error) " +
+            "ON CONFLICT (workspace_id, channel) DO UPDATE SET registration_at = @now, registration_url = @url, registration_error = @error",
+            new { workspaceId, channel, now, url, error }, transaction, cancellationToken: cancellationToken)), cancellationToken);
 
     /// <summary>How many sends wait (queued or for a retry), by channel.</summary>
     public Task<Dictionary<string, long>> PendingAsync(string workspaceId, CancellationToken cancellationToken) =>

@@ -207,7 +207,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddCron();
         services.AddSkills(settings.SkillRegistries);
         services.AddDelivery(settings.Outbound);
-        services.AddChannels(settings.Channels);
+        services.AddChannels(settings.Channels with { ExternalUrl = settings.Channels.ExternalUrl ?? settings.ExternalUrl });
         services.AddOAuth(settings.ExternalUrl, settings.OAuth);
         // The authentication core without AddAuthentication's data protection: no authentication scheme uses cookies (the
         // OAuth sign-in pages keep their own store-backed session), and its key ring would cost memory and disk for no use.

@@ -53,7 +53,7 @@ public sealed record KennelSettings
     /// <summary>The kennel builds add-server uploads (<c>KENNEL_WORKER_BINARY_X86_64</c>, <c>KENNEL_WORKER_BINARY_AARCH64</c>).</summary>
     public Servers.ServerOptions Servers { get; init; } = Kennel.ControlPlane.Servers.ServerOptions.FromEnvironment(_ => null, null);
 
-    /// <summary>The messaging platforms' API base URLs (<c>KENNEL_SLACK_API_URL</c>).</summary>
+    /// <summary>The messaging platforms' API base URLs (<c>KENNEL_SLACK_API_URL</c>, <c>KENNEL_TELEGRAM_API_URL</c>).</summary>
     public Channels.ChannelOptions Channels { get; init; } = new();
 
     /// <summary>The one clock. Tests of schedules set a fake one.</summary>

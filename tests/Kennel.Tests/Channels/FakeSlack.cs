@@ -1,13 +1,11 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
+using Kennel.Testing;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Kennel.Tests.Channels;
 
@@ -17,39 +15,27 @@ namespace Kennel.Tests.Channels;
 /// <c>invalid_arguments</c>); <c>chat.postMessage</c> answers with a new <c>ts</c>, <c>auth.test</c> with the bot's team and user. Answers a test queued (a 429 with
 /// Retry-After, a 500) come first. It also signs events the way Slack does, with its own HMAC code.
 /// </summary>
-public sealed class FakeSlack : IAsyncDisposable
+public sealed class FakeSlack : FakePlatform
 {
     public const string Token = "xoxb-test-token";
     public const string SigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
 
-    private readonly WebApplication app;
     private readonly ConcurrentQueue<(int Status, string? RetryAfter, string Body)> answers = new();
     private int next = 100;
 
-    private FakeSlack(WebApplication app, Uri url)
+    private FakeSlack()
     {
-        this.app = app;
-        ApiUrl = url;
     }
 
     /// <summary>The Web API's base URL, as <c>KENNEL_SLACK_API_URL</c> takes it.</summary>
-    public Uri ApiUrl { get; }
-
-    public sealed record ApiCall(string Method, JsonObject Body);
-
-    /// <summary>Every call with the right token and a JSON body, in order.</summary>
-    public ConcurrentQueue<ApiCall> Calls { get; } = new();
+    public Uri ApiUrl => new(Root, "api/");
 
     public void ThenAnswer(int status, string? retryAfter = null, string body = "") => answers.Enqueue((status, retryAfter, body));
 
     public static async Task<FakeSlack> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        FakeSlack? slack = null;
-        app.MapPost("/api/{method}", async (HttpContext context, string method) =>
+        var slack = new FakeSlack();
+        await slack.StartAsync(app => app.MapPost("/api/{method}", async (HttpContext context, string method) =>
         {
             using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
             var text = await reader.ReadToEndAsync();
@@ -75,7 +61,7 @@ public sealed class FakeSlack : IAsyncDisposable
             {
                 return Results.Json(new JsonObject { ["ok"] = false, ["error"] = "invalid_arguments" });
             }
-            slack!.Calls.Enqueue(new ApiCall(method, body));
+            slack.Calls.Enqueue(new ApiCall(method, body));
             if (slack.answers.TryDequeue(out var queued))
             {
                 if (queued.RetryAfter is not null)
@@ -88,9 +74,7 @@ public sealed class FakeSlack : IAsyncDisposable
             return Results.Json(method == "chat.postMessage"
                 ? new JsonObject { ["ok"] = true, ["channel"] = body["channel"]!.DeepClone(), ["ts"] = ts }
                 : new JsonObject { ["ok"] = true });
-        });
-        await app.StartAsync();
-        slack = new FakeSlack(app, new Uri($"http://127.0.0.1:{new Uri(app.Urls.Single()).Port}/api/"));
+        }));
         return slack;
     }
 
@@ -130,16 +114,4 @@ public sealed class FakeSlack : IAsyncDisposable
             ["channel_type"] = "channel",
         },
     }.ToJsonString();
-
-    /// <summary>Waits until <paramref name="count"/> calls have arrived.</summary>
-    public async Task WaitForCallsAsync(int count)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (Calls.Count < count)
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
-
-    public async ValueTask DisposeAsync() => await app.DisposeAsync();
 }

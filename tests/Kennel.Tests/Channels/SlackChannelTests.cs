@@ -30,14 +30,8 @@ public sealed class SlackChannelTests : IAsyncLifetime
         await slack.DisposeAsync();
     }
 
-    private Task<TestServer> StartAsync(string store, TimeProvider? clock = null) => TestServer.StartAsync(store, s => s with
-    {
-        Time = clock ?? TimeProvider.System,
-        EmbeddedWorker = false,
-        Outbound = ControlPlane.Http.OutboundAddresses.Parse("127.0.0.1/32", out _)!,
-        Providers = [new ProviderSettings("openai", ProviderKind.OpenAI, new Uri(model.Url, "v1"), "sk-test-channels")],
-        Channels = new ChannelOptions { SlackApiUrl = slack.ApiUrl },
-    });
+    private Task<TestServer> StartAsync(string store, TimeProvider? clock = null) =>
+        ChannelApi.StartServerAsync(store, model, new ChannelOptions { SlackApiUrl = slack.ApiUrl }, clock);
 
     /// <summary>Configures the Slack channel <c>team</c>, allowing <paramref name="allow"/>; returns its inbound path.</summary>
     private static async Task<string> AddChannelAsync(HttpClient client, params string[] allow)

@@ -49,12 +49,7 @@ public sealed class WebhookChannelTests : IAsyncLifetime
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
     public async Task A_signed_message_is_answered_with_a_signed_POST_once_and_forged_or_stale_ones_are_refused(string store)
     {
-        await using var server = await TestServer.StartAsync(store, s => s with
-        {
-            EmbeddedWorker = false,
-            Outbound = ControlPlane.Http.OutboundAddresses.Parse("127.0.0.1/32", out _)!,
-            Providers = [new ProviderSettings("openai", ProviderKind.OpenAI, new Uri(model.Url, "v1"), "sk-test-channels")],
-        });
+        await using var server = await ChannelApi.StartServerAsync(store, model);
         using var client = await server.NewWorkspaceClientAsync(Scopes.Read, Scopes.Write);
         await client.SetConfigOkAsync("channels.support",
             $$"""{"kind": "webhook", "allow": ["alice"], "url": "{{receiver.Url}}", "signingSecret": "{{Secret}}"}""");

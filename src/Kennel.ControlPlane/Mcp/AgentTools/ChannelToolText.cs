@@ -14,7 +14,10 @@ public static class ChannelToolText
         $"{status.Name} ({status.Kind}, agent {status.Agent}): {status.Health}. {status.Evidence} ",
         $"Received {status.Received} (last {Time(status.LastInboundAt)}), ignored {status.Ignored}, sent {status.Sent} (last {Time(status.LastSentAt)}), ",
         $"failed {status.Failed}, pending {status.Pending}.",
-        status.Probe is { } probe ? $" Probe: {(probe.Ok ? "ok" : "failed")}, {probe.Detail}" : "");
+        status.Probe is { } probe ? $" Probe: {(probe.Ok ? "ok" : "failed")}, {probe.Detail}" : "",
+        status.Registration is { } registered
+            ? $" Registered {Time(registered.At)} at {registered.Url}: {(registered.Ok ? "accepted" : "refused")}, {registered.Detail}"
+            : "");
 
     public static string ActionLine(ChannelActionResult result) => result.Status switch
     {

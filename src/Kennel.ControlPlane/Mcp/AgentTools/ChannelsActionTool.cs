@@ -28,9 +28,9 @@ public static class ChannelsActionTool
         [Description("send, react or pin.")] string action,
         [Description("The chat: the platform's id of the channel, group or conversation."), MinLength(1), MaxLength(ChannelToolText.MaxIdLength)] string chat,
         [Description("send: the text."), MaxLength(ChannelOutbox.MaxTextLength)] string? text = null,
-        [Description("send: the thread to answer in (Slack: the parent message's ts)."), MaxLength(ChannelToolText.MaxIdLength)] string? thread = null,
-        [Description("react and pin: the platform's id of the message (Slack: its ts)."), MaxLength(ChannelToolText.MaxIdLength)] string? message = null,
-        [Description("react: the emoji's name, such as thumbsup."), MaxLength(100)] string? emoji = null,
+        [Description("send: the thread to answer in (Slack: the parent message's ts; Telegram: the forum topic's message_thread_id)."), MaxLength(ChannelToolText.MaxIdLength)] string? thread = null,
+        [Description("react and pin: the platform's id of the message (Slack: its ts; Telegram: its message_id). send: on Telegram, the message to reply to."), MaxLength(ChannelToolText.MaxIdLength)] string? message = null,
+        [Description("react: the emoji's name, such as thumbsup (Telegram: the emoji itself, such as 👍)."), MaxLength(100)] string? emoji = null,
         CancellationToken cancellationToken = default)
     {
         var result = await channels.ActAsync(Caller.From(user), new ChannelActionRequest

@@ -20,7 +20,7 @@ public static class ChannelsStatusTool
     [Description("Each messaging channel of the workspace: what is configured and what is missing, its health read from evidence only " +
         "(not_configured, no_traffic, failing, ok) with the evidence, the last message received, the last send that succeeded, the last " +
         "error, and the counts received, ignored (senders not allowed), sent, failed and pending. With probe, each platform is also asked " +
-        "now whether the channel's credentials work (Slack: auth.test), and its real answer is shown.")]
+        "now whether the channel's credentials work (Slack: auth.test; Telegram: getMe), and its real answer is shown.")]
     public static async Task<CallToolResult> Run(
         ChannelService channels,
         ClaimsPrincipal user,
