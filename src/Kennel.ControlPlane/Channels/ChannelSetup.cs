@@ -10,6 +10,10 @@ public static class ChannelSetup
         services.AddSingleton(options);
         services.AddSingleton<IChannelAdapter, Webhook.WebhookChannel>();
         services.AddSingleton<IChannelAdapter, Slack.SlackChannel>();
+        services.AddSingleton<IChannelAdapter, Discord.DiscordChannel>();
+        services.AddSingleton<Discord.DiscordGatewayStore>();
+        services.AddSingleton<Discord.DiscordGatewayServices>();
+        services.AddHostedService<Discord.DiscordGateways>();
         services.AddSingleton<ChannelAdapters>();
         services.AddSingleton<ChannelStore>();
         services.AddSingleton<ChannelHttp>();
