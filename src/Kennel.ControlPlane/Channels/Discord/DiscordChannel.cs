@@ -122,7 +122,8 @@ public sealed class DiscordChannel : IChannelAdapter
         return content;
     }
 
-    private static async Task<JsonObject?> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>Discord's JSON answer, or null when the body is empty or not JSON.</summary>
+    internal static async Task<JsonObject?> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
         {

@@ -246,16 +246,7 @@ internal sealed partial class DiscordGatewayConnection : IDisposable
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bot", botToken);
         return await services.Http.CallAsync<(string?, AfterEnd, string?)>(request, async (response, readToken) =>
         {
-            var body = await response.Content.ReadAsStringAsync(readToken);
-            JsonObject? answer;
-            try
-            {
-                answer = JsonNode.Parse(body) as JsonObject;
-            }
-            catch (JsonException)
-            {
-                answer = null;
-            }
+            var answer = await DiscordChannel.ReadAsync(response, readToken);
             var status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode && DiscordChannel.Text(answer, "url") is { } url)
             {
