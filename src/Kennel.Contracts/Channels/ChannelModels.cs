@@ -43,6 +43,9 @@ public sealed record ChannelStatus
 
     /// <summary>For a platform Kennel registers its inbound URL with (Telegram): the last registration, or null when never tried.</summary>
     public ChannelRegistration? Registration { get; init; }
+
+    /// <summary>For a channel that holds a connection to its platform (Discord's Gateway): that connection, as last recorded.</summary>
+    public ChannelGateway? Gateway { get; init; }
 }
 
 /// <summary>
@@ -55,6 +58,23 @@ public sealed record ChannelRegistration(bool Ok, string Url, DateTimeOffset At,
 public sealed record RegisterChannelRequest
 {
     public string? Url { get; init; }
+}
+
+/// <summary>
+/// A platform connection as the control plane holding it last recorded it. <see cref="State"/> is <c>connected</c> only
+/// after the platform said so (Discord's READY or RESUMED) and while a control plane holds the connection;
+/// <c>connecting</c>, <c>reconnecting</c> (with the error that ended the last one), <c>stopped</c> (a close code only a
+/// person can fix, such as a wrong token: no reconnect until the config changes), or <c>not_held</c> (no control plane
+/// holds it now).
+/// </summary>
+public sealed record ChannelGateway
+{
+    public required string State { get; init; }
+    public DateTimeOffset? ConnectedSince { get; init; }
+    public DateTimeOffset? LastHeartbeatAckAt { get; init; }
+    public DateTimeOffset? LastEventAt { get; init; }
+    public string? Error { get; init; }
+    public DateTimeOffset? ErrorAt { get; init; }
 }
 
 /// <summary>The platform's own answer to a probe (Slack's <c>auth.test</c>): <see cref="Ok"/> only when it said so.</summary>

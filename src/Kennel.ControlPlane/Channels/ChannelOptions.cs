@@ -2,14 +2,17 @@ namespace Kennel.ControlPlane.Channels;
 
 /// <summary>
 /// The platforms' API base URLs, by kind: the public ones by default, overridable per installation
-/// (<c>KENNEL_SLACK_API_URL</c>, <c>KENNEL_TELEGRAM_API_URL</c>), for a proxy or for tests that point them at a local
-/// server speaking the wire format; and Kennel's own public URL (<c>KENNEL_EXTERNAL_URL</c>), which platforms that are
-/// told where to deliver (Telegram's <c>setWebhook</c>) are given.
+/// (<c>KENNEL_SLACK_API_URL</c>, <c>KENNEL_TELEGRAM_API_URL</c>, <c>KENNEL_DISCORD_API_URL</c>), for a proxy or for tests
+/// that point them at a local server speaking the wire format; and Kennel's own public URL (<c>KENNEL_EXTERNAL_URL</c>),
+/// which platforms that are told where to deliver (Telegram's <c>setWebhook</c>) are given. Discord's Gateway URL is not
+/// set here: it comes from <c>GET /gateway/bot</c>, as the real API gives it.
 /// </summary>
 public sealed record ChannelOptions
 {
     public const string DefaultSlackApiUrl = "https://slack.com/api/";
     public const string DefaultTelegramApiUrl = "https://api.telegram.org/";
+
+    public const string DefaultDiscordApiUrl = "https://discord.com/api/v10/";
 
     public Uri SlackApiUrl { get; init; } = new(DefaultSlackApiUrl);
 
@@ -18,11 +21,17 @@ public sealed record ChannelOptions
     /// <summary>Kennel's public base URL, when the installation set one.</summary>
     public string? ExternalUrl { get; init; }
 
+    public Uri DiscordApiUrl { get; init; } = new(DefaultDiscordApiUrl);
+
+    /// <summary>How long a control plane holds a Discord channel's Gateway connection without renewing it; another takes over after.</summary>
+    public TimeSpan GatewayLease { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The base URL of a kind's platform API; null for kinds that send to a URL of the channel's own.</summary>
     public Uri? ApiBase(string kind) => kind switch
     {
         Slack.SlackChannel.KindName => SlackApiUrl,
         Telegram.TelegramChannel.KindName => TelegramApiUrl,
+        Discord.DiscordChannel.KindName => DiscordApiUrl,
         _ => null,
     };
 
@@ -33,6 +42,7 @@ public sealed record ChannelOptions
         {
             SlackApiUrl = Read(read, "KENNEL_SLACK_API_URL", DefaultSlackApiUrl),
             TelegramApiUrl = Read(read, "KENNEL_TELEGRAM_API_URL", DefaultTelegramApiUrl),
+            DiscordApiUrl = Read(read, "KENNEL_DISCORD_API_URL", DefaultDiscordApiUrl),
         };
     }
 

@@ -66,27 +66,37 @@ public sealed partial class ChannelReceiver(
             case InboundEvent.Skipped:
                 return new Answer(new ChannelReceipt(Skipped), null);
         }
-        var message = (InboundEvent.Message)inbound;
-        var at = now.ToUnixTimeMilliseconds();
+        return new Answer(await AcceptAsync(workspace.Id, channel, (InboundEvent.Message)inbound, cancellationToken), null);
+    }
+
+    /// <summary>
+    /// A message the platform has vouched for (a verified request, or the Discord Gateway's session): ignored and counted
+    /// when its sender is not allowed, else taken once and answered by a run of the channel's agent.
+    /// </summary>
+    public async Task<ChannelReceipt> AcceptAsync(string workspaceId, ChannelConfig channel, InboundEvent.Message message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(message);
+        var at = time.GetUtcNow().ToUnixTimeMilliseconds();
         if (!channel.Allows(message.Sender, message.Chat))
         {
-            await store.CountAsync(workspace.Id, channel.Name, ChannelStore.Counter.Ignored, Shorten(message.Sender ?? message.Chat), at, cancellationToken);
-            return new Answer(new ChannelReceipt(Ignored), null);
+            await store.CountAsync(workspaceId, channel.Name, ChannelStore.Counter.Ignored, Shorten(message.Sender ?? message.Chat), at, cancellationToken);
+            return new ChannelReceipt(Ignored);
         }
-        if ((await agents.DirectoryAsync(workspace.Id, cancellationToken)).FindAgent(channel.Agent) is null)
+        if ((await agents.DirectoryAsync(workspaceId, cancellationToken)).FindAgent(channel.Agent) is null)
         {
-            await store.CountAsync(workspace.Id, channel.Name, ChannelStore.Counter.Failed,
+            await store.CountAsync(workspaceId, channel.Name, ChannelStore.Counter.Failed,
                 $"A message arrived, but the channel's agent '{channel.Agent}' does not exist; it was not answered.", at, cancellationToken);
-            return new Answer(new ChannelReceipt(Skipped), null);
+            return new ChannelReceipt(Skipped);
         }
         var runId = await database.WriteAsync((connection, transaction) =>
-            QueueAsync(connection, transaction, workspace.Id, channel, message, at, cancellationToken), cancellationToken);
+            QueueAsync(connection, transaction, workspaceId, channel, message, at, cancellationToken), cancellationToken);
         if (runId is null)
         {
-            return new Answer(new ChannelReceipt(Duplicate), null);
+            return new ChannelReceipt(Duplicate);
         }
         signal.PulseRunQueue();
-        return new Answer(new ChannelReceipt(Received, runId), null);
+        return new ChannelReceipt(Received, runId);
     }
 
     /// <summary>Takes the event and queues its run, or does nothing for an event taken before; the run's id, or null.</summary>

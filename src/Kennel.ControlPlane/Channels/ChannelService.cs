@@ -16,7 +16,7 @@ namespace Kennel.ControlPlane.Channels;
 /// faces over these calls; every one reads the caller's workspace only.
 /// </summary>
 public sealed class ChannelService(Database database, ChannelStore store, ChannelOutbox outbox, ConfigService config, SecretService secrets,
-    ChannelAdapters adapters, ChannelOptions options, ChannelHttp http, ChangeSignal signal, TimeProvider time)
+    ChannelAdapters adapters, ChannelOptions options, ChannelHttp http, Discord.DiscordGatewayStore gateways, ChangeSignal signal, TimeProvider time)
 {
     public const int DefaultHistoryLimit = 50;
     public const int MaxHistoryLimit = 200;
@@ -32,8 +32,9 @@ public sealed class ChannelService(Database database, ChannelStore store, Channe
         var channels = ChannelConfig.AllOf(await config.DocumentAsync(caller.WorkspaceId, cancellationToken));
         var stats = (await store.StatsAsync(caller.WorkspaceId, cancellationToken)).ToDictionary(s => s.Channel, StringComparer.Ordinal);
         var pending = await store.PendingAsync(caller.WorkspaceId, cancellationToken);
+        var connections = await gateways.ForWorkspaceAsync(caller.WorkspaceId, cancellationToken);
         var statuses = channels.Select(channel => Status(caller, channel, stats.GetValueOrDefault(channel.Name) ?? new ChannelStatsRow(),
-            pending.GetValueOrDefault(channel.Name))).ToList();
+            pending.GetValueOrDefault(channel.Name), channel.Kind == Discord.DiscordChannel.KindName ? Gateway(connections.GetValueOrDefault(channel.Name)) : null)).ToList();
         if (probe)
         {
             var probes = await Task.WhenAll(channels.Select(channel => ProbeAsync(caller.WorkspaceId, channel, cancellationToken)));
@@ -114,12 +115,14 @@ public sealed class ChannelService(Database database, ChannelStore store, Channe
 
     private static string InboundPath(Caller caller, ChannelConfig channel) => $"/v1/channel-events/{caller.WorkspaceName}/{channel.Name}";
 
-    private ChannelStatus Status(Caller caller, ChannelConfig channel, ChannelStatsRow stats, long pending)
+    private ChannelStatus Status(Caller caller, ChannelConfig channel, ChannelStatsRow stats, long pending, ChannelGateway? gateway)
     {
         var adapter = adapters.Find(channel.Kind);
         IReadOnlyList<string> missing = adapter is null ? ["kind"] : ChannelSecrets.Missing(channel, adapter);
         var registers = adapter is IChannelRegistration;
-        var (health, evidence) = Health(channel, stats, missing, registers);
+        var (health, evidence) = missing.Count == 0 && gateway is { State: Discord.DiscordGatewayStates.Stopped, ErrorAt: { } stoppedAt }
+            ? ("failing", $"The platform closed the connection ({stoppedAt.ToString("O", CultureInfo.InvariantCulture)}) and Kennel does not reconnect until the config changes: {gateway.Error}")
+            : Health(channel, stats, missing, registers);
         return new ChannelStatus
         {
             Name = channel.Name,
@@ -144,6 +147,25 @@ public sealed class ChannelService(Database database, ChannelStore store, Channe
             Registration = registers && stats.RegistrationAt is { } at
                 ? new ChannelRegistration(stats.RegistrationError is null, stats.RegistrationUrl ?? "", At(at)!.Value, stats.RegistrationError ?? "Accepted by the platform.")
                 : null,
+            Gateway = gateway,
+        };
+    }
+
+    /// <summary>A connection's record as status shows it: <c>connected</c> only while a control plane holds it and the platform said so.</summary>
+    private ChannelGateway Gateway(Discord.DiscordGatewayRow? row)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var state = row is null ? "not_held"
+            : row.State != Discord.DiscordGatewayStates.Stopped && (row.Owner is null || row.LeaseExpiresAt < now) ? "not_held"
+            : row.State;
+        return new ChannelGateway
+        {
+            State = state,
+            ConnectedSince = state == Discord.DiscordGatewayStates.Connected ? At(row!.ConnectedAt) : null,
+            LastHeartbeatAckAt = At(row?.LastAckAt),
+            LastEventAt = At(row?.LastEventAt),
+            Error = row?.LastError,
+            ErrorAt = At(row?.LastErrorAt),
         };
     }
 

@@ -11,6 +11,10 @@ public static class ChannelSetup
         services.AddSingleton<IChannelAdapter, Webhook.WebhookChannel>();
         services.AddSingleton<IChannelAdapter, Slack.SlackChannel>();
         services.AddSingleton<IChannelAdapter, Telegram.TelegramChannel>();
+        services.AddSingleton<IChannelAdapter, Discord.DiscordChannel>();
+        services.AddSingleton<Discord.DiscordGatewayStore>();
+        services.AddSingleton<Discord.DiscordGatewayServices>();
+        services.AddHostedService<Discord.DiscordGateways>();
         services.AddSingleton<ChannelAdapters>();
         services.AddSingleton<ChannelStore>();
         services.AddSingleton<ChannelHttp>();
