@@ -129,6 +129,10 @@ internal sealed class LayerUnpacker(string root, OciPullOptions options, Action<
                 break;
             case TarEntryType.HardLink:
                 var source = HardLinkSource(entry);
+                if (source == destination)
+                {
+                    break;
+                }
                 Remove(destination);
                 using (var content = new FileStream(source, FileMode.Open, FileAccess.Read))
                 {

@@ -54,7 +54,14 @@ internal sealed class OciRegistryClient(OciReference image, OciPullOptions optio
             var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous);
             await using (file.ConfigureAwait(false))
             {
-                await body.CopyToAsync(file, ct).ConfigureAwait(false);
+                try
+                {
+                    await body.CopyToAsync(file, ct).ConfigureAwait(false);
+                }
+                catch (HttpIOException broken)
+                {
+                    throw new OciException(OciErrors.Unreachable, $"the download of blob {blob.Digest} of {Repository} broke off: {broken.Message}");
+                }
             }
             if (body.BytesRead != blob.Size)
             {

@@ -46,7 +46,7 @@ public sealed class TokenRegistry : DockerRegistry, IDisposable
         await File.WriteAllTextAsync(Path.Join(Directory, "token.pem"), certificate.ExportCertificatePem());
         listener.Prefixes.Add($"http://127.0.0.1:{tokenPort}/");
         listener.Start();
-        serving = Task.Run(ServeAsync);
+        serving = Task.Run(() => ListenerLoop.ServeAsync(listener, AnswerAsync));
         await base.InitializeAsync();
     }
 
@@ -57,37 +57,25 @@ public sealed class TokenRegistry : DockerRegistry, IDisposable
         return Task.FromResult(client);
     }
 
-    private async Task ServeAsync()
+    private async Task AnswerAsync(HttpListenerContext context)
     {
-        while (listener.IsListening)
+        var response = context.Response;
+        var login = context.Request.Headers["Authorization"] is { } header && header.StartsWith("Basic ", StringComparison.Ordinal)
+            ? Encoding.UTF8.GetString(Convert.FromBase64String(header[6..]))
+            : null;
+        if (login is not null && login != $"{User}:{Password}")
         {
-            HttpListenerContext context;
-            try
-            {
-                context = await listener.GetContextAsync();
-            }
-            catch (Exception failed) when (failed is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-            using var response = context.Response;
-            var login = context.Request.Headers["Authorization"] is { } header && header.StartsWith("Basic ", StringComparison.Ordinal)
-                ? Encoding.UTF8.GetString(Convert.FromBase64String(header[6..]))
-                : null;
-            if (login is not null && login != $"{User}:{Password}")
-            {
-                response.StatusCode = 401;
-                continue;
-            }
-            AnonymousTokens += login is null ? 1 : 0;
-            // scope=repository:NAME:ACTIONS
-            var granted = login is null || context.Request.QueryString["scope"]?.Split(':') is not [_, var name, var actions]
-                ? []
-                : new[] { (name, actions) };
-            var body = Encoding.UTF8.GetBytes(new JsonObject { ["token"] = Token(granted) }.ToJsonString());
-            response.ContentType = "application/json";
-            await response.OutputStream.WriteAsync(body);
+            response.StatusCode = 401;
+            return;
         }
+        AnonymousTokens += login is null ? 1 : 0;
+        // scope=repository:NAME:ACTIONS
+        var granted = login is null || context.Request.QueryString["scope"]?.Split(':') is not [_, var name, var actions]
+            ? []
+            : new[] { (name, actions) };
+        var body = Encoding.UTF8.GetBytes(new JsonObject { ["token"] = Token(granted) }.ToJsonString());
+        response.ContentType = "application/json";
+        await response.OutputStream.WriteAsync(body);
     }
 
     /// <summary>A JWT as the distribution server's token auth reads it: ES256, the certificate in <c>x5c</c>, access by repository.</summary>
