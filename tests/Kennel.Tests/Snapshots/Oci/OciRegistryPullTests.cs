@@ -76,6 +76,18 @@ public sealed class OciRegistryPullTests(DockerRegistry registry) : IClassFixtur
     }
 
     [Fact]
+    public async Task Pulls_an_image_in_dockers_v2_media_types()
+    {
+        var image = TestImage.Of([new TestLayer().File("docker", "v2")], docker: true);
+        await registry.PushAsync("team/docker", "v2", image);
+
+        var pulled = await new OciImageSource(DockerRegistry.Options).PullAsync($"{registry.Host}/team/docker:v2", Root, log.Add, CancellationToken.None);
+
+        pulled.Digest.ShouldBe(image.Manifest.Digest);
+        File.ReadAllText(Path.Join(Root, "docker")).ShouldBe("v2");
+    }
+
+    [Fact]
     public async Task An_index_gives_the_image_built_for_this_machine()
     {
         var other = OciManifests.Architecture == "amd64" ? "arm64" : "amd64";
@@ -162,6 +174,20 @@ public sealed class OciRegistryPullTests(DockerRegistry registry) : IClassFixtur
 
         refused.Code.ShouldBe(OciErrors.TooLarge);
         Directory.Exists(Root).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task A_registry_that_never_answers_is_a_timeout()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+
+        var refused = await Should.ThrowAsync<OciException>(() => new OciImageSource(DockerRegistry.Options with { RequestTimeout = TimeSpan.FromSeconds(1) })
+            .PullAsync($"127.0.0.1:{port}/team/app:1", Root, log.Add, CancellationToken.None));
+
+        refused.Code.ShouldBe(OciErrors.Timeout);
+        refused.Message.ShouldContain("did not answer");
     }
 
     public void Dispose() => Directory.Delete(work, recursive: true);

@@ -19,7 +19,7 @@ internal sealed class TestImage
     public const string GzipLayer = "application/vnd.oci.image.layer.v1.tar+gzip";
     public const string ZstdLayer = "application/vnd.oci.image.layer.v1.tar+zstd";
 
-    private TestImage(TestBlob config, IReadOnlyList<TestBlob> layers, IReadOnlyList<byte[]> tars)
+    private TestImage(TestBlob config, IReadOnlyList<TestBlob> layers, IReadOnlyList<byte[]> tars, string manifestType)
     {
         Config = config;
         Layers = layers;
@@ -27,11 +27,11 @@ internal sealed class TestImage
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
-            ["mediaType"] = OciManifests.OciManifest,
+            ["mediaType"] = manifestType,
             ["config"] = config.Descriptor(),
             ["layers"] = new JsonArray(layers.Select(layer => (JsonNode)layer.Descriptor()).ToArray()),
         };
-        Manifest = new TestBlob(Encoding.UTF8.GetBytes(manifest.ToJsonString()), OciManifests.OciManifest);
+        Manifest = new TestBlob(Encoding.UTF8.GetBytes(manifest.ToJsonString()), manifestType);
     }
 
     public TestBlob Config { get; }
@@ -39,12 +39,16 @@ internal sealed class TestImage
     public IReadOnlyList<byte[]> Tars { get; }
     public TestBlob Manifest { get; }
 
-    /// <summary>An image of gzipped layers (or zstd ones) with an Env, a WorkingDir, an Entrypoint, a Cmd and a User.</summary>
-    public static TestImage Of(IEnumerable<TestLayer> layers, string? architecture = null, bool zstd = false)
+    /// <summary>
+    /// An image of gzipped layers (or zstd ones) with an Env, a WorkingDir, an Entrypoint, a Cmd and a User, in the OCI
+    /// media types or, with <paramref name="docker"/>, in Docker's v2 schema 2 ones.
+    /// </summary>
+    public static TestImage Of(IEnumerable<TestLayer> layers, string? architecture = null, bool zstd = false, bool docker = false)
     {
         var built = layers.ToList();
         var tars = built.Select(layer => layer.Tar()).ToList();
-        var blobs = built.Select(layer => zstd ? new TestBlob(layer.Zstd(), ZstdLayer) : new TestBlob(layer.Gzip(), GzipLayer)).ToList();
+        var blobs = built.Select(layer => zstd ? new TestBlob(layer.Zstd(), ZstdLayer)
+            : new TestBlob(layer.Gzip(), docker ? "application/vnd.docker.image.rootfs.diff.tar.gzip" : GzipLayer)).ToList();
         var config = new JsonObject
         {
             ["architecture"] = architecture ?? OciManifests.Architecture,
@@ -63,7 +67,9 @@ internal sealed class TestImage
                 ["diff_ids"] = new JsonArray(tars.Select(tar => (JsonNode)JsonValue.Create(OciDigest.Of(tar))).ToArray()),
             },
         };
-        return new TestImage(new TestBlob(Encoding.UTF8.GetBytes(config.ToJsonString()), "application/vnd.oci.image.config.v1+json"), blobs, tars);
+        var configType = docker ? "application/vnd.docker.container.image.v1+json" : "application/vnd.oci.image.config.v1+json";
+        return new TestImage(new TestBlob(Encoding.UTF8.GetBytes(config.ToJsonString()), configType), blobs, tars,
+            docker ? OciManifests.DockerManifest : OciManifests.OciManifest);
     }
 
     /// <summary>An index naming <paramref name="images"/> by architecture.</summary>
