@@ -41,4 +41,41 @@ public static class ServerApi
             await Task.Delay(200);
         }
     }
+
+    /// <summary>
+    /// Deletes the server when disposed, whatever its state, skipping any drain, so that a failed assertion does not leave
+    /// it behind to collide (same address and port) with the next test that adds the same machine.
+    /// </summary>
+    public static IAsyncDisposable DeletesServer(this HttpClient client, string id) => new ServerCleanup(client, id);
+
+    /// <summary>Polls until the server is gone (its removal finished), for at most <paramref name="timeout"/>; false when it is still there.</summary>
+    public static async Task<bool> WaitForServerGoneAsync(this HttpClient client, string id, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            using var response = await client.GetAsync($"/v1/servers/{id}");
+            if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                return true;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+            await Task.Delay(200);
+        }
+    }
+
+    private sealed class ServerCleanup(HttpClient client, string id) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            using var response = await client.DeleteAsync($"/v1/servers/{id}?skipDrain=true");
+            if (response.StatusCode == System.Net.HttpStatusCode.Accepted)
+            {
+                await client.WaitForServerGoneAsync(id, TimeSpan.FromSeconds(60));
+            }
+        }
+    }
 }

@@ -78,6 +78,9 @@ public static class ConnectionErrors
 
     /// <summary>A step of add-server's bootstrap failed on the machine (a command, the upload's hash, the worker never polling).</summary>
     public const string BootstrapFailed = "bootstrap_failed";
+
+    /// <summary>A command Kennel ran on the machine wrote more than Kennel reads (1 MiB per stream): it was stopped, and its output dropped.</summary>
+    public const string OutputTooLarge = "output_too_large";
 }
 
 /// <summary>

@@ -38,7 +38,7 @@ public sealed partial class ServerService(ServerStore store, ServerLogin login, 
         }
         catch (ServerConnectionException failed)
         {
-            hostKey = failed.HostKey;
+            hostKey = failed.HostKey ?? hostKey;
             error = new ConnectionError(failed.Code, failed.Message);
         }
         LogTested(target.Address, target.Port, target.Username, error?.Code ?? "ok");
