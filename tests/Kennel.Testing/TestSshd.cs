@@ -65,6 +65,24 @@ public sealed class TestSshd : IAsyncLifetime
         await StartAsync();
     }
 
+    /// <summary>The command lines of the processes in the namespace (sshd, and what logins started there).</summary>
+    public async Task<IReadOnlyList<string>> ProcessesAsync()
+    {
+        var lines = new List<string>();
+        foreach (var pid in (await RunAsync("ip", "netns", "pids", Namespace)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            try
+            {
+                lines.Add((await File.ReadAllTextAsync($"/proc/{pid.Trim()}/cmdline")).Replace('\0', ' '));
+            }
+            catch (IOException)
+            {
+                // Gone since it was listed.
+            }
+        }
+        return lines;
+    }
+
     /// <summary>Replaces the host key (as a reinstall would) and restarts the server.</summary>
     public async Task RekeyAsync()
     {

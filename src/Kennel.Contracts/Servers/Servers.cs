@@ -134,4 +134,10 @@ public static class ServerStatuses
     public const string Enrolling = "enrolling";
     public const string Ready = "ready";
     public const string Failed = "failed";
+
+    /// <summary>delete-server: the worker takes no new sessions, and those it runs have a grace period to finish.</summary>
+    public const string Draining = "draining";
+
+    /// <summary>delete-server: the worker service is stopped on the machine and the worker removed; then the server is gone.</summary>
+    public const string Deleting = "deleting";
 }

@@ -116,15 +116,21 @@ public static class ServerTools
         UseStructuredContent = true, OutputSchemaType = typeof(Server))]
     [RequiresScope(Scopes.Admin)]
     [InstallationOnly]
-    [Description("Removes a server and the worker it became, whose credential then stops working. Refused with server_busy while the " +
-        "worker runs sessions: cancel them or wait for them to end. Returns the server as it was.")]
+    [Description("Removes a server. One that never became a worker goes at once. Otherwise it drains in the background (status draining): " +
+        "its worker takes no new sessions, the sessions it runs have graceSeconds to finish and are then cancelled (error server_deleted); " +
+        "then (status deleting) the worker service is stopped and disabled over SSH when the credential was kept, and the worker is removed, " +
+        "so its credential stops working; then the server is gone. skipDrain cancels the running sessions at once. Follow it with list-servers.")]
     public static async Task<CallToolResult> DeleteServer(
         ServerService servers,
         ClaimsPrincipal user,
         [Description("The server id (srv_…), as add-server or list-servers returned it.")] string id,
+        [Description("Cancel the sessions the worker runs now, without a grace period.")] bool skipDrain = false,
+        [Description("Seconds the running sessions have to finish before they are cancelled (0-600).")] int graceSeconds = ServerService.DefaultGraceSeconds,
         CancellationToken cancellationToken = default)
     {
-        var server = await servers.DeleteAsync(Caller.From(user), id, cancellationToken);
-        return ToolResults.Of(server, KennelJson.Default.Server, $"Deleted {ServerText.Of(server)}");
+        var server = await servers.DeleteAsync(Caller.From(user), id, skipDrain, graceSeconds, cancellationToken);
+        return ToolResults.Of(server, KennelJson.Default.Server, server.Status is ServerStatuses.Draining or ServerStatuses.Deleting
+            ? $"Draining {ServerText.Of(server)}"
+            : $"Deleted {ServerText.Of(server)}");
     }
 }

@@ -32,9 +32,31 @@ public static class ServerEndpoints
         admin.MapGet("/{id}/steps", async (HttpContext context, ServerService servers, string id) =>
             TypedResults.Ok(await servers.StepsAsync(Caller.From(context.User), id, context.RequestAborted)));
 
+        // 200 with the server as it was when it is gone at once; 202 while it drains (GET it until 404 to see it go).
         admin.MapDelete("/{id}", async (HttpContext context, ServerService servers, string id) =>
-            TypedResults.Ok(await servers.DeleteAsync(Caller.From(context.User), id, context.RequestAborted)));
+        {
+            var server = await servers.DeleteAsync(Caller.From(context.User), id, QueryFlag(context, "skipDrain"), QueryInt(context, "graceSeconds"),
+                context.RequestAborted);
+            return server.Status is ServerStatuses.Draining or ServerStatuses.Deleting
+                ? Results.Accepted($"/v1/servers/{server.Id}", server)
+                : Results.Ok(server);
+        });
     }
+
+    private static bool QueryFlag(HttpContext context, string name) => context.Request.Query[name].ToString() switch
+    {
+        "" or "false" => false,
+        "true" => true,
+        _ => throw ApiProblem.Invalid(name, $"{name} is true or false."),
+    };
+
+    private static int? QueryInt(HttpContext context, string name) => context.Request.Query[name].ToString() switch
+    {
+        "" => null,
+        var text => int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw ApiProblem.Invalid(name, $"{name} is a whole number of seconds."),
+    };
 }
 
 public static class ServerServices
@@ -45,6 +67,7 @@ public static class ServerServices
         services.AddSingleton<ServerStore>();
         services.AddSingleton<ServerLogin>();
         services.AddSingleton<ServerBootstrap>();
+        services.AddSingleton<ServerRemoval>();
         services.AddSingleton<ServerRunner>();
         services.AddHostedService(provider => provider.GetRequiredService<ServerRunner>());
         services.AddSingleton<ServerService>();

@@ -16,11 +16,16 @@ namespace Kennel.ControlPlane.Servers;
 /// and probes the machine; <see cref="AddAsync"/> records a server and starts its bootstrap (<see cref="ServerBootstrap"/>)
 /// in the background. MCP, REST and the CLI all call here.
 /// </summary>
-public sealed partial class ServerService(ServerStore store, ServerLogin login, ServerRunner runner, WorkerRegistry workers, KeyEncryption encryption,
-    ServerOptions options, TimeProvider time, ILogger<ServerService> logger)
+public sealed partial class ServerService(ServerStore store, ServerLogin login, ServerRunner runner, WorkerRegistry workers, WorkerStore workerStore,
+    KeyEncryption encryption, Sessions.ChangeSignal signal, ServerOptions options, TimeProvider time, ILogger<ServerService> logger)
 {
     public const string ServerExists = "server_exists";
     public const string ServerBusy = "server_busy";
+
+    /// <summary>The error of a session cancelled because the server running it was deleted.</summary>
+    public const string ServerDeleted = "server_deleted";
+    public const int DefaultGraceSeconds = 300;
+    public const int MaxGraceSeconds = 600;
     public async Task<ConnectionTest> TestConnectionAsync(Caller caller, TestConnectionRequest request, CancellationToken cancellationToken)
     {
         RequireInstallationAdmin(caller);
@@ -132,22 +137,48 @@ public sealed partial class ServerService(ServerStore store, ServerLogin login, 
     }
 
     /// <summary>
-    /// Removes a server, and the worker it became so its credential stops working. A worker still running sessions is not
-    /// removed (<c>server_busy</c>): cancel or wait for them first.
+    /// Removes a server. One that never became a worker goes at once. One that did is drained in the background
+    /// (<see cref="ServerRemoval"/>): its worker takes no new sessions from now on, and those it runs have
+    /// <paramref name="graceSeconds"/> to finish before they are cancelled (<see cref="ServerDeleted"/>); with
+    /// <paramref name="skipDrain"/> they are cancelled at once. The answer is the server as it was, or as it is draining.
     /// </summary>
-    public async Task<Server> DeleteAsync(Caller caller, string id, CancellationToken cancellationToken)
+    public async Task<Server> DeleteAsync(Caller caller, string id, bool skipDrain, int? graceSeconds, CancellationToken cancellationToken)
     {
-        var server = await GetAsync(caller, id, cancellationToken);
-        if (server.Worker is { } worker)
+        RequireInstallationAdmin(caller);
+        var grace = graceSeconds ?? DefaultGraceSeconds;
+        if (grace is < 0 or > MaxGraceSeconds)
         {
-            if (!await workers.RemoveAsync(worker.Id, cancellationToken))
-            {
-                throw ApiProblem.Conflict(ServerBusy, $"Worker {worker.Id} of server '{server.Name}' is running sessions: cancel them or wait for them to end, then delete again.");
-            }
+            throw ApiProblem.Invalid("graceSeconds", $"graceSeconds must be between 0 and {MaxGraceSeconds}.");
         }
-        await store.DeleteAsync(id, cancellationToken);
-        LogDeleted(id, server.Address, server.Port);
-        return server;
+        var server = await GetAsync(caller, id, cancellationToken);
+        var row = await store.FindAsync(id, cancellationToken) ?? throw ApiProblem.NotFound("server", id);
+        if (row.WorkerId is not { } workerId)
+        {
+            await store.DeleteAsync(id, cancellationToken);
+            LogDeleted(id, server.Address, server.Port);
+            return server;
+        }
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (server.Status is ServerStatuses.Draining or ServerStatuses.Deleting)
+        {
+            if (skipDrain && await workerStore.CancelLiveSessionsAsync(workerId, ServerDeleted,
+                "The server running this session was deleted without a drain (delete-server with skipDrain).", now, cancellationToken) > 0)
+            {
+                signal.PulseQueue();
+                await store.StepAsync(id, server.Status, $"Asked again without a drain: the sessions worker {workerId} runs are cancelled now.", now, cancellationToken);
+            }
+            runner.StartRemoval(id, skipDrain ? TimeSpan.Zero : TimeSpan.FromSeconds(grace));
+            return await GetAsync(caller, id, cancellationToken);
+        }
+        await workerStore.DrainAsync(workerId, now, cancellationToken);
+        var live = await workerStore.LiveSessionsAsync(workerId, cancellationToken);
+        await store.StepAsync(id, ServerStatuses.Draining, skipDrain
+            ? $"Deleting without a drain: worker {workerId} takes no new sessions, and the {live} session(s) it runs are cancelled now."
+            : $"Draining: worker {workerId} takes no new sessions; the {live} session(s) it runs have {grace} s to finish, then are cancelled.",
+            now, cancellationToken);
+        runner.StartRemoval(id, skipDrain ? TimeSpan.Zero : TimeSpan.FromSeconds(grace));
+        LogDraining(id, server.Address, server.Port, skipDrain ? 0 : grace);
+        return await GetAsync(caller, id, cancellationToken);
     }
 
     internal static string CredentialOwner(string id) => $"server:{id}";
@@ -195,6 +226,9 @@ public sealed partial class ServerService(ServerStore store, ServerLogin login, 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Server {Id} at {Address} port {Port} added; bootstrap started")]
     private partial void LogAdded(string id, string address, int port);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Server {Id} at {Address} port {Port} draining, grace {GraceSeconds} s")]
+    private partial void LogDraining(string id, string address, int port, int graceSeconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Server {Id} at {Address} port {Port} deleted")]
     private partial void LogDeleted(string id, string address, int port);

@@ -132,6 +132,12 @@ public sealed class ServerStore(Database database)
             "SELECT id FROM servers WHERE status IN ('provisioning', 'connecting', 'bootstrapping', 'enrolling') AND updated_at < @updatedBefore",
             new { updatedBefore }, cancellationToken: cancellationToken)), cancellationToken)];
 
+    /// <summary>Servers whose removal no step has moved on since <paramref name="updatedBefore"/>.</summary>
+    public async Task<IReadOnlyList<string>> UnfinishedRemovalsAsync(long updatedBefore, CancellationToken cancellationToken) =>
+        [.. await database.ReadAsync(connection => connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT id FROM servers WHERE status IN ('draining', 'deleting') AND updated_at < @updatedBefore",
+            new { updatedBefore }, cancellationToken: cancellationToken)), cancellationToken)];
+
     public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken) =>
         database.WriteAsync(async (connection, transaction) =>
         {

@@ -46,7 +46,7 @@ public static class ServerText
         }
         if (server.Worker is { } worker)
         {
-            text.Append(CultureInfo.InvariantCulture, $"\nworker {worker.Id} {worker.Health}, {worker.Used.Slots}/{worker.Capacity.Slots} slots, " +
+            text.Append(CultureInfo.InvariantCulture, $"\nworker {worker.Id} {worker.Health}{(worker.DrainingSince is null ? "" : " (draining)")}, {worker.Used.Slots}/{worker.Capacity.Slots} slots, " +
                 $"{worker.Used.Vcpus}/{worker.Capacity.Vcpus} vCPUs, {worker.Used.MemoryMb}/{worker.Capacity.MemoryMb} MiB in use");
         }
         return text.ToString();

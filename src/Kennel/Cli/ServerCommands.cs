@@ -187,11 +187,18 @@ public static class ServerCommands
     {
         var id = new Argument<string>("id") { Description = "The server id (srv_…)." };
         var json = CliOptions.Json();
-        var delete = new Command("delete", "Remove a server and the worker it became (refused while that worker runs sessions).") { id, json };
+        var skipDrain = new Option<bool>("--skip-drain") { Description = "Cancel the sessions the server's worker runs now, without a grace period." };
+        var grace = new Option<int?>("--grace") { Description = $"Seconds the running sessions have to finish before they are cancelled (0-{ServerService.MaxGraceSeconds}, default {ServerService.DefaultGraceSeconds})." };
+        var delete = new Command("delete", """
+            Remove a server. Its worker first takes no new sessions; those it runs have the grace period to finish, then are cancelled.
+            The worker service is stopped on the machine when the credential was kept, and the worker removed. Follow it with 'kennel server steps'.
+            """) { id, skipDrain, grace, json };
         delete.SetAction(async (parse, cancellationToken) =>
         {
             using var client = KennelClient.FromEnvironment();
-            var server = await client.DeleteAsync($"v1/servers/{Uri.EscapeDataString(parse.GetValue(id)!)}", KennelJson.Default.Server, cancellationToken);
+            var query = (parse.GetValue(skipDrain) ? "?skipDrain=true" : "?skipDrain=false") +
+                (parse.GetValue(grace) is { } seconds ? $"&graceSeconds={seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "");
+            var server = await client.DeleteAsync($"v1/servers/{Uri.EscapeDataString(parse.GetValue(id)!)}{query}", KennelJson.Default.Server, cancellationToken);
             Print(parse.GetValue(json), server);
             return ExitCodes.Ok;
         });

@@ -129,4 +129,29 @@ public sealed class AddServerTests(ServersWithoutWorkers servers, TestSshd sshd)
         await response.ShouldBeProblemAsync(400, "invalid_request", field);
         (await admin.ListServersAsync()).Items.Count.ShouldBe(before);
     }
+
+    [Theory]
+    [InlineData("graceSeconds=-1", "graceSeconds")]
+    [InlineData("graceSeconds=601", "graceSeconds")]
+    [InlineData("graceSeconds=ten", "graceSeconds")]
+    [InlineData("skipDrain=yes", "skipDrain")]
+    public async Task Bad_delete_options_are_refused_naming_the_field_and_the_server_stays(string query, string field)
+    {
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        using var admin = server.Client();
+        var added = await admin.AddServerAsync(new AddServerRequest
+        {
+            Name = $"opts-{Guid.NewGuid():N}"[..16],
+            Address = sshd.Blackhole,
+            Password = "x",
+            TimeoutSeconds = 1,
+            ControlPlaneUrl = server.Url.ToString(),
+        });
+        await using var cleanup = admin.DeletesServer(added.Id);
+
+        using var response = await admin.DeleteAsync($"/v1/servers/{added.Id}?{query}");
+
+        await response.ShouldBeProblemAsync(400, "invalid_request", field);
+        (await admin.ListServersAsync()).Items.ShouldContain(s => s.Id == added.Id);
+    }
 }
