@@ -21,6 +21,22 @@ public static class ServerApi
         return (await response.Content.ReadFromJsonAsync(KennelJson.Default.Server))!;
     }
 
+    /// <summary>
+    /// add-server-ec2 with <see cref="FakeEc2"/>'s credentials as the workspace's AWS secrets; a secret access key set
+    /// before (a wrong one, say) is left as it is.
+    /// </summary>
+    public static async Task<Server> AddServerEc2Async(this HttpClient client, AddServerEc2Request request)
+    {
+        await client.SetSecretAsync("AWS_ACCESS_KEY_ID", FakeEc2.AccessKeyId);
+        if (!(await client.GetStringAsync("/v1/secrets")).Contains("AWS_SECRET_ACCESS_KEY", StringComparison.Ordinal))
+        {
+            await client.SetSecretAsync("AWS_SECRET_ACCESS_KEY", FakeEc2.SecretAccessKey);
+        }
+        using var response = await client.PostAsJsonAsync("/v1/servers/ec2", request, KennelJson.Default.AddServerEc2Request);
+        await Api.EnsureAsync(response, StatusCodes.Status202Accepted);
+        return (await response.Content.ReadFromJsonAsync(KennelJson.Default.Server))!;
+    }
+
     public static async Task<ServerList> ListServersAsync(this HttpClient client) =>
         (await client.GetFromJsonAsync("/v1/servers", KennelJson.Default.ServerList))!;
 

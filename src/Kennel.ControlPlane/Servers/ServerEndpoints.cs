@@ -23,6 +23,12 @@ public static class ServerEndpoints
             return TypedResults.Accepted($"/v1/servers/{server.Id}", server);
         });
 
+        admin.MapPost("/ec2", async (HttpContext context, ServerService servers) =>
+        {
+            var server = await servers.AddEc2Async(Caller.From(context.User), await JsonBody.ReadAsync<AddServerEc2Request>(context.Request), context.RequestAborted);
+            return TypedResults.Accepted($"/v1/servers/{server.Id}", server);
+        });
+
         admin.MapGet("", async (HttpContext context, ServerService servers) =>
             TypedResults.Ok(await servers.ListAsync(Caller.From(context.User), context.RequestAborted)));
 
@@ -68,6 +74,8 @@ public static class ServerServices
         services.AddSingleton<ServerLogin>();
         services.AddSingleton<ServerBootstrap>();
         services.AddSingleton<ServerRemoval>();
+        services.AddSingleton<Ec2.Ec2CredentialStore>();
+        services.AddSingleton<Ec2.Ec2Launch>();
         services.AddSingleton<ServerRunner>();
         services.AddHostedService(provider => provider.GetRequiredService<ServerRunner>());
         services.AddSingleton<ServerService>();

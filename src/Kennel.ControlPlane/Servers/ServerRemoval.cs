@@ -16,7 +16,8 @@ namespace Kennel.ControlPlane.Servers;
 /// that a stopped control plane left is carried on by <see cref="ServerRunner"/>.
 /// </summary>
 public sealed partial class ServerRemoval(ServerStore store, ServerLogin login, WorkerStore workerStore, WorkerRegistry workers, KeyEncryption encryption,
-    ChangeSignal signal, ControlPlaneOptions controlPlane, TimeProvider time, ILogger<ServerRemoval> logger)
+    Ec2.Ec2Launch launch, Ec2.Ec2CredentialStore ec2Credentials, ServerOptions options, ChangeSignal signal, ControlPlaneOptions controlPlane,
+    TimeProvider time, ILogger<ServerRemoval> logger)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
 
@@ -31,10 +32,17 @@ public sealed partial class ServerRemoval(ServerStore store, ServerLogin login, 
         {
             await DrainAsync(id, workerId, grace, cancellationToken);
         }
-        await StepAsync(id, ServerStatuses.Deleting, row.Credential is null
+        if (Ec2.StoredCloud.FromJson(row.Cloud) is { } cloud)
+        {
+            await TerminateAsync(id, cloud, cancellationToken);
+        }
+        else
+        {
+            await StepAsync(id, ServerStatuses.Deleting, row.Credential is null
             ? $"No credential was kept, so the worker service on {row.Address} is left as it is: it can no longer poll once its worker is removed. " +
                 $"Stop it on the machine with 'systemctl disable --now {ServerBootstrap.UnitName}' (or, without systemd, as docs/servers.md says)."
             : await StopServiceAsync(row, cancellationToken), cancellationToken);
+        }
         if (row.WorkerId is { } removed)
         {
             // Sessions the worker did not report cancelled end when their lease runs out (LeaseReaper): then it is idle.
@@ -79,6 +87,22 @@ public sealed partial class ServerRemoval(ServerStore store, ServerLogin login, 
         {
             await Task.Delay(Poll, time, cancellationToken);
         }
+    }
+
+    /// <summary>An EC2 server's instance is terminated rather than its service stopped, and what Kennel created with it deleted.</summary>
+    private async Task TerminateAsync(string id, Ec2.StoredCloud stored, CancellationToken cancellationToken)
+    {
+        var resolved = await ec2Credentials.ResolveAsync(stored.WorkspaceId, stored.AccessKeyIdSecret, stored.SecretAccessKeySecret, cancellationToken);
+        if (resolved.Credentials is not { } credentials)
+        {
+            await StepAsync(id, ServerStatuses.Deleting, $"The secret '{resolved.Missing}' holding the AWS credentials is gone, so instance " +
+                $"{stored.Cloud.InstanceId ?? "-"}, security group {stored.Cloud.SecurityGroupId ?? "-"} and key pair {stored.Cloud.KeyName ?? "-"} " +
+                "were left in EC2: remove them by hand.", cancellationToken);
+            return;
+        }
+        await StepAsync(id, ServerStatuses.Deleting, $"Terminating instance {stored.Cloud.InstanceId ?? "-"} in {stored.Cloud.Region}.", cancellationToken);
+        using var ec2 = credentials.Client(stored.Cloud.Region, options);
+        await launch.CleanUpAsync(id, ec2, stored.Cloud, cancellationToken);
     }
 
     /// <summary>Logs in with the kept credential, pinned to the host key seen at the add, and stops the service; a failure is logged as a step, not fatal.</summary>

@@ -9,7 +9,7 @@ namespace Kennel.ControlPlane.Servers;
 /// was only in that process's memory: every minute, servers left in a step for longer than <see cref="Abandoned"/> are
 /// failed. A removal left so is carried on, without a grace period: all it needs is in the store.
 /// </summary>
-public sealed class ServerRunner(ServerBootstrap bootstrap, ServerRemoval removal, ServerStore store, TimeProvider time) : BackgroundService
+public sealed class ServerRunner(ServerBootstrap bootstrap, Ec2.Ec2Launch launch, ServerRemoval removal, ServerStore store, TimeProvider time) : BackgroundService
 {
     public static readonly TimeSpan Abandoned = TimeSpan.FromMinutes(15);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> running = new(StringComparer.Ordinal);
@@ -18,6 +18,9 @@ public sealed class ServerRunner(ServerBootstrap bootstrap, ServerRemoval remova
 
     public void Start(string id, SshTarget target, string name, Uri controlPlane) =>
         Run(id, token => bootstrap.RunAsync(id, target, name, controlPlane, token));
+
+    public void StartEc2(string id, string name, Ec2.Ec2Target target, Ec2.Ec2Credentials credentials, Ec2.StoredCloud stored, Uri controlPlane) =>
+        Run(id, token => launch.RunAsync(id, name, target, credentials, stored, controlPlane, token));
 
     /// <summary>Starts removing a server, unless this control plane is at it already.</summary>
     public void StartRemoval(string id, TimeSpan grace) => Run(id, token => removal.RunAsync(id, grace, token));
