@@ -81,7 +81,8 @@ public sealed class ServerCommandTests(ServeFixture fixture, TestSshd sshd) : IC
         range.Stderr.ShouldContain("(field: sshFrom)");
 
         var noRegion = await Serve.CliAsync("server", "add-ec2");
-        noRegion.ExitCode.ShouldBe(2, noRegion.ToString());
+        noRegion.ExitCode.ShouldBe(1, noRegion.ToString());
+        noRegion.Stderr.ShouldContain("Option '--region' is required.");
 
         var grace = await Serve.CliAsync("server", "delete", "srv_nope", "--grace", "9999");
         grace.ExitCode.ShouldBe(1, grace.ToString());
