@@ -105,6 +105,7 @@ namespace Kennel.Contracts;
 [JsonSerializable(typeof(TestConnectionRequest))]
 [JsonSerializable(typeof(ConnectionTest))]
 [JsonSerializable(typeof(AddServerRequest))]
+[JsonSerializable(typeof(AddServerEc2Request))]
 [JsonSerializable(typeof(Server))]
 [JsonSerializable(typeof(ServerList))]
 [JsonSerializable(typeof(ServerSteps))]

@@ -21,6 +21,22 @@ public static class ServerApi
         return (await response.Content.ReadFromJsonAsync(KennelJson.Default.Server))!;
     }
 
+    /// <summary>
+    /// add-server-ec2 with <see cref="FakeEc2"/>'s credentials as the workspace's AWS secrets; a secret access key set
+    /// before (a wrong one, say) is left as it is.
+    /// </summary>
+    public static async Task<Server> AddServerEc2Async(this HttpClient client, AddServerEc2Request request)
+    {
+        await client.SetSecretAsync("AWS_ACCESS_KEY_ID", FakeEc2.AccessKeyId);
+        if (!(await client.GetStringAsync("/v1/secrets")).Contains("AWS_SECRET_ACCESS_KEY", StringComparison.Ordinal))
+        {
+            await client.SetSecretAsync("AWS_SECRET_ACCESS_KEY", FakeEc2.SecretAccessKey);
+        }
+        using var response = await client.PostAsJsonAsync("/v1/servers/ec2", request, KennelJson.Default.AddServerEc2Request);
+        await Api.EnsureAsync(response, StatusCodes.Status202Accepted);
+        return (await response.Content.ReadFromJsonAsync(KennelJson.Default.Server))!;
+    }
+
     public static async Task<ServerList> ListServersAsync(this HttpClient client) =>
         (await client.GetFromJsonAsync("/v1/servers", KennelJson.Default.ServerList))!;
 
@@ -39,6 +55,43 @@ public static class ServerApi
                 return server;
             }
             await Task.Delay(200);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the server when disposed, whatever its state, skipping any drain, so that a failed assertion does not leave
+    /// it behind to collide (same address and port) with the next test that adds the same machine.
+    /// </summary>
+    public static IAsyncDisposable DeletesServer(this HttpClient client, string id) => new ServerCleanup(client, id);
+
+    /// <summary>Polls until the server is gone (its removal finished), for at most <paramref name="timeout"/>; false when it is still there.</summary>
+    public static async Task<bool> WaitForServerGoneAsync(this HttpClient client, string id, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            using var response = await client.GetAsync($"/v1/servers/{id}");
+            if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                return true;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+            await Task.Delay(200);
+        }
+    }
+
+    private sealed class ServerCleanup(HttpClient client, string id) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            using var response = await client.DeleteAsync($"/v1/servers/{id}?skipDrain=true");
+            if (response.StatusCode == System.Net.HttpStatusCode.Accepted)
+            {
+                await client.WaitForServerGoneAsync(id, TimeSpan.FromSeconds(60));
+            }
         }
     }
 }

@@ -22,6 +22,10 @@ public sealed class TestSshd : IAsyncLifetime
     public const string PlainPassword = "kennel-plain-pw";
     public const string KeyPassphrase = "open sesame";
 
+    /// <summary>A user whose every command is replaced (sshd's ForceCommand) by one that writes without end: a hostile machine.</summary>
+    public const string FloodUser = "flood";
+    public const string FloodPassword = "kennel-flood-pw";
+
     private readonly string dir = Directory.CreateTempSubdirectory("kennel-sshd-").FullName;
     private readonly string suffix = Guid.NewGuid().ToString("N")[..8];
     private readonly System.Text.StringBuilder log = new();
@@ -61,6 +65,24 @@ public sealed class TestSshd : IAsyncLifetime
         await StartAsync();
     }
 
+    /// <summary>The command lines of the processes in the namespace (sshd, and what logins started there).</summary>
+    public async Task<IReadOnlyList<string>> ProcessesAsync()
+    {
+        var lines = new List<string>();
+        foreach (var pid in (await RunAsync("ip", "netns", "pids", Namespace)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            try
+            {
+                lines.Add((await File.ReadAllTextAsync($"/proc/{pid.Trim()}/cmdline")).Replace('\0', ' '));
+            }
+            catch (IOException)
+            {
+                // Gone since it was listed.
+            }
+        }
+        return lines;
+    }
+
     /// <summary>Replaces the host key (as a reinstall would) and restarts the server.</summary>
     public async Task RekeyAsync()
     {
@@ -87,12 +109,15 @@ public sealed class TestSshd : IAsyncLifetime
     {
         var rootHash = (await RunAsync("openssl", "passwd", "-6", RootPassword)).Trim();
         var plainHash = (await RunAsync("openssl", "passwd", "-6", PlainPassword)).Trim();
+        var floodHash = (await RunAsync("openssl", "passwd", "-6", FloodPassword)).Trim();
         var home = Path.Combine(dir, "home");
         // The machine's system users stay (sshd's privilege separation user among them); root and the test user are these.
         var system = (await File.ReadAllLinesAsync("/etc/passwd")).Where(line => !line.StartsWith("root:", StringComparison.Ordinal));
         await File.WriteAllTextAsync(Path.Combine(dir, "etc", "passwd"),
-            $"root:x:0:0:root:/root:/bin/sh\n{PlainUser}:x:64123:64123:plain:{home}:/bin/sh\n{string.Join('\n', system)}\n");
-        await File.WriteAllTextAsync(Path.Combine(dir, "etc", "shadow"), $"root:{rootHash}:19000:0:99999:7:::\n{PlainUser}:{plainHash}:19000:0:99999:7:::\n");
+            $"root:x:0:0:root:/root:/bin/sh\n{PlainUser}:x:64123:64123:plain:{home}:/bin/sh\n{FloodUser}:x:64124:64124:flood:{home}:/bin/sh\n" +
+            $"{string.Join('\n', system)}\n");
+        await File.WriteAllTextAsync(Path.Combine(dir, "etc", "shadow"),
+            $"root:{rootHash}:19000:0:99999:7:::\n{PlainUser}:{plainHash}:19000:0:99999:7:::\n{FloodUser}:{floodHash}:19000:0:99999:7:::\n");
         File.SetUnixFileMode(Path.Combine(dir, "etc", "shadow"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
@@ -145,6 +170,8 @@ public sealed class TestSshd : IAsyncLifetime
             MaxAuthTries 10
             LogLevel ERROR
             Subsystem sftp /usr/lib/openssh/sftp-server
+            Match User {FloodUser}
+                ForceCommand yes kennel
             """);
         // nsenter rather than 'ip netns exec', which mounts a fresh /sys and so hides the machine's cgroups from the probe.
         var info = new ProcessStartInfo("nsenter") { RedirectStandardError = true, RedirectStandardOutput = true };

@@ -78,6 +78,12 @@ public static class ConnectionErrors
 
     /// <summary>A step of add-server's bootstrap failed on the machine (a command, the upload's hash, the worker never polling).</summary>
     public const string BootstrapFailed = "bootstrap_failed";
+
+    /// <summary>A command Kennel ran on the machine wrote more than Kennel reads (1 MiB per stream): it was stopped, and its output dropped.</summary>
+    public const string OutputTooLarge = "output_too_large";
+
+    /// <summary>add-server-ec2: EC2 refused a call or the instance did not start; what was created is cleaned up.</summary>
+    public const string LaunchFailed = "launch_failed";
 }
 
 /// <summary>
@@ -113,6 +119,9 @@ public sealed record Server
     public string? HostKey { get; init; }
     public ServerSystem? System { get; init; }
     public Workers.Worker? Worker { get; init; }
+
+    /// <summary>For a server add-server-ec2 launched: where, and what Kennel created for it.</summary>
+    public ServerCloud? Cloud { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 }
@@ -126,9 +135,48 @@ public sealed record ServerSteps(IReadOnlyList<ServerStep> Items);
 public static class ServerStatuses
 {
     public const string Provisioning = "provisioning";
+
+    /// <summary>add-server-ec2: the instance, its security group and key pair are being created, and the instance started.</summary>
+    public const string Launching = "launching";
     public const string Connecting = "connecting";
     public const string Bootstrapping = "bootstrapping";
     public const string Enrolling = "enrolling";
     public const string Ready = "ready";
     public const string Failed = "failed";
+
+    /// <summary>delete-server: the worker takes no new sessions, and those it runs have a grace period to finish.</summary>
+    public const string Draining = "draining";
+
+    /// <summary>delete-server: the worker service is stopped on the machine and the worker removed; then the server is gone.</summary>
+    public const string Deleting = "deleting";
+}
+
+/// <summary>An EC2 instance Kennel launched for a server, with the security group and key pair it created for it.</summary>
+public sealed record ServerCloud(string Provider, string Region, string? InstanceId, string? SecurityGroupId, string? KeyName, string? ImageId);
+
+/// <summary>
+/// add-server-ec2: launches an EC2 instance and makes it a worker. The AWS credentials are secrets of the caller's
+/// workspace, named by <see cref="AccessKeyIdSecret"/> and <see cref="SecretAccessKeySecret"/>.
+/// </summary>
+public sealed record AddServerEc2Request
+{
+    public string? Name { get; init; }
+    public string? Region { get; init; }
+    public string? InstanceType { get; init; }
+
+    /// <summary>x86_64 or arm64: which Debian 12 AMI is looked up when <see cref="Ami"/> is not given.</summary>
+    public string? Architecture { get; init; }
+    public string? Ami { get; init; }
+
+    /// <summary>The subnet to launch in; without it, the region's default VPC.</summary>
+    public string? SubnetId { get; init; }
+
+    /// <summary>The AMI's login user (Debian's: admin).</summary>
+    public string? Username { get; init; }
+
+    /// <summary>The one address SSH is opened to (the control plane's, as the instance sees it); default: the control plane URL's host.</summary>
+    public string? SshFrom { get; init; }
+    public string? ControlPlaneUrl { get; init; }
+    public string? AccessKeyIdSecret { get; init; }
+    public string? SecretAccessKeySecret { get; init; }
 }

@@ -11,6 +11,9 @@ public sealed record Worker
     public required IReadOnlyDictionary<string, string> Labels { get; init; }
     public required DateTimeOffset EnrolledAt { get; init; }
     public DateTimeOffset? LastSeenAt { get; init; }
+
+    /// <summary>Set while the worker is drained for removal (delete-server): it takes no new sessions.</summary>
+    public DateTimeOffset? DrainingSince { get; init; }
 }
 
 public sealed record CreateWorkerTokenRequest(long? TtlSeconds);

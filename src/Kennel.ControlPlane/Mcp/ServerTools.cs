@@ -5,6 +5,7 @@ using Kennel.Contracts.ApiKeys;
 using Kennel.Contracts.Servers;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Servers;
+using Kennel.ControlPlane.Servers.Ec2;
 using Kennel.Mcp;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -99,6 +100,50 @@ public static class ServerTools
         return ToolResults.Of(server, KennelJson.Default.Server, ServerText.Of(server));
     }
 
+    [McpServerTool(Name = "add-server-ec2", Title = "Launch an EC2 instance and add it as a worker", ReadOnly = false, Destructive = false,
+        Idempotent = false, OpenWorld = true, UseStructuredContent = true, OutputSchemaType = typeof(Server))]
+    [RequiresScope(Scopes.Admin)]
+    [InstallationOnly]
+    [Description("Launches an EC2 instance and makes it a Kennel worker; answers at once with the server in status provisioning. In the " +
+        "background it goes launching (the AMI: the one given or the newest Debian 12 for the architecture; a key pair; a security group " +
+        "whose only inbound rule is SSH from sshFrom; the instance, all tagged kennel:server-id) -> connecting -> bootstrapping -> enrolling -> " +
+        "ready, as add-server does, or failed with error.code (launch_failed when EC2 refused). A failed launch or bootstrap terminates the " +
+        "instance and deletes the group and key pair; so does delete-server. The AWS credentials are secrets of this workspace " +
+        "(default names AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), never shown.")]
+    public static async Task<CallToolResult> AddServerEc2(
+        ServerService servers,
+        ClaimsPrincipal user,
+        [Description("The AWS region, e.g. eu-central-1.")] string region,
+        [Description("The EC2 instance type.")] string instanceType = Ec2Target.DefaultInstanceType,
+        [Description("x86_64 or arm64 (default: arm64 for Graviton instance types, else x86_64).")] string? architecture = null,
+        [Description("The AMI (default: the newest Debian 12 for the architecture, looked up in Debian's account).")] string? ami = null,
+        [Description("The subnet to launch in (default: the region's default VPC).")] string? subnetId = null,
+        [Description("The AMI's login user (Debian's is admin).")] string username = Ec2Target.DefaultUsername,
+        [Description("The one IP address the instance's SSH port is opened to: the control plane's, as the instance sees it (default: the control plane URL's host).")]
+        string? sshFrom = null,
+        [Description("The name of the server and of the worker it becomes.")] string? name = null,
+        [Description("The URL at which the instance reaches this control plane (default: KENNEL_EXTERNAL_URL).")] string? controlPlaneUrl = null,
+        [Description("The workspace secret holding the AWS access key id.")] string accessKeyIdSecret = Ec2Target.DefaultAccessKeyIdSecret,
+        [Description("The workspace secret holding the AWS secret access key.")] string secretAccessKeySecret = Ec2Target.DefaultSecretAccessKeySecret,
+        CancellationToken cancellationToken = default)
+    {
+        var server = await servers.AddEc2Async(Caller.From(user), new AddServerEc2Request
+        {
+            Region = region,
+            InstanceType = instanceType,
+            Architecture = architecture,
+            Ami = ami,
+            SubnetId = subnetId,
+            Username = username,
+            SshFrom = sshFrom,
+            Name = name,
+            ControlPlaneUrl = controlPlaneUrl,
+            AccessKeyIdSecret = accessKeyIdSecret,
+            SecretAccessKeySecret = secretAccessKeySecret,
+        }, cancellationToken);
+        return ToolResults.Of(server, KennelJson.Default.Server, ServerText.Of(server));
+    }
+
     [McpServerTool(Name = "list-servers", Title = "List registered servers with status", ReadOnly = true, Destructive = false, Idempotent = true,
         OpenWorld = false, UseStructuredContent = true, OutputSchemaType = typeof(ServerList))]
     [RequiresScope(Scopes.Admin)]
@@ -116,15 +161,21 @@ public static class ServerTools
         UseStructuredContent = true, OutputSchemaType = typeof(Server))]
     [RequiresScope(Scopes.Admin)]
     [InstallationOnly]
-    [Description("Removes a server and the worker it became, whose credential then stops working. Refused with server_busy while the " +
-        "worker runs sessions: cancel them or wait for them to end. Returns the server as it was.")]
+    [Description("Removes a server. One that never became a worker goes at once. Otherwise it drains in the background (status draining): " +
+        "its worker takes no new sessions, the sessions it runs have graceSeconds to finish and are then cancelled (error server_deleted); " +
+        "then (status deleting) the worker service is stopped and disabled over SSH when the credential was kept, and the worker is removed, " +
+        "so its credential stops working; then the server is gone. skipDrain cancels the running sessions at once. Follow it with list-servers.")]
     public static async Task<CallToolResult> DeleteServer(
         ServerService servers,
         ClaimsPrincipal user,
         [Description("The server id (srv_…), as add-server or list-servers returned it.")] string id,
+        [Description("Cancel the sessions the worker runs now, without a grace period.")] bool skipDrain = false,
+        [Description("Seconds the running sessions have to finish before they are cancelled (0-600).")] int graceSeconds = ServerService.DefaultGraceSeconds,
         CancellationToken cancellationToken = default)
     {
-        var server = await servers.DeleteAsync(Caller.From(user), id, cancellationToken);
-        return ToolResults.Of(server, KennelJson.Default.Server, $"Deleted {ServerText.Of(server)}");
+        var server = await servers.DeleteAsync(Caller.From(user), id, skipDrain, graceSeconds, cancellationToken);
+        return ToolResults.Of(server, KennelJson.Default.Server, server.Status is ServerStatuses.Draining or ServerStatuses.Deleting
+            ? $"Draining {ServerText.Of(server)}"
+            : $"Deleted {ServerText.Of(server)}");
     }
 }

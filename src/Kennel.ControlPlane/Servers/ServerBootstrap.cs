@@ -24,6 +24,8 @@ public sealed partial class ServerBootstrap(ServerStore store, ServerLogin login
     public const string DataDir = "/var/lib/kennel";
     public const string UnitName = "kennel-worker";
     public const string FallbackScript = "/usr/local/lib/kennel/run-worker.sh";
+    public const string SupervisorPidFile = DataDir + "/supervisor.pid";
+    public const string WorkerPidFile = DataDir + "/worker.pid";
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(10);
 
     public async Task RunAsync(string id, SshTarget target, string name, Uri controlPlane, CancellationToken cancellationToken)
@@ -169,9 +171,14 @@ public sealed partial class ServerBootstrap(ServerStore store, ServerLogin login
     {
         var script = $"""
             #!/bin/sh
-            # Kennel worker supervisor, written by add-server: restarts the worker when it exits.
+            # Kennel worker supervisor, written by add-server: restarts the worker when it exits. delete-server stops it
+            # through the two pid files.
+            mkdir -p {DataDir}
+            echo $$ >{SupervisorPidFile}
             while true; do
-              {command} >>/var/log/kennel-worker.log 2>&1
+              {command} >>/var/log/kennel-worker.log 2>&1 &
+              echo $! >{WorkerPidFile}
+              wait $!
               sleep 5
             done
 
@@ -184,6 +191,27 @@ public sealed partial class ServerBootstrap(ServerStore store, ServerLogin login
         return cron.ExitCode == 0
             ? $"No systemd: started {FallbackScript} with setsid and nohup, and added it to root's crontab as @reboot."
             : $"No systemd: started {FallbackScript} with setsid and nohup. There is no crontab, so nothing starts it after a reboot: add it to the machine's init.";
+    }
+
+    /// <summary>
+    /// delete-server's stop: the systemd service disabled and stopped and its unit removed or, without systemd, the
+    /// supervising script and the worker killed through their pid files and the @reboot line dropped; then the enrollment
+    /// token file. The kennel build and the data directory stay. Returns what was done, for the step.
+    /// </summary>
+    public static async Task<string> StopWorkerAsync(SshSession session, ServerSystem system, CancellationToken cancellationToken)
+    {
+        var sudo = system.Root ? "" : "sudo -n ";
+        if (system.Systemd)
+        {
+            await RunCheckedAsync(session, $"{sudo}systemctl disable --now {UnitName} && {sudo}rm -f /etc/systemd/system/{UnitName}.service {TokenPath} && " +
+                $"{sudo}systemctl daemon-reload", "stopping the systemd service", cancellationToken);
+            return $"Stopped and disabled the systemd service {UnitName}, and removed its unit and the enrollment token file.";
+        }
+        await RunCheckedAsync(session,
+            $"for f in {SupervisorPidFile} {WorkerPidFile}; do if [ -f $f ]; then {sudo}kill $(cat $f) 2>/dev/null; {sudo}rm -f $f; fi; done; " +
+            $"{sudo}rm -f {TokenPath}; if command -v crontab >/dev/null; then {sudo}crontab -l 2>/dev/null | grep -v '{FallbackScript}' | {sudo}crontab -; fi; true",
+            "stopping the worker", cancellationToken);
+        return $"No systemd: stopped {FallbackScript} and the worker it supervised, dropped its @reboot line from root's crontab, and removed the enrollment token file.";
     }
 
     private static async Task WriteRootFileAsync(SshSession session, string sudo, string path, string content, string mode, CancellationToken cancellationToken)

@@ -23,6 +23,12 @@ public static class ServerEndpoints
             return TypedResults.Accepted($"/v1/servers/{server.Id}", server);
         });
 
+        admin.MapPost("/ec2", async (HttpContext context, ServerService servers) =>
+        {
+            var server = await servers.AddEc2Async(Caller.From(context.User), await JsonBody.ReadAsync<AddServerEc2Request>(context.Request), context.RequestAborted);
+            return TypedResults.Accepted($"/v1/servers/{server.Id}", server);
+        });
+
         admin.MapGet("", async (HttpContext context, ServerService servers) =>
             TypedResults.Ok(await servers.ListAsync(Caller.From(context.User), context.RequestAborted)));
 
@@ -32,9 +38,31 @@ public static class ServerEndpoints
         admin.MapGet("/{id}/steps", async (HttpContext context, ServerService servers, string id) =>
             TypedResults.Ok(await servers.StepsAsync(Caller.From(context.User), id, context.RequestAborted)));
 
+        // 200 with the server as it was when it is gone at once; 202 while it drains (GET it until 404 to see it go).
         admin.MapDelete("/{id}", async (HttpContext context, ServerService servers, string id) =>
-            TypedResults.Ok(await servers.DeleteAsync(Caller.From(context.User), id, context.RequestAborted)));
+        {
+            var server = await servers.DeleteAsync(Caller.From(context.User), id, QueryFlag(context, "skipDrain"), QueryInt(context, "graceSeconds"),
+                context.RequestAborted);
+            return server.Status is ServerStatuses.Draining or ServerStatuses.Deleting
+                ? Results.Accepted($"/v1/servers/{server.Id}", server)
+                : Results.Ok(server);
+        });
     }
+
+    private static bool QueryFlag(HttpContext context, string name) => context.Request.Query[name].ToString() switch
+    {
+        "" or "false" => false,
+        "true" => true,
+        _ => throw ApiProblem.Invalid(name, $"{name} is true or false."),
+    };
+
+    private static int? QueryInt(HttpContext context, string name) => context.Request.Query[name].ToString() switch
+    {
+        "" => null,
+        var text => int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw ApiProblem.Invalid(name, $"{name} is a whole number of seconds."),
+    };
 }
 
 public static class ServerServices
@@ -45,6 +73,9 @@ public static class ServerServices
         services.AddSingleton<ServerStore>();
         services.AddSingleton<ServerLogin>();
         services.AddSingleton<ServerBootstrap>();
+        services.AddSingleton<ServerRemoval>();
+        services.AddSingleton<Ec2.Ec2CredentialStore>();
+        services.AddSingleton<Ec2.Ec2Launch>();
         services.AddSingleton<ServerRunner>();
         services.AddHostedService(provider => provider.GetRequiredService<ServerRunner>());
         services.AddSingleton<ServerService>();

@@ -17,6 +17,15 @@ public sealed record ServerOptions
     /// <summary>How long a new worker has to poll after its service started before the server is failed.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// <c>KENNEL_EC2_SERVICE_URL</c>: where add-server-ec2 sends its EC2 calls instead of the region's endpoint (an EC2
+    /// compatible API, or the tests' fake). Unset in production.
+    /// </summary>
+    public string? Ec2ServiceUrl { get; init; }
+
+    /// <summary>How long a launched instance has to be running with an address and to accept SSH.</summary>
+    public TimeSpan LaunchTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
     public static ServerOptions FromEnvironment(Func<string, string?> read, string? externalUrl)
     {
         var binaries = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -31,7 +40,7 @@ public sealed record ServerOptions
                 binaries[architecture] = path;
             }
         }
-        return new ServerOptions { WorkerBinaries = binaries, ExternalUrl = externalUrl };
+        return new ServerOptions { WorkerBinaries = binaries, ExternalUrl = externalUrl, Ec2ServiceUrl = read("KENNEL_EC2_SERVICE_URL") is { Length: > 0 } ec2 ? ec2 : null };
     }
 
     // In a single-file publish assemblies have no file of their own; under 'dotnet kennel.dll', or a plain publish's apphost, they do.

@@ -25,6 +25,7 @@ public sealed class ServerRow
     public string? System { get; set; }
     public string? EnrollmentTokenId { get; set; }
     public string? WorkerId { get; set; }
+    public string? Cloud { get; set; }
     public long CreatedAt { get; set; }
     public long UpdatedAt { get; set; }
 }
@@ -62,7 +63,7 @@ public sealed class ServerStore(Database database)
             new { address, port, algorithm, fingerprint, now }, transaction, cancellationToken: cancellationToken)), cancellationToken);
 
     private const string Columns = "id, name, address, port, username, auth_method, credential, status, error_code, error_message, host_key, system, " +
-        "enrollment_token_id, worker_id, created_at, updated_at";
+        "enrollment_token_id, worker_id, cloud, created_at, updated_at";
 
     /// <summary>Adds a server with its first step; false when the name or the address and port are taken.</summary>
     public Task<bool> InsertAsync(ServerRow row, string message, CancellationToken cancellationToken) =>
@@ -77,7 +78,7 @@ public sealed class ServerStore(Database database)
             }
             await connection.ExecuteAsync(new CommandDefinition(
                 $"INSERT INTO servers ({Columns}) VALUES (@Id, @Name, @Address, @Port, @Username, @AuthMethod, @Credential, @Status, @ErrorCode, " +
-                "@ErrorMessage, @HostKey, @System, @EnrollmentTokenId, @WorkerId, @CreatedAt, @UpdatedAt)", row, transaction, cancellationToken: cancellationToken));
+                "@ErrorMessage, @HostKey, @System, @EnrollmentTokenId, @WorkerId, @Cloud, @CreatedAt, @UpdatedAt)", row, transaction, cancellationToken: cancellationToken));
             await AppendStepAsync(connection, transaction, row.Id, row.Status, message, row.CreatedAt, cancellationToken);
             return true;
         }, cancellationToken);
@@ -94,6 +95,30 @@ public sealed class ServerStore(Database database)
                 new { id, status, now, errorCode, errorMessage = errorCode is null ? null : message, hostKey, system, enrollmentTokenId, workerId },
                 transaction, cancellationToken: cancellationToken));
             await AppendStepAsync(connection, transaction, id, status, message, now, cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>What add-server-ec2 created so far (JSON), so a failed launch or delete-server can clean it up.</summary>
+    public Task SetCloudAsync(string id, string cloud, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE servers SET cloud = @cloud WHERE id = @id", new { id, cloud }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+
+    /// <summary>The address of a launched instance, once EC2 gave it one.</summary>
+    public Task SetAddressAsync(string id, string address, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE servers SET address = @address WHERE id = @id", new { id, address }, transaction, cancellationToken: cancellationToken)), cancellationToken);
+
+    /// <summary>Logs a step in the server's current status, which (with its error) stays as it is.</summary>
+    public Task NoteAsync(string id, string message, long now, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var status = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+                "SELECT status FROM servers WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+            if (status is not null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("UPDATE servers SET updated_at = @now WHERE id = @id", new { id, now }, transaction,
+                    cancellationToken: cancellationToken));
+                await AppendStepAsync(connection, transaction, id, status, message, now, cancellationToken);
+            }
         }, cancellationToken);
 
     public Task ForgetCredentialAsync(string id, CancellationToken cancellationToken) =>
@@ -129,7 +154,13 @@ public sealed class ServerStore(Database database)
     /// <summary>Servers whose bootstrap a control plane was running when it stopped: nothing will carry them on.</summary>
     public async Task<IReadOnlyList<string>> UnfinishedAsync(long updatedBefore, CancellationToken cancellationToken) =>
         [.. await database.ReadAsync(connection => connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT id FROM servers WHERE status IN ('provisioning', 'connecting', 'bootstrapping', 'enrolling') AND updated_at < @updatedBefore",
+            "SELECT id FROM servers WHERE status IN ('provisioning', 'launching', 'connecting', 'bootstrapping', 'enrolling') AND updated_at < @updatedBefore",
+            new { updatedBefore }, cancellationToken: cancellationToken)), cancellationToken)];
+
+    /// <summary>Servers whose removal no step has moved on since <paramref name="updatedBefore"/>.</summary>
+    public async Task<IReadOnlyList<string>> UnfinishedRemovalsAsync(long updatedBefore, CancellationToken cancellationToken) =>
+        [.. await database.ReadAsync(connection => connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT id FROM servers WHERE status IN ('draining', 'deleting') AND updated_at < @updatedBefore",
             new { updatedBefore }, cancellationToken: cancellationToken)), cancellationToken)];
 
     public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken) =>

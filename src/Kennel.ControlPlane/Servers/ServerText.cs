@@ -31,7 +31,14 @@ public static class ServerText
     public static string Of(Server server)
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"{server.Id} {server.Name}: {server.Username}@{server.Address} port {server.Port}, {server.Status}");
+        if (server.Cloud is { } cloud)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{server.Id} {server.Name}: {cloud.Provider} {cloud.Region} {cloud.InstanceId ?? "(no instance yet)"} {server.Address}, {server.Status}");
+        }
+        else
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{server.Id} {server.Name}: {server.Username}@{server.Address} port {server.Port}, {server.Status}");
+        }
         if (server.Error is { } error)
         {
             text.Append(CultureInfo.InvariantCulture, $" ({error.Code})");
@@ -46,7 +53,7 @@ public static class ServerText
         }
         if (server.Worker is { } worker)
         {
-            text.Append(CultureInfo.InvariantCulture, $"\nworker {worker.Id} {worker.Health}, {worker.Used.Slots}/{worker.Capacity.Slots} slots, " +
+            text.Append(CultureInfo.InvariantCulture, $"\nworker {worker.Id} {worker.Health}{(worker.DrainingSince is null ? "" : " (draining)")}, {worker.Used.Slots}/{worker.Capacity.Slots} slots, " +
                 $"{worker.Used.Vcpus}/{worker.Capacity.Vcpus} vCPUs, {worker.Used.MemoryMb}/{worker.Capacity.MemoryMb} MiB in use");
         }
         return text.ToString();

@@ -65,22 +65,63 @@ public sealed class SshSession : IDisposable
         }
     }
 
+    /// <summary>At most this much of each of a command's stdout and stderr is read: a machine cannot make the control plane buffer more.</summary>
+    public const int MaxOutputBytes = 1 << 20;
+
     /// <summary>
     /// Runs a command, with <paramref name="input"/> on its stdin (how a secret reaches the machine without being on a
-    /// command line). Its output is kept whole, so only Kennel's own short probes and steps go through here.
+    /// command line). Its output is read as it comes, up to <see cref="MaxOutputBytes"/> per stream: a command that writes
+    /// more is stopped and fails with <see cref="ConnectionErrors.OutputTooLarge"/>, so only Kennel's own short probes and
+    /// steps go through here.
     /// </summary>
     public async Task<CommandResult> RunAsync(string command, TimeSpan timeout, CancellationToken cancellationToken, string? input = null)
     {
         using var run = client.CreateCommand(command);
         run.CommandTimeout = timeout;
-        var execution = run.ExecuteAsync(cancellationToken);
-        if (input is not null)
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var execution = run.ExecuteAsync(stop.Token);
+        var stdout = ReadCappedAsync(run.OutputStream, stop);
+        var stderr = ReadCappedAsync(run.ExtendedOutputStream, stop);
+        try
         {
-            await using var stdin = run.CreateInputStream();
-            await stdin.WriteAsync(System.Text.Encoding.UTF8.GetBytes(input), cancellationToken);
+            if (input is not null)
+            {
+                await using var stdin = run.CreateInputStream();
+                await stdin.WriteAsync(System.Text.Encoding.UTF8.GetBytes(input), stop.Token);
+            }
+            await execution;
         }
-        await execution;
-        return new CommandResult(run.ExitStatus ?? -1, run.Result, run.Error);
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Stopped because a stream went over the cap: said below.
+        }
+        var (output, outputTooLarge) = await stdout;
+        var (error, errorTooLarge) = await stderr;
+        if (outputTooLarge || errorTooLarge)
+        {
+            throw new ServerConnectionException(ConnectionErrors.OutputTooLarge, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"A command Kennel ran on the machine wrote more than {MaxOutputBytes / 1024 / 1024} MiB to its {(outputTooLarge ? "stdout" : "stderr")}, " +
+                $"so it was stopped: Kennel's probes and bootstrap steps write a few KiB. Check the user's shell startup files and any ForceCommand on the server."));
+        }
+        return new CommandResult(run.ExitStatus ?? -1, output, error);
+    }
+
+    /// <summary>Reads a stream to its end, or until it passes the cap: then the command is stopped (<paramref name="stop"/>) and the rest is never read.</summary>
+    private static async Task<(string Text, bool TooLarge)> ReadCappedAsync(Stream stream, CancellationTokenSource stop)
+    {
+        using var kept = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            if (kept.Length + read > MaxOutputBytes)
+            {
+                await stop.CancelAsync();
+                return ("", true);
+            }
+            kept.Write(buffer, 0, read);
+        }
+        return (System.Text.Encoding.UTF8.GetString(kept.GetBuffer(), 0, (int)kept.Length), false);
     }
 
     public void Dispose() => client.Dispose();

@@ -125,6 +125,9 @@ public sealed partial class SshTarget : IDisposable
         privateKey?.Dispose();
     }
 
+    /// <summary>A Unix user name Kennel logs in as: the rule of <see cref="Parse"/>'s username.</summary>
+    internal static bool IsUsername(string username) => UsernamePattern().IsMatch(username);
+
     private static string ValidAddress(string? address)
     {
         const string what = "address must be a host name (such as worker1.example.com) or an IP address, without a user, port or scheme.";

@@ -216,10 +216,11 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
 
         var capacity = await connection.QuerySingleAsync<CapacityRow>(new CommandDefinition(
             "SELECT w.vcpus - COALESCE(SUM(s.vcpus), 0) AS vcpus, w.memory_mb - COALESCE(SUM(s.memory_mb), 0) AS memory_mb, " +
-            "w.slots - COUNT(s.id) AS slots FROM workers w " +
+            "w.slots - COUNT(s.id) AS slots, w.draining_since FROM workers w " +
             $"LEFT JOIN sessions s ON s.worker_id = w.id AND s.status IN {SessionStore.NonTerminal} " +
-            "WHERE w.id = @workerId GROUP BY w.id, w.vcpus, w.memory_mb, w.slots", new { workerId }, transaction, cancellationToken: cancellationToken));
-        var free = new FreeCapacity(capacity.Vcpus, capacity.MemoryMb, capacity.Slots);
+            "WHERE w.id = @workerId GROUP BY w.id, w.vcpus, w.memory_mb, w.slots, w.draining_since", new { workerId }, transaction, cancellationToken: cancellationToken));
+        // A worker being drained (delete-server) finishes what it runs and is offered nothing new.
+        var free = capacity.DrainingSince is null ? new FreeCapacity(capacity.Vcpus, capacity.MemoryMb, capacity.Slots) : new FreeCapacity(0, 0, 0);
         var claimed = free.Slots > 0 ? await PickAsync(connection, transaction, free, cancellationToken) : [];
         if (claimed.Count > 0)
         {
@@ -422,5 +423,6 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
         public int Vcpus { get; set; }
         public int MemoryMb { get; set; }
         public int Slots { get; set; }
+        public long? DrainingSince { get; set; }
     }
 }

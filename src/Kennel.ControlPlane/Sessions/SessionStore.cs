@@ -167,7 +167,9 @@ public sealed class SessionStore(Database database)
             cancellationToken: cancellationToken))).ToList();
         var wallMs = (long)(outcome.WallSeconds * 1000);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE sessions SET status = @status, exit_code = @exitCode, error_code = @errorCode, error_message = @errorMessage, " +
+            "UPDATE sessions SET status = @status, exit_code = @exitCode, " +
+            // A reason recorded with the cancel request (a drained server's, say) stays when the worker reports none.
+            "error_code = COALESCE(@errorCode, error_code), error_message = COALESCE(@errorMessage, error_message), " +
             "ended_at = @now, started_at = COALESCE(started_at, @startedAt), stdout = @stdout, stderr = @stderr, " +
             "vcpu_seconds = vcpus * @wallSeconds, cpu_seconds = @cpuSeconds, lease_expires_at = NULL " +
             "WHERE id = @id AND status IN " + NonTerminal,

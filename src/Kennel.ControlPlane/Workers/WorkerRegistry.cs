@@ -134,6 +134,7 @@ public sealed partial class WorkerRegistry(WorkerStore store, ControlPlaneOption
             Labels = JsonSerializer.Deserialize(row.Labels, StoreJson.Default.DictionaryStringString) ?? [],
             EnrolledAt = DateTimeOffset.FromUnixTimeMilliseconds(row.EnrolledAt),
             LastSeenAt = row.LastSeenAt is { } last ? DateTimeOffset.FromUnixTimeMilliseconds(last) : null,
+            DrainingSince = row.DrainingSince is { } since ? DateTimeOffset.FromUnixTimeMilliseconds(since) : null,
         })];
     }
 

@@ -18,6 +18,7 @@ public sealed class WorkerRow
     public int UsedVcpus { get; set; }
     public int UsedMemoryMb { get; set; }
     public int UsedSlots { get; set; }
+    public long? DrainingSince { get; set; }
 }
 
 public sealed class WorkerTokenRow
@@ -35,7 +36,7 @@ public sealed class WorkerTokenRow
 public sealed class WorkerStore(Database database)
 {
     private const string SelectWithUsage =
-        "SELECT w.id, w.name, w.kind, w.credential_hash, w.vcpus, w.memory_mb, w.slots, w.labels, w.enrolled_at, w.last_seen_at, " +
+        "SELECT w.id, w.name, w.kind, w.credential_hash, w.vcpus, w.memory_mb, w.slots, w.labels, w.enrolled_at, w.last_seen_at, w.draining_since, " +
         "COALESCE(SUM(s.vcpus), 0) AS used_vcpus, COALESCE(SUM(s.memory_mb), 0) AS used_memory_mb, COUNT(s.id) AS used_slots " +
         "FROM workers w LEFT JOIN sessions s ON s.worker_id = w.id AND s.status IN ('pending', 'running')";
 
@@ -46,7 +47,8 @@ public sealed class WorkerStore(Database database)
 
     public async Task<IReadOnlyList<WorkerRow>> ListAsync(CancellationToken cancellationToken) =>
         [.. await database.ReadAsync(connection => connection.QueryAsync<WorkerRow>(new CommandDefinition(
-            $"{SelectWithUsage} GROUP BY w.id, w.name, w.kind, w.credential_hash, w.vcpus, w.memory_mb, w.slots, w.labels, w.enrolled_at, w.last_seen_at " +
+            $"{SelectWithUsage} GROUP BY w.id, w.name, w.kind, w.credential_hash, w.vcpus, w.memory_mb, w.slots, w.labels, w.enrolled_at, w.last_seen_at, " +
+            "w.draining_since " +
             "ORDER BY w.enrolled_at, w.id", cancellationToken: cancellationToken)), cancellationToken)];
 
     /// <summary>Creates or re-keys a worker. Re-keying is how the embedded worker gets a fresh credential on each start.</summary>
@@ -91,11 +93,45 @@ public sealed class WorkerStore(Database database)
             return true;
         }, cancellationToken);
 
-    /// <summary>Deletes a worker unless a live session is assigned to it, in one statement so none can be claimed in between.</summary>
+    /// <summary>
+    /// Deletes a worker unless a live session is assigned to it, in one statement so none can be claimed in between, and
+    /// the enrollment token it was bought with.
+    /// </summary>
     public Task<bool> RemoveIdleAsync(string id, CancellationToken cancellationToken) =>
-        database.WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM workers WHERE id = @id AND NOT EXISTS (SELECT 1 FROM sessions WHERE worker_id = @id AND status IN ('pending', 'running'))",
-            new { id }, transaction, cancellationToken: cancellationToken)) == 1 ||
-            await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM workers WHERE id = @id", new { id }, transaction,
-                cancellationToken: cancellationToken)) == 0, cancellationToken);
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var removed = await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM workers WHERE id = @id AND NOT EXISTS (SELECT 1 FROM sessions WHERE worker_id = @id AND status IN ('pending', 'running'))",
+                new { id }, transaction, cancellationToken: cancellationToken)) == 1 ||
+                await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM workers WHERE id = @id", new { id }, transaction,
+                    cancellationToken: cancellationToken)) == 0;
+            if (removed)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("DELETE FROM worker_tokens WHERE worker_id = @id", new { id }, transaction,
+                    cancellationToken: cancellationToken));
+            }
+            return removed;
+        }, cancellationToken);
+
+    /// <summary>Stops offering the worker new sessions (see the claim in <c>SessionQueue</c>); the first call's time stays.</summary>
+    public Task DrainAsync(string id, long now, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE workers SET draining_since = COALESCE(draining_since, @now) WHERE id = @id", new { id, now }, transaction,
+            cancellationToken: cancellationToken)), cancellationToken);
+
+    /// <summary>How many live sessions (claimed, or running) the worker holds.</summary>
+    public Task<long> LiveSessionsAsync(string id, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM sessions WHERE worker_id = @id AND status IN ('pending', 'running')", new { id },
+            cancellationToken: cancellationToken)), cancellationToken);
+
+    /// <summary>
+    /// Asks the worker to cancel every live session it holds, recording why: the worker hears it on its next poll and the
+    /// session ends <c>cancelled</c> with this error. Returns how many were asked.
+    /// </summary>
+    public Task<int> CancelLiveSessionsAsync(string id, string errorCode, string errorMessage, long now, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE sessions SET cancel_requested_at = COALESCE(cancel_requested_at, @now), error_code = COALESCE(error_code, @errorCode), " +
+            "error_message = COALESCE(error_message, @errorMessage) WHERE worker_id = @id AND status IN ('pending', 'running')",
+            new { id, now, errorCode, errorMessage }, transaction, cancellationToken: cancellationToken)), cancellationToken);
 }

@@ -6,7 +6,7 @@ using Kennel.ControlPlane.Servers;
 namespace Kennel.Cli;
 
 /// <summary>
-/// <c>kennel server test|add|list|steps|delete</c>: machines reached over SSH, for installation admins. A password or passphrase is read from
+/// <c>kennel server test|add|add-ec2|list|steps|delete</c>: machines reached over SSH, for installation admins. A password or passphrase is read from
 /// stdin, never from the command line (where a shell history or <c>ps</c> would keep it).
 /// </summary>
 public static class ServerCommands
@@ -21,6 +21,7 @@ public static class ServerCommands
             """);
         server.Subcommands.Add(Test());
         server.Subcommands.Add(Add());
+        server.Subcommands.Add(AddEc2());
         server.Subcommands.Add(List());
         server.Subcommands.Add(Steps());
         server.Subcommands.Add(Delete());
@@ -135,6 +136,51 @@ public static class ServerCommands
         return add;
     }
 
+    private static Command AddEc2()
+    {
+        var region = new Option<string>("--region") { Description = "The AWS region, e.g. eu-central-1.", Required = true };
+        var type = new Option<string?>("--instance-type") { Description = "The EC2 instance type (default t3.small)." };
+        var architecture = new Option<string?>("--architecture") { Description = "x86_64 or arm64 (default: from the instance type)." };
+        var ami = new Option<string?>("--ami") { Description = "The AMI (default: the newest Debian 12 for the architecture)." };
+        var subnet = new Option<string?>("--subnet") { Description = "The subnet to launch in (default: the region's default VPC)." };
+        var user = new Option<string?>("--user") { Description = "The AMI's login user (default admin, Debian's)." };
+        var sshFrom = new Option<string?>("--ssh-from") { Description = "The one address SSH is opened to (default: the control plane URL's host)." };
+        var keyId = new Option<string?>("--access-key-id-secret") { Description = "The workspace secret holding the AWS access key id (default AWS_ACCESS_KEY_ID)." };
+        var secretKey = new Option<string?>("--secret-access-key-secret") { Description = "The workspace secret holding the AWS secret access key (default AWS_SECRET_ACCESS_KEY)." };
+        var name = new Option<string?>("--name") { Description = "The server's name, and its worker's." };
+        var url = new Option<string?>("--control-plane-url") { Description = "The URL at which the instance reaches this control plane (default: KENNEL_EXTERNAL_URL)." };
+        var json = CliOptions.Json();
+        var add = new Command("add-ec2",
+            "Launch an EC2 instance and make it a worker: a key pair and a security group open to SSH from one address only, the instance " +
+            "(tagged), then the same bootstrap as 'add'. A failed launch cleans up what it created. Answers at once; follow it with 'kennel server steps ID'.")
+        {
+            region, type, architecture, ami, subnet, user, sshFrom, keyId, secretKey, name, url, json,
+        };
+        add.SetAction(async (parse, cancellationToken) =>
+        {
+            var request = new AddServerEc2Request
+            {
+                Region = parse.GetValue(region),
+                InstanceType = parse.GetValue(type),
+                Architecture = parse.GetValue(architecture),
+                Ami = parse.GetValue(ami),
+                SubnetId = parse.GetValue(subnet),
+                Username = parse.GetValue(user),
+                SshFrom = parse.GetValue(sshFrom),
+                AccessKeyIdSecret = parse.GetValue(keyId),
+                SecretAccessKeySecret = parse.GetValue(secretKey),
+                Name = parse.GetValue(name),
+                ControlPlaneUrl = parse.GetValue(url),
+            };
+            using var client = KennelClient.FromEnvironment();
+            var server = await client.PostAsync("v1/servers/ec2", KennelClient.Json(request, KennelJson.Default.AddServerEc2Request), KennelJson.Default.Server,
+                cancellationToken);
+            Print(parse.GetValue(json), server);
+            return ExitCodes.Ok;
+        });
+        return add;
+    }
+
     private static Command List()
     {
         var json = CliOptions.Json();
@@ -151,7 +197,7 @@ public static class ServerCommands
             var table = new Table("ID", "NAME", "ADDRESS", "STATUS", "WORKER", "LAST STEP");
             foreach (var s in servers.Items)
             {
-                table.Add(s.Id, s.Name, $"{s.Address}:{s.Port}", s.Error is { } e ? $"{s.Status} ({e.Code})" : s.Status,
+                table.Add(s.Id, s.Name, s.Cloud?.InstanceId is { } instance ? $"{instance} {s.Address}" : $"{s.Address}:{s.Port}", s.Error is { } e ? $"{s.Status} ({e.Code})" : s.Status,
                     s.Worker is { } w ? $"{w.Id} {w.Health}" : "-", s.LastStep?.Message ?? "-");
             }
             table.Write(Console.Out);
@@ -187,11 +233,18 @@ public static class ServerCommands
     {
         var id = new Argument<string>("id") { Description = "The server id (srv_…)." };
         var json = CliOptions.Json();
-        var delete = new Command("delete", "Remove a server and the worker it became (refused while that worker runs sessions).") { id, json };
+        var skipDrain = new Option<bool>("--skip-drain") { Description = "Cancel the sessions the server's worker runs now, without a grace period." };
+        var grace = new Option<int?>("--grace") { Description = $"Seconds the running sessions have to finish before they are cancelled (0-{ServerService.MaxGraceSeconds}, default {ServerService.DefaultGraceSeconds})." };
+        var delete = new Command("delete", """
+            Remove a server. Its worker first takes no new sessions; those it runs have the grace period to finish, then are cancelled.
+            The worker service is stopped on the machine when the credential was kept, and the worker removed. Follow it with 'kennel server steps'.
+            """) { id, skipDrain, grace, json };
         delete.SetAction(async (parse, cancellationToken) =>
         {
             using var client = KennelClient.FromEnvironment();
-            var server = await client.DeleteAsync($"v1/servers/{Uri.EscapeDataString(parse.GetValue(id)!)}", KennelJson.Default.Server, cancellationToken);
+            var query = (parse.GetValue(skipDrain) ? "?skipDrain=true" : "?skipDrain=false") +
+                (parse.GetValue(grace) is { } seconds ? $"&graceSeconds={seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "");
+            var server = await client.DeleteAsync($"v1/servers/{Uri.EscapeDataString(parse.GetValue(id)!)}{query}", KennelJson.Default.Server, cancellationToken);
             Print(parse.GetValue(json), server);
             return ExitCodes.Ok;
         });

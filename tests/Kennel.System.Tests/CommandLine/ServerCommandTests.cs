@@ -67,4 +67,26 @@ public sealed class ServerCommandTests(ServeFixture fixture, TestSshd sshd) : IC
         (await Serve.CliSucceedsAsync("server", "delete", server.Id)).Stdout.ShouldContain("cli-box");
         (await Serve.CliSucceedsAsync("server", "list")).Stdout.ShouldNotContain("cli-box");
     }
+
+    [Fact]
+    public async Task Server_add_ec2_and_delete_refuse_bad_input_naming_the_field()
+    {
+        var noSecrets = await Serve.CliAsync("server", "add-ec2", "--region", "eu-central-1", "--control-plane-url", "http://127.0.0.1:4000");
+        noSecrets.ExitCode.ShouldBe(1, noSecrets.ToString());
+        noSecrets.Stderr.ShouldContain("(field: accessKeyIdSecret)");
+        noSecrets.Stderr.ShouldContain("AWS_ACCESS_KEY_ID");
+
+        var range = await Serve.CliAsync("server", "add-ec2", "--region", "eu-central-1", "--ssh-from", "0.0.0.0/0", "--control-plane-url", "http://127.0.0.1:4000");
+        range.ExitCode.ShouldBe(1, range.ToString());
+        range.Stderr.ShouldContain("(field: sshFrom)");
+
+        var noRegion = await Serve.CliAsync("server", "add-ec2");
+        noRegion.ExitCode.ShouldBe(1, noRegion.ToString());
+        noRegion.Stderr.ShouldContain("Option '--region' is required.");
+
+        var grace = await Serve.CliAsync("server", "delete", "srv_nope", "--grace", "9999");
+        grace.ExitCode.ShouldBe(1, grace.ToString());
+        grace.Stderr.ShouldContain("(field: graceSeconds)");
+        (await Serve.CliSucceedsAsync("server", "list")).Stdout.ShouldNotContain("ec2-");
+    }
 }

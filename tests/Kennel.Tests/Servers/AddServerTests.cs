@@ -27,6 +27,7 @@ public sealed class AddServerTests(ServersWithoutWorkers servers, TestSshd sshd)
             Password = "not-the-password",
             ControlPlaneUrl = server.Url.ToString(),
         });
+        await using var cleanup = admin.DeletesServer(added.Id);
         var failed = await admin.WaitForServerAsync(added.Id, TimeSpan.FromSeconds(30));
         var steps = await admin.ServerStepsAsync(added.Id);
 
@@ -64,13 +65,13 @@ public sealed class AddServerTests(ServersWithoutWorkers servers, TestSshd sshd)
             Password = TestSshd.PlainPassword,
             ControlPlaneUrl = server.Url.ToString(),
         });
+        await using var cleanup = admin.DeletesServer(added.Id);
         var failed = await admin.WaitForServerAsync(added.Id, TimeSpan.FromSeconds(30));
 
         failed.Status.ShouldBe(ServerStatuses.Failed);
         failed.Error!.Code.ShouldBe(ConnectionErrors.InsufficientPrivileges);
         failed.HostKey.ShouldBe(sshd.HostKeyFingerprint);
         failed.System!.Root.ShouldBeFalse();
-        await admin.DeleteAsync($"/v1/servers/{added.Id}");
     }
 
     [Theory]
@@ -92,6 +93,7 @@ public sealed class AddServerTests(ServersWithoutWorkers servers, TestSshd sshd)
         };
 
         var added = await admin.AddServerAsync(request);
+        await using var cleanup = admin.DeletesServer(added.Id);
         using var duplicate = await admin.PostRawAsync("/v1/servers", JsonSerializer.Serialize(request with { Name = "other-name" }, Kennel.Contracts.KennelJson.Default.AddServerRequest));
         await admin.WaitForServerAsync(added.Id, TimeSpan.FromSeconds(30));
 
@@ -106,7 +108,6 @@ public sealed class AddServerTests(ServersWithoutWorkers servers, TestSshd sshd)
         listed.ShouldNotContain(TestSshd.KeyPassphrase);
         listed.ShouldNotContain(sshd.EncryptedKey.Split('\n')[1]);
         listed.ShouldNotContain("enc:v1:");
-        await admin.DeleteAsync($"/v1/servers/{added.Id}");
     }
 
     [Theory]
@@ -127,5 +128,30 @@ public sealed class AddServerTests(ServersWithoutWorkers servers, TestSshd sshd)
 
         await response.ShouldBeProblemAsync(400, "invalid_request", field);
         (await admin.ListServersAsync()).Items.Count.ShouldBe(before);
+    }
+
+    [Theory]
+    [InlineData("graceSeconds=-1", "graceSeconds")]
+    [InlineData("graceSeconds=601", "graceSeconds")]
+    [InlineData("graceSeconds=ten", "graceSeconds")]
+    [InlineData("skipDrain=yes", "skipDrain")]
+    public async Task Bad_delete_options_are_refused_naming_the_field_and_the_server_stays(string query, string field)
+    {
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        using var admin = server.Client();
+        var added = await admin.AddServerAsync(new AddServerRequest
+        {
+            Name = $"opts-{Guid.NewGuid():N}"[..16],
+            Address = sshd.Blackhole,
+            Password = "x",
+            TimeoutSeconds = 1,
+            ControlPlaneUrl = server.Url.ToString(),
+        });
+        await using var cleanup = admin.DeletesServer(added.Id);
+
+        using var response = await admin.DeleteAsync($"/v1/servers/{added.Id}?{query}");
+
+        await response.ShouldBeProblemAsync(400, "invalid_request", field);
+        (await admin.ListServersAsync()).Items.ShouldContain(s => s.Id == added.Id);
     }
 }

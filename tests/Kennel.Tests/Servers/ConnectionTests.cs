@@ -165,4 +165,27 @@ public sealed class ConnectionTests(ServersWithoutWorkers servers, TestSshd sshd
             }
         }
     }
+
+    [Fact]
+    public async Task A_machine_that_answers_the_probe_with_endless_output_fails_with_output_too_large()
+    {
+        var server = await servers.GetAsync(TestStore.Sqlite);
+        using var admin = server.Client();
+
+        // Every command of this user is 'yes kennel', which writes until it is stopped.
+        var test = await admin.TestConnectionAsync(new TestConnectionRequest
+        {
+            Address = sshd.Address,
+            Username = TestSshd.FloodUser,
+            Password = TestSshd.FloodPassword,
+        });
+        var after = await admin.TestConnectionAsync(new TestConnectionRequest { Address = sshd.Address, Password = TestSshd.RootPassword });
+
+        test.Ok.ShouldBeFalse();
+        test.Error!.Code.ShouldBe(ConnectionErrors.OutputTooLarge);
+        test.Error.Message.ShouldContain("1 MiB");
+        test.HostKey!.Fingerprint.ShouldBe(sshd.HostKeyFingerprint);
+        test.System.ShouldBeNull();
+        after.Ok.ShouldBeTrue(after.Error?.Message);
+    }
 }
