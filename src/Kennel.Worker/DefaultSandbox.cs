@@ -25,6 +25,11 @@ public static class DefaultSandbox
         Path.Join(Options(dataDir, sharedDirectory).EffectiveSharedDirectory, "skills",
             Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(dataDir))))[..16]);
 
+    /// <summary>Where the worker of <paramref name="dataDir"/> keeps the snapshots it boots, beside its skills and for the same reasons.</summary>
+    public static string SnapshotDirectory(string dataDir, string? sharedDirectory) =>
+        Path.Join(Options(dataDir, sharedDirectory).EffectiveSharedDirectory, "snapshots",
+            Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(dataDir))))[..16]);
+
     private static BubblewrapOptions Options(string dataDir, string? sharedDirectory) => new()
     {
         StateDirectory = Path.Combine(dataDir, "sandbox"),
