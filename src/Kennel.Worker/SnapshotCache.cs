@@ -21,8 +21,7 @@ public sealed partial class SnapshotCache(string directory, ControlPlaneClient c
     private const UnixFileMode SearchOnly = Private | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> preparing = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> inUse = new(StringComparer.Ordinal);
-    private readonly Lock gate = new();
+    private readonly CacheHolds holds = new();
 
     public long MaxBytes => maxBytes;
 
@@ -99,7 +98,7 @@ public sealed partial class SnapshotCache(string directory, ControlPlaneClient c
             }
             catch (IOException e)
             {
-                Delete(unpacking);
+                CacheHolds.DeleteFolder(unpacking, logger);
                 File.Delete(image);
                 throw Unavailable(snapshot, $"its image cannot be unpacked: {e.Message}");
             }
@@ -116,24 +115,9 @@ public sealed partial class SnapshotCache(string directory, ControlPlaneClient c
         }
     }
 
-    private void Hold(string digest)
-    {
-        lock (gate)
-        {
-            inUse[digest] = inUse.GetValueOrDefault(digest) + 1;
-        }
-    }
+    private void Hold(string digest) => holds.Hold(digest);
 
-    private void Release(string digest)
-    {
-        lock (gate)
-        {
-            if (--inUse[digest] == 0)
-            {
-                inUse.Remove(digest);
-            }
-        }
-    }
+    private void Release(string digest) => holds.Release([digest]);
 
     /// <summary>Removes the least recently used snapshots while the images pass the cap, never one a session runs on.</summary>
     private void Evict()
@@ -150,34 +134,15 @@ public sealed partial class SnapshotCache(string directory, ControlPlaneClient c
                 break;
             }
 
-            lock (gate)
+            if (holds.RemoveUnlessHeld(root.Name, () =>
             {
-                if (inUse.ContainsKey(root.Name))
-                {
-                    continue;
-                }
-
-                total -= image.Exists ? image.Length : 0;
-                Delete(root.FullName);
+                CacheHolds.DeleteFolder(root.FullName, logger);
                 File.Delete(image.FullName);
+            }))
+            {
+                total -= image.Exists ? image.Length : 0;
                 LogEvicted(logger, root.Name);
             }
-        }
-    }
-
-    private void Delete(string folder)
-    {
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // Already gone.
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            LogNotRemoved(logger, folder, e.Message);
         }
     }
 
@@ -186,9 +151,6 @@ public sealed partial class SnapshotCache(string directory, ControlPlaneClient c
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Evicted snapshot {Digest} from the worker's cache")]
     private static partial void LogEvicted(ILogger logger, string digest);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the snapshot cache entry {Path}: {Reason}")]
-    private static partial void LogNotRemoved(ILogger logger, string path, string reason);
 
     /// <summary>A session's hold on a snapshot's root, kept from eviction until its sandbox is gone.</summary>
     public sealed class SnapshotLease(SnapshotCache? cache, string digest) : IDisposable

@@ -227,6 +227,7 @@ public sealed class KennelServer : IAsyncDisposable
                 Capacity = settings.EmbeddedWorkerCapacity ?? WorkerAgentOptions.DefaultCapacity(),
                 SkillDirectory = DefaultSandbox.SkillDirectory(settings.DataDir, settings.SandboxSharedDirectory),
                 SnapshotDirectory = DefaultSandbox.SnapshotDirectory(settings.DataDir, settings.SandboxSharedDirectory),
+                SnapshotCacheBytes = (long)settings.SnapshotCacheMb << 20,
             });
             services.AddSingleton<ISandboxRuntime>(provider => DefaultSandbox.Create(settings.DataDir, settings.SandboxUids, settings.SandboxSharedDirectory, provider.GetRequiredService<ILoggerFactory>()));
             services.AddHostedService<EmbeddedWorker>();

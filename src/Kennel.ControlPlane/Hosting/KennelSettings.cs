@@ -30,6 +30,9 @@ public sealed record KennelSettings
 
     /// <summary>Where a root worker publishes what sandboxes mount read-only, and its uid locks (<c>KENNEL_SANDBOX_SHARED_DIR</c>); null for the default.</summary>
     public string? SandboxSharedDirectory { get; init; }
+
+    /// <summary>The most MiB of snapshot images a worker keeps (<c>KENNEL_SNAPSHOT_CACHE_MB</c>, default 20 GiB).</summary>
+    public int SnapshotCacheMb { get; init; } = (int)(Worker.SnapshotCache.DefaultMaxBytes >> 20);
     public ControlPlaneOptions ControlPlane { get; init; } = new();
     public Kennel.Mcp.McpHttpOptions Mcp { get; init; } = new();
     public Kennel.ControlPlane.Daemons.DaemonOptions Daemons { get; init; } = new();
@@ -96,6 +99,7 @@ public sealed record KennelSettings
             EmbeddedWorker = Bool(read, "KENNEL_EMBEDDED_WORKER", true),
             EmbeddedWorkerCapacity = capacity,
             SandboxUids = SandboxUidRange(read),
+            SnapshotCacheMb = Positive(read, "KENNEL_SNAPSHOT_CACHE_MB", (int)(Worker.SnapshotCache.DefaultMaxBytes >> 20)),
             Providers = InstallationProviders(read),
             TurnLimits = new Kennel.Agents.Runtime.TurnLimits
             {

@@ -191,7 +191,11 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
             "slots = COALESCE(@slots, slots), snapshots = COALESCE(@snapshots, snapshots) WHERE id = @workerId",
             new
             {
-                now, workerId, vcpus = request.Capacity?.Vcpus, memoryMb = request.Capacity?.MemoryMb, slots = request.Capacity?.Slots,
+                now,
+                workerId,
+                vcpus = request.Capacity?.Vcpus,
+                memoryMb = request.Capacity?.MemoryMb,
+                slots = request.Capacity?.Slots,
                 snapshots = request.Snapshots is { } holding ? JsonSerializer.Serialize(holding.Where(SnapshotImage.IsDigest).Take(1024).ToArray(), StoreJson.Default.StringArray) : null,
             },
             transaction, cancellationToken: cancellationToken));

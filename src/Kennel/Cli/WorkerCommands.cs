@@ -69,6 +69,7 @@ public static class WorkerCommands
             Capacity = capacity,
             SkillDirectory = DefaultSandbox.SkillDirectory(dataDir, settings.SandboxSharedDirectory),
             SnapshotDirectory = DefaultSandbox.SnapshotDirectory(dataDir, settings.SandboxSharedDirectory),
+            SnapshotCacheBytes = (long)settings.SnapshotCacheMb << 20,
         };
         var agent = new WorkerAgent(new ControlPlaneClient(http), sandbox, options, TimeProvider.System, loggers.CreateLogger<WorkerAgent>());
         Console.Out.WriteLine($"Worker {identity.WorkerId} ({name}) serving {identity.Url}");

@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
 using Kennel.ControlPlane.Snapshots.Recipes;
+using Kennel.Sandbox.Snapshots;
 
 namespace Kennel.ControlPlane.Snapshots.Build;
 
@@ -7,9 +10,11 @@ namespace Kennel.ControlPlane.Snapshots.Build;
 /// A Debian or Ubuntu base from <c>debootstrap</c>, fetched from the mirror the host's own apt sources use for that
 /// suite (so it goes wherever the host's packages come from, and debootstrap checks the archive's signatures with the
 /// host's keyring). debootstrap needs real root (it makes device nodes and runs the packages' scripts in a chroot), so
-/// it runs on the host, with nothing of the recipe but the suite and variant; everything after it runs sandboxed.
+/// it runs on the host, with nothing of the recipe but the suite and variant; everything after it runs sandboxed. Its
+/// output depends on nothing else, so it is kept once for the installation (<c>bases/</c> in the image directory, shared
+/// by every workspace) and bootstrapped again only when that copy is removed.
 /// </summary>
-public sealed class DebootstrapBase(AptSources sources) : ISnapshotBaseSource
+public sealed class DebootstrapBase(AptSources sources, SnapshotOptions options) : ISnapshotBaseSource
 {
     private static readonly string[] Locations = ["/usr/sbin/debootstrap", "/usr/bin/debootstrap"];
 
@@ -31,6 +36,14 @@ public sealed class DebootstrapBase(AptSources sources) : ISnapshotBaseSource
         var debootstrap = Locations.FirstOrDefault(File.Exists)
             ?? throw new SnapshotBuildException("base_unsupported", "debootstrap is not installed on the control plane; install it with: apt-get install debootstrap");
         var mirror = Mirror(spec.Suite);
+        var kept = Path.Join(options.Directory, "bases", $"debootstrap-{spec.Suite}-{spec.Variant}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(mirror)))[..16]}.tar");
+        if (File.Exists(kept))
+        {
+            await context.Log($"debootstrap {spec.Suite}/{spec.Variant} from {mirror}: the installation's copy");
+            Directory.Delete(rootfs);
+            await SnapshotImage.ExtractAsync(kept, rootfs, cancellationToken);
+            return;
+        }
         await context.Log($"debootstrap --variant={spec.Variant} {spec.Suite} from {mirror}");
         var start = new ProcessStartInfo(debootstrap) { ArgumentList = { $"--variant={spec.Variant}", spec.Suite, rootfs, mirror } };
         var exit = await BuildProcess.RunAsync(start, context.Log, cancellationToken);
@@ -44,6 +57,10 @@ public sealed class DebootstrapBase(AptSources sources) : ISnapshotBaseSource
         {
             await File.WriteAllTextAsync(resolv, "", cancellationToken);
         }
+        Directory.CreateDirectory(Path.GetDirectoryName(kept)!);
+        var writing = $"{kept}.{Guid.NewGuid():N}";
+        await SnapshotImage.CreateAsync(rootfs, writing, options.MaxImageBytes, cancellationToken);
+        File.Move(writing, kept, overwrite: true);
     }
 
     private string Mirror(string suite) => sources.MirrorFor(suite)

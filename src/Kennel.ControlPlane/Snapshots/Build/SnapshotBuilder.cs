@@ -145,15 +145,8 @@ public sealed class SnapshotBuilder(IEnumerable<ISnapshotBaseSource> sources, Sn
         {
             throw new SnapshotBuildException("image_failed", $"The image could not be written: {e.Message}");
         }
-        var final = options.ImagePath(image.Digest);
-        if (File.Exists(final))
-        {
-            File.Delete(writing);
-        }
-        else
-        {
-            File.Move(writing, final);
-        }
+        // Equal digests are equal bytes, so a build that raced this one to the same image replaces it with itself.
+        File.Move(writing, options.ImagePath(image.Digest), overwrite: true);
         await store.CacheStepAsync(build.WorkspaceId, key, image.Digest, image.Size, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         return image;
     }

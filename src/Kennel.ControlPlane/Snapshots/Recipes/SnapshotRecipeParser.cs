@@ -61,7 +61,8 @@ public static partial class SnapshotRecipeParser
         {
             try
             {
-                return JsonNode.Parse(text);
+                using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 16 });
+                return FromJson(document.RootElement);
             }
             catch (JsonException e)
             {
@@ -81,11 +82,40 @@ public static partial class SnapshotRecipeParser
         }
     }
 
+    // Built by hand rather than by JsonNode.Parse, which lets a key appear twice (the last wins): here that is refused.
+    private static JsonNode? FromJson(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var result = new JsonObject();
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (!result.TryAdd(property.Name, FromJson(property.Value)))
+                    {
+                        throw Invalid("recipe", $"recipe has the key '{property.Name}' twice.");
+                    }
+                }
+                return result;
+            case JsonValueKind.Array:
+                return new JsonArray([.. element.EnumerateArray().Select(FromJson)]);
+            case JsonValueKind.Null:
+                return null;
+            default:
+                return JsonValue.Create(element);
+        }
+    }
+
     private static JsonNode? FromYaml(YamlNode node, int depth)
     {
         if (depth > 16)
         {
             throw Invalid("recipe", "recipe is nested too deeply.");
+        }
+        // An alias shares its anchor's node, so a few of them nested would expand a small recipe a billionfold.
+        if (!node.Anchor.IsEmpty)
+        {
+            throw Invalid("recipe", "recipe may not use YAML anchors or aliases.");
         }
         switch (node)
         {

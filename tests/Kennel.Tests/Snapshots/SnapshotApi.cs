@@ -1,0 +1,50 @@
+using System.Net.Http.Json;
+using Kennel.Contracts;
+using Kennel.Contracts.Snapshots;
+using Kennel.Testing;
+
+namespace Kennel.Tests.Snapshots;
+
+/// <summary>
+/// Servers whose snapshot images live in one directory for the whole test run, so the debootstrap output (the slow part
+/// of a build, ~1 min) is made once and every later build starts from the installation's copy of it.
+/// </summary>
+public sealed class SnapshotServers() : ServersPerStore(s => s with { Snapshots = s.Snapshots with { Directory = SnapshotApi.SharedImages } });
+
+internal static class SnapshotApi
+{
+    /// <summary>The snapshot test classes run one after the other, so the first debootstrap is the only one.</summary>
+    public const string Collection = "snapshots";
+
+    public static readonly string SharedImages = CreateSharedImages();
+
+    public const string Minbase = """
+        base:
+          debootstrap: {suite: bookworm, variant: minbase}
+        """;
+
+    public static async Task<SnapshotView> StartBuildAsync(this HttpClient client, string name, string recipe, params string[] tags)
+    {
+        using var response = await client.PostAsJsonAsync("/v1/snapshots", new BuildSnapshotRequest { Name = name, Recipe = recipe, Tags = tags },
+            KennelJson.Default.BuildSnapshotRequest);
+        ((int)response.StatusCode).ShouldBe(202, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync(KennelJson.Default.SnapshotView))!;
+    }
+
+    private static string CreateSharedImages()
+    {
+        var directory = Directory.CreateTempSubdirectory("kennel-snapshot-images-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(directory, recursive: true);
+        return directory;
+    }
+
+    /// <summary>Builds and waits (following the log as the CLI does) until the build has ended; returns it with its log.</summary>
+    public static async Task<SnapshotView> BuildAsync(this HttpClient client, string name, string recipe, params string[] tags)
+    {
+        var started = await client.StartBuildAsync(name, recipe, tags);
+        started.Status.ShouldBe("building");
+        using var follow = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        await client.GetStringAsync($"/v1/snapshots/{started.Id}/log?follow=true", follow.Token);
+        return (await client.GetFromJsonAsync($"/v1/snapshots/{started.Id}", KennelJson.Default.SnapshotView))!;
+    }
+}
