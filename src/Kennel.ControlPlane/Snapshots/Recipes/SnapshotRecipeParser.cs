@@ -102,7 +102,7 @@ public static partial class SnapshotRecipeParser
             case JsonValueKind.Null:
                 return null;
             default:
-                return JsonValue.Create(element);
+                return JsonValue.Create(element.Clone());
         }
     }
 
