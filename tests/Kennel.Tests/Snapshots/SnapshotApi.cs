@@ -31,8 +31,13 @@ internal static class SnapshotApi
         return (await response.Content.ReadFromJsonAsync(KennelJson.Default.SnapshotView))!;
     }
 
+    // scripts/test.sh names a folder in its own state, which it removes at the end of the run, whatever ends the tests.
     private static string CreateSharedImages()
     {
+        if (Environment.GetEnvironmentVariable("KENNEL_TEST_SNAPSHOT_DIR") is { Length: > 0 } given)
+        {
+            return Directory.CreateDirectory(given).FullName;
+        }
         var directory = Directory.CreateTempSubdirectory("kennel-snapshot-images-").FullName;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(directory, recursive: true);
         return directory;
