@@ -43,13 +43,30 @@ internal static class SnapshotApi
         return directory;
     }
 
-    /// <summary>Builds and waits (following the log as the CLI does) until the build has ended; returns it with its log.</summary>
+    /// <summary>
+    /// Builds and waits (following the log as the CLI does, again whenever the client's own timeout cuts a follow short,
+    /// as a first debootstrap under load can) until the build has ended; returns it with its log.
+    /// </summary>
     public static async Task<SnapshotView> BuildAsync(this HttpClient client, string name, string recipe, params string[] tags)
     {
         var started = await client.StartBuildAsync(name, recipe, tags);
         started.Status.ShouldBe("building");
-        using var follow = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        await client.GetStringAsync($"/v1/snapshots/{started.Id}/log?follow=true", follow.Token);
-        return (await client.GetFromJsonAsync($"/v1/snapshots/{started.Id}", KennelJson.Default.SnapshotView))!;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(15));
+        while (true)
+        {
+            var view = (await client.GetFromJsonAsync($"/v1/snapshots/{started.Id}", KennelJson.Default.SnapshotView, deadline.Token))!;
+            if (view.Status != "building")
+            {
+                return view;
+            }
+            try
+            {
+                await client.GetStringAsync($"/v1/snapshots/{started.Id}/log?follow=true", deadline.Token);
+            }
+            catch (TaskCanceledException) when (!deadline.IsCancellationRequested)
+            {
+                // The client's timeout, not the test's: follow again.
+            }
+        }
     }
 }
