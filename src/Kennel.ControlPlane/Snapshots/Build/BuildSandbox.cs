@@ -50,7 +50,9 @@ public sealed class BuildSandbox(SnapshotOptions options)
                 arguments.Add(argument);
             }
         }
-        Add(arguments, "--unshare-all", "--share-net", "--die-with-parent", "--new-session", "--hostname", "build", "--uid", "0", "--gid", "0",
+        // No --die-with-parent: its signal follows the thread that forked bwrap, and the runtime retires idle pool threads,
+        // which killed steps mid-way. A cancelled step is killed with its whole tree instead (BuildProcess).
+        Add(arguments, "--unshare-all", "--share-net", "--new-session", "--hostname", "build", "--uid", "0", "--gid", "0",
             "--bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run");
         var resolv = System.IO.Path.Join(rootfs, "etc", "resolv.conf");
         if (Directory.Exists(System.IO.Path.Join(rootfs, "etc")) && new FileInfo(resolv).LinkTarget is null && File.Exists("/etc/resolv.conf"))
