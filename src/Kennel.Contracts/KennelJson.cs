@@ -14,6 +14,7 @@ using Kennel.Contracts.Secrets;
 using Kennel.Contracts.Servers;
 using Kennel.Contracts.Sessions;
 using Kennel.Contracts.Skills;
+using Kennel.Contracts.Snapshots;
 using Kennel.Contracts.Users;
 using Kennel.Contracts.Workers;
 
@@ -24,6 +25,11 @@ namespace Kennel.Contracts;
     JsonSerializerDefaults.Web,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CreateSessionRequest))]
+[JsonSerializable(typeof(BuildSnapshotRequest))]
+[JsonSerializable(typeof(SnapshotView))]
+[JsonSerializable(typeof(SnapshotViewList))]
+[JsonSerializable(typeof(TagSnapshotRequest))]
+[JsonSerializable(typeof(SnapshotTagHistory))]
 [JsonSerializable(typeof(Session))]
 [JsonSerializable(typeof(SessionPage))]
 [JsonSerializable(typeof(SessionOutputEvent))]

@@ -62,7 +62,8 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         }
 
         Validate(spec);
-        if (!_setup.Snapshots.TryGet(spec.Snapshot, out var snapshot))
+        var snapshot = spec.RootFilesystem is { } root ? RootfsMounts.Create(spec.Snapshot, root) : null;
+        if (snapshot is null && !_setup.Snapshots.TryGet(spec.Snapshot, out snapshot))
         {
             throw new SandboxException("snapshot_not_found", $"No snapshot named '{spec.Snapshot}' on this worker; it has: {string.Join(", ", _setup.Snapshots.Names)}.");
         }

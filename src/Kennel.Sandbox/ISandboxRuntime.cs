@@ -40,6 +40,12 @@ public sealed record SandboxSpec
 
     /// <summary>Skills shown to the workload read-only, each at <c>/skills/{name}</c>.</summary>
     public IReadOnlyList<SandboxSkill> Skills { get; init; } = [];
+
+    /// <summary>
+    /// A built snapshot's unpacked image (see <see cref="Snapshots.SnapshotImage"/>), which becomes the sandbox's root,
+    /// read-only. Null boots the built-in snapshot that <see cref="Snapshot"/> names.
+    /// </summary>
+    public string? RootFilesystem { get; init; }
 }
 
 /// <param name="ExitCode">The workload's exit code, or 128 + signal when a signal ended it.</param>

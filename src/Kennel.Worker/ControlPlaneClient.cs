@@ -81,6 +81,53 @@ public sealed class ControlPlaneClient(HttpClient http)
         return buffer.ToArray();
     }
 
+    /// <summary>
+    /// A snapshot image by digest, for a session this worker holds, streamed to <paramref name="destination"/> and checked
+    /// against the digest as it arrives. Throws <see cref="InvalidDataException"/> for bytes that do not match (a corrupted
+    /// or tampered transfer), an image over <paramref name="maxBytes"/>, or one the control plane does not give.
+    /// </summary>
+    public async Task FetchSnapshotAsync(string digest, string destination, long maxBytes, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync($"v1/worker/snapshots/{digest}", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new InvalidDataException("the control plane has no image with that digest for a session of this worker");
+        }
+        await EnsureSuccessAsync(response, cancellationToken);
+        if (response.Content.Headers.ContentLength > maxBytes)
+        {
+            throw new InvalidDataException($"the image is {response.Content.Headers.ContentLength} bytes, over the worker's cache limit of {maxBytes}");
+        }
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        await using (var file = new FileStream(destination, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            Options = FileOptions.Asynchronous,
+        }))
+        {
+            var chunk = new byte[1 << 16];
+            long total = 0;
+            int read;
+            while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                total += read;
+                if (total > maxBytes)
+                {
+                    throw new InvalidDataException($"the image is over the worker's cache limit of {maxBytes} bytes");
+                }
+                hash.AppendData(chunk, 0, read);
+                await file.WriteAsync(chunk.AsMemory(0, read), cancellationToken);
+            }
+        }
+        if (Convert.ToHexStringLower(hash.GetHashAndReset()) != digest)
+        {
+            throw new InvalidDataException("the image the control plane sent does not match its SHA-256 digest");
+        }
+    }
+
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode)

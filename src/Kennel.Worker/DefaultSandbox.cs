@@ -25,6 +25,15 @@ public static class DefaultSandbox
         Path.Join(Options(dataDir, sharedDirectory).EffectiveSharedDirectory, "skills",
             Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(dataDir))))[..16]);
 
+    /// <summary>
+    /// Where the worker of <paramref name="dataDir"/> keeps the snapshots it boots, for the same reasons as its skills: in the
+    /// shared folder when one is set, else, from root, under <c>/var/lib/kennel</c> (on disk: the default shared folder is
+    /// under /run, often a small tmpfs, and unpacked snapshots are hundreds of MiB).
+    /// </summary>
+    public static string SnapshotDirectory(string dataDir, string? sharedDirectory) =>
+        Path.Join(sharedDirectory is null && Environment.IsPrivilegedProcess ? "/var/lib/kennel" : Options(dataDir, sharedDirectory).EffectiveSharedDirectory,
+            "worker-snapshots", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(dataDir))))[..16]);
+
     private static BubblewrapOptions Options(string dataDir, string? sharedDirectory) => new()
     {
         StateDirectory = Path.Combine(dataDir, "sandbox"),

@@ -11,8 +11,8 @@ namespace Kennel.Worker;
 /// the exit. Reports go out one at a time, in order, and are retried until the control plane has them.
 /// </summary>
 public sealed partial class SessionRun(
-    SessionAssignment assignment, ControlPlaneClient client, ISandboxRuntime sandbox, SkillCache? skills, WorkerAgentOptions options, TimeProvider time,
-    ILogger logger)
+    SessionAssignment assignment, ControlPlaneClient client, ISandboxRuntime sandbox, SkillCache? skills, SnapshotCache? snapshots, WorkerAgentOptions options,
+    TimeProvider time, ILogger logger)
     : IDisposable
 {
     /// <summary>How long a stopping worker keeps trying to report the sessions it had to kill.</summary>
@@ -52,7 +52,8 @@ public sealed partial class SessionRun(
         try
         {
             mount.Skills = await MountSkillsAsync(stopping);
-            process = await sandbox.StartAsync(Spec(mount.Skills.Skills), stopping);
+            mount.Snapshot = await AcquireSnapshotAsync(stopping);
+            process = await sandbox.StartAsync(Spec(mount.Skills.Skills) with { RootFilesystem = mount.Snapshot?.Root }, stopping);
             exit = await SuperviseAsync(process, started, stopping);
         }
         catch (SandboxException failure)
@@ -87,12 +88,29 @@ public sealed partial class SessionRun(
         return await skills.MountAsync(wanted, stopping);
     }
 
-    /// <summary>The run's mounted skills, once it has them: released when the run ends.</summary>
+    private async Task<SnapshotCache.SnapshotLease?> AcquireSnapshotAsync(CancellationToken stopping)
+    {
+        if (assignment.SnapshotDigest is not { } digest)
+        {
+            return null;
+        }
+        return snapshots is null
+            ? throw new SandboxException("snapshot_unavailable", $"The snapshot '{assignment.Snapshot}' cannot be had: this worker keeps no snapshot cache.")
+            : await snapshots.AcquireAsync(assignment.Snapshot, digest, stopping);
+    }
+
+    /// <summary>The run's mounted skills and snapshot, once it has them: released when the run ends.</summary>
     private sealed class SkillHold : IDisposable
     {
         public SkillCache.SkillMount? Skills { get; set; }
 
-        public void Dispose() => Skills?.Dispose();
+        public SnapshotCache.SnapshotLease? Snapshot { get; set; }
+
+        public void Dispose()
+        {
+            Skills?.Dispose();
+            Snapshot?.Dispose();
+        }
     }
 
     private SandboxSpec Spec(IReadOnlyList<SandboxSkill> mounted) => new()

@@ -25,8 +25,7 @@ public sealed partial class SkillCache(string directory, ControlPlaneClient clie
     private const UnixFileMode SearchOnly = Private | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> preparing = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> mounted = new(StringComparer.Ordinal);
-    private readonly Lock gate = new();
+    private readonly CacheHolds holds = new();
 
     public int MaxEntries => maxEntries;
 
@@ -91,7 +90,7 @@ public sealed partial class SkillCache(string directory, ControlPlaneClient clie
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {
                 // A refused archive is not kept: it would never become a tree, so the cap would never count it.
-                Delete(unpacking);
+                CacheHolds.DeleteFolder(unpacking, logger);
                 File.Delete(ArchivePath(skill.Sha256));
                 throw Unavailable(skill, $"its archive cannot be unpacked: {e.Message}");
             }
@@ -160,27 +159,9 @@ public sealed partial class SkillCache(string directory, ControlPlaneClient clie
         Directory.CreateDirectory(Path.Join(directory, "trees"), SearchOnly);
     }
 
-    private void Hold(string sha256)
-    {
-        lock (gate)
-        {
-            mounted[sha256] = mounted.GetValueOrDefault(sha256) + 1;
-        }
-    }
+    private void Hold(string sha256) => holds.Hold(sha256);
 
-    private void Release(IEnumerable<string> hashes)
-    {
-        lock (gate)
-        {
-            foreach (var sha256 in hashes)
-            {
-                if (--mounted[sha256] == 0)
-                {
-                    mounted.Remove(sha256);
-                }
-            }
-        }
-    }
+    private void Release(IEnumerable<string> hashes) => holds.Release(hashes);
 
     /// <summary>Removes the least recently used skills past the cap, never one a live sandbox has mounted.</summary>
     private void Evict()
@@ -193,31 +174,11 @@ public sealed partial class SkillCache(string directory, ControlPlaneClient clie
         var cached = new DirectoryInfo(trees).EnumerateDirectories().Where(d => IsHash(d.Name)).OrderBy(d => d.LastWriteTimeUtc).ToList();
         foreach (var oldest in cached.Take(Math.Max(0, cached.Count - maxEntries)))
         {
-            lock (gate)
+            holds.RemoveUnlessHeld(oldest.Name, () =>
             {
-                if (mounted.ContainsKey(oldest.Name))
-                {
-                    continue;
-                }
-                Delete(oldest.FullName);
+                CacheHolds.DeleteFolder(oldest.FullName, logger);
                 File.Delete(ArchivePath(oldest.Name));
-            }
-        }
-    }
-
-    private void Delete(string folder)
-    {
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // Already gone.
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            LogNotRemoved(logger, folder, e.Message);
+            });
         }
     }
 
@@ -232,9 +193,6 @@ public sealed partial class SkillCache(string directory, ControlPlaneClient clie
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The cached archive of skill {Name} ({Sha256}) does not match its hash; fetching it again")]
     private static partial void LogCorruptCopy(ILogger logger, string name, string sha256);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the skill cache entry {Path}: {Reason}")]
-    private static partial void LogNotRemoved(ILogger logger, string path, string reason);
 
     /// <summary>A session's skill folders, held in the cache until the session's sandbox is gone.</summary>
     public sealed class SkillMount(SkillCache? cache) : IDisposable

@@ -14,6 +14,7 @@ public sealed partial class WorkerAgent(
 {
     private readonly ConcurrentDictionary<string, SessionRun> held = new(StringComparer.Ordinal);
     private readonly SkillCache? skills = options.SkillDirectory is { } directory ? new SkillCache(directory, client, logger) : null;
+    private readonly SnapshotCache? snapshots = options.SnapshotDirectory is { } directory ? new SnapshotCache(directory, client, logger, options.SnapshotCacheBytes) : null;
 
     /// <summary>Sessions this worker is running or still reporting.</summary>
     public int Running => held.Count;
@@ -33,6 +34,7 @@ public sealed partial class WorkerAgent(
                     Held = [.. held.Keys],
                     Capacity = options.Capacity,
                     WaitMs = (int)options.PollWait.TotalMilliseconds,
+                    Snapshots = snapshots?.Held(),
                 }, stopping);
                 failures = 0;
             }
@@ -63,7 +65,7 @@ public sealed partial class WorkerAgent(
 
     private void Start(SessionAssignment assignment, CancellationToken stopping)
     {
-        var run = new SessionRun(assignment, client, sandbox, skills, options, time, logger);
+        var run = new SessionRun(assignment, client, sandbox, skills, snapshots, options, time, logger);
         if (!held.TryAdd(assignment.SessionId, run))
         {
             run.Dispose();

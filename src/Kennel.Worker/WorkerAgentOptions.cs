@@ -18,6 +18,16 @@ public sealed record WorkerAgentOptions
     /// </summary>
     public string? SkillDirectory { get; init; }
 
+    /// <summary>
+    /// Where the worker keeps the built snapshots it boots (<see cref="SnapshotCache"/>): like <see cref="SkillDirectory"/>,
+    /// searchable by the sandboxes' uids and this worker's alone. Null: sessions on built snapshots fail with
+    /// <c>snapshot_unavailable</c>.
+    /// </summary>
+    public string? SnapshotDirectory { get; init; }
+
+    /// <summary>The most snapshot image bytes the worker keeps (<c>KENNEL_SNAPSHOT_CACHE_BYTES</c>); least recently used go first.</summary>
+    public long SnapshotCacheBytes { get; init; } = SnapshotCache.DefaultMaxBytes;
+
     /// <summary>Defaults for this machine: vCPUs overcommitted 4:1 (agent workloads mostly wait), 90% of memory.</summary>
     public static WorkerCapacity DefaultCapacity()
     {

@@ -19,6 +19,7 @@ root.Subcommands.Add(SessionCommands.Build());
 root.Subcommands.Add(ApiKeyCommands.Build());
 root.Subcommands.Add(DaemonCommands.Build());
 root.Subcommands.Add(SecretCommands.Build());
+root.Subcommands.Add(SnapshotCommands.Build());
 root.Subcommands.Add(QuotaCommands.Build());
 root.Subcommands.Add(ConfigCommands.Build());
 root.Subcommands.Add(AgentCommands.BuildAgents());

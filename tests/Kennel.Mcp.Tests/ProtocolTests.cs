@@ -46,7 +46,7 @@ public sealed class ProtocolTests(ServersWithoutWorkers servers) : IClassFixture
         using (var listed = await client.SendAsync(Post(ListTools, sessionId)))
         {
             listed.StatusCode.ShouldBe(HttpStatusCode.OK);
-            (await ReadEventAsync(listed)).GetProperty("result").GetProperty("tools").GetArrayLength().ShouldBe(20, "the admin key sees every fleet tool: 8 for sessions and the fleet, 7 for daemons and cost, 5 for servers");
+            (await ReadEventAsync(listed)).GetProperty("result").GetProperty("tools").GetArrayLength().ShouldBe(21, "the admin key sees every fleet tool: 9 for sessions, snapshots and the fleet, 7 for daemons and cost, 5 for servers");
         }
         using (var missing = await client.SendAsync(Post(ListTools)))
         {

@@ -32,7 +32,7 @@ public sealed class RefusalTests(ServersWithoutWorkers servers) : IClassFixture<
         await using var writer = await server.ConnectAsync(await server.NewKeyAsync(null, Scopes.Write));
 
         (await writer.ListToolsAsync()).Select(t => t.Name).ShouldBe(
-            ["create-session", "cancel-session", "create-daemon", "update-daemon", "delete-daemon", "trigger-webhook"], ignoreOrder: true);
+            ["create-session", "cancel-session", "build-snapshot", "create-daemon", "update-daemon", "delete-daemon", "trigger-webhook"], ignoreOrder: true);
         var session = (await writer.CallAsync("create-session", """{"script": "true"}""")).Session();
         (await writer.CallAsync("cancel-session", $$"""{"id": "{{session.Id}}"}""")).Session().Status.ShouldBe(SessionStatus.Cancelled);
         (await writer.CallAsync("get-session", $$"""{"id": "{{session.Id}}"}""")).Failure().Error.ShouldBe("insufficient_scope");
@@ -48,7 +48,7 @@ public sealed class RefusalTests(ServersWithoutWorkers servers) : IClassFixture<
 
         var names = (await admin.ListToolsAsync()).Select(t => t.Name).ToList();
         names.ShouldNotContain("list-workers");
-        names.Count.ShouldBe(14, "every fleet tool but list-workers");
+        names.Count.ShouldBe(15, "every fleet tool but list-workers");
         var refused = (await admin.CallAsync("list-workers")).Failure();
         refused.Error.ShouldBe("workspace_forbidden");
         refused.Message.ShouldContain("'default' workspace");

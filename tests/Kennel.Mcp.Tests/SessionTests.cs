@@ -43,7 +43,7 @@ public sealed class SessionTests
         var tools = typeof(FleetTools).GetMethods().Concat(typeof(DaemonTools).GetMethods())
             .Where(m => m.GetCustomAttribute<McpServerToolAttribute>() is not null).ToList();
 
-        tools.Count.ShouldBe(15);
+        tools.Count.ShouldBe(16);
         tools.ToDictionary(m => m.GetCustomAttribute<McpServerToolAttribute>()!.Name!, m => string.Join(' ', ToolGuard.RequiredScopes(m)))
             .ShouldBe(new Dictionary<string, string>
             {
@@ -51,6 +51,7 @@ public sealed class SessionTests
                 ["get-session"] = "mcp:read",
                 ["wait-for-session"] = "mcp:read",
                 ["list-snapshots"] = "mcp:read",
+                ["build-snapshot"] = "mcp:write",
                 ["fleet-overview"] = "mcp:read",
                 ["create-session"] = "mcp:write",
                 ["cancel-session"] = "mcp:write",

@@ -10,14 +10,14 @@ public sealed class ToolTests(ServersWithWorker servers) : IClassFixture<Servers
 {
     // test-connection and add-server reach machines outside Kennel (open world); all change what Kennel keeps but list-servers.
     private static readonly string[] ServerToolNames = ["test-connection", "add-server", "add-server-ec2", "list-servers", "delete-server"];
-    private static readonly string[] OpenWorldToolNames = ["test-connection", "add-server", "add-server-ec2"];
+    private static readonly string[] OpenWorldToolNames = ["test-connection", "add-server", "add-server-ec2", "build-snapshot"];
 
     private static readonly string[] FleetToolNames =
-        ["list-sessions", "create-session", "get-session", "cancel-session", "wait-for-session", "list-snapshots", "fleet-overview", "list-workers",
+        ["list-sessions", "create-session", "get-session", "cancel-session", "wait-for-session", "list-snapshots", "build-snapshot", "fleet-overview", "list-workers",
          "list-daemons", "get-daemon", "create-daemon", "update-daemon", "delete-daemon", "trigger-webhook", "cost-summary", .. ServerToolNames];
 
     private static readonly string[] WriteToolNames =
-        ["create-session", "cancel-session", "create-daemon", "update-daemon", "delete-daemon", "trigger-webhook", "test-connection", "add-server", "add-server-ec2", "delete-server"];
+        ["create-session", "cancel-session", "build-snapshot", "create-daemon", "update-daemon", "delete-daemon", "trigger-webhook", "test-connection", "add-server", "add-server-ec2", "delete-server"];
 
     [Fact]
     public async Task An_admin_sees_every_fleet_tool_with_title_description_schemas_and_hints()

@@ -78,10 +78,13 @@ public sealed class TestServer : IAsyncDisposable
         {
             Directory.Delete(Settings.DataDir, recursive: true);
             // The embedded worker's skill cache lives in the shared folder, apart from the data dir.
-            var skills = Worker.DefaultSandbox.SkillDirectory(Settings.DataDir, Settings.SandboxSharedDirectory);
-            if (Directory.Exists(skills))
+            foreach (var cache in new[] { Worker.DefaultSandbox.SkillDirectory(Settings.DataDir, Settings.SandboxSharedDirectory),
+                Worker.DefaultSandbox.SnapshotDirectory(Settings.DataDir, Settings.SandboxSharedDirectory) })
             {
-                Directory.Delete(skills, recursive: true);
+                if (Directory.Exists(cache))
+                {
+                    Directory.Delete(cache, recursive: true);
+                }
             }
         }
     }

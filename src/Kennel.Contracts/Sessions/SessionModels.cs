@@ -37,6 +37,10 @@ public sealed record Session
     public required string Workspace { get; init; }
     public required SessionStatus Status { get; init; }
     public required string Snapshot { get; init; }
+
+    /// <summary><c>sha256:…</c> of the built snapshot's image the session ran on, recorded when a worker took it; null on a built-in.</summary>
+    public string? SnapshotDigest { get; init; }
+
     public string? Script { get; init; }
     public IReadOnlyList<string>? Command { get; init; }
     public required IReadOnlyDictionary<string, string> Env { get; init; }

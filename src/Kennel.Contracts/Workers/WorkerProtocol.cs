@@ -19,6 +19,9 @@ public sealed record PollRequest
     public required IReadOnlyList<string> Held { get; init; }
     public WorkerCapacity? Capacity { get; init; }
     public int WaitMs { get; init; }
+
+    /// <summary>The digests of the built snapshots the worker holds unpacked; the dispatcher prefers it for sessions on them.</summary>
+    public IReadOnlyList<string>? Snapshots { get; init; }
 }
 
 public sealed record PollResponse(IReadOnlyList<SessionAssignment> Assignments, IReadOnlyList<string> Cancel, int LeaseTtlMs);
@@ -40,6 +43,12 @@ public sealed record SessionAssignment
 
     /// <summary>Installed skills the sandbox shows read-only under <c>/skills/{name}</c>; the worker fetches each archive by hash.</summary>
     public IReadOnlyList<SessionSkill>? Skills { get; init; }
+
+    /// <summary>
+    /// For a built snapshot: the SHA-256 of its image, which the worker fetches (<c>GET /v1/worker/snapshots/{digest}</c>),
+    /// verifies and boots read-only. Null for a built-in snapshot such as <c>test-minimal</c>.
+    /// </summary>
+    public string? SnapshotDigest { get; init; }
 }
 
 /// <summary>A skill for the sandbox: its name (the folder under <c>/skills/</c>) and the lower-case hex SHA-256 of its archive.</summary>

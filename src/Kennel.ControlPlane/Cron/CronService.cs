@@ -35,6 +35,7 @@ public sealed class CronService(
         }
         if (valid.Workload is { } workload)
         {
+            await snapshots.RequireAsync(caller.WorkspaceId, workload.Snapshot, "payload.snapshot", cancellationToken);
             await secrets.RequireAsync(caller.WorkspaceId, workload.Spec.Secrets ?? [], "payload.secrets", cancellationToken);
         }
         if (valid.Delivery.Channel is { } channel

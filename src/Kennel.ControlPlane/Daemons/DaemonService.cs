@@ -17,6 +17,7 @@ public sealed class DaemonService(
     public async Task<Daemon> CreateAsync(Caller caller, CreateDaemonRequest request, CancellationToken cancellationToken)
     {
         var valid = DaemonValidator.Validate(request, snapshots);
+        await snapshots.RequireAsync(caller.WorkspaceId, valid.Definition.Snapshot, "snapshot", cancellationToken);
         await secrets.RequireAsync(caller.WorkspaceId, valid.Definition.Workload.Secrets, WorkloadSecrets, cancellationToken);
         var now = time.GetUtcNow();
         var row = ToRow(valid, SortableId.New("dmn", time), caller.WorkspaceId, now, now);
@@ -66,6 +67,10 @@ public sealed class DaemonService(
         };
         var keepSecret = request.Trigger is null || request.Trigger.Type == row.TriggerType && request.Trigger.Signature == row.Signature;
         var valid = DaemonValidator.Validate(merged, snapshots, keepSecret ? row.WebhookSecret : null);
+        if (request.Snapshot is not null)
+        {
+            await snapshots.RequireAsync(caller.WorkspaceId, valid.Definition.Snapshot, "snapshot", cancellationToken);
+        }
         if (request.Workload is not null)
         {
             // Only a new workload is checked: a secret deleted since fails the daemon's runs, not an edit of its schedule.

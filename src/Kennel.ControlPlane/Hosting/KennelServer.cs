@@ -132,6 +132,7 @@ public sealed class KennelServer : IAsyncDisposable
         app.MapServers();
         app.MapDaemons();
         app.MapSecrets();
+        app.MapSnapshots();
         app.MapConfig();
         app.MapAgents();
         app.MapConversations();
@@ -183,7 +184,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton(settings.ControlPlane);
         services.AddTelemetry(settings);
         services.AddSingleton<ChangeSignal>();
-        services.AddSingleton<SnapshotCatalog>();
+        services.AddSnapshots(settings.Snapshots with { Directory = settings.Snapshots.Directory.Length == 0 ? Path.Join(settings.DataDir, "snapshots") : settings.Snapshots.Directory });
         services.AddSingleton<WorkspaceStore>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<ApiKeyService>();
@@ -225,6 +226,8 @@ public sealed class KennelServer : IAsyncDisposable
             {
                 Capacity = settings.EmbeddedWorkerCapacity ?? WorkerAgentOptions.DefaultCapacity(),
                 SkillDirectory = DefaultSandbox.SkillDirectory(settings.DataDir, settings.SandboxSharedDirectory),
+                SnapshotDirectory = DefaultSandbox.SnapshotDirectory(settings.DataDir, settings.SandboxSharedDirectory),
+                SnapshotCacheBytes = (long)settings.SnapshotCacheMb << 20,
             });
             services.AddSingleton<ISandboxRuntime>(provider => DefaultSandbox.Create(settings.DataDir, settings.SandboxUids, settings.SandboxSharedDirectory, provider.GetRequiredService<ILoggerFactory>()));
             services.AddHostedService<EmbeddedWorker>();

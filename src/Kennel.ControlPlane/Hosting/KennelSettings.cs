@@ -30,6 +30,9 @@ public sealed record KennelSettings
 
     /// <summary>Where a root worker publishes what sandboxes mount read-only, and its uid locks (<c>KENNEL_SANDBOX_SHARED_DIR</c>); null for the default.</summary>
     public string? SandboxSharedDirectory { get; init; }
+
+    /// <summary>The most MiB of snapshot images a worker keeps (<c>KENNEL_SNAPSHOT_CACHE_MB</c>, default 20 GiB).</summary>
+    public int SnapshotCacheMb { get; init; } = (int)(Worker.SnapshotCache.DefaultMaxBytes >> 20);
     public ControlPlaneOptions ControlPlane { get; init; } = new();
     public Kennel.Mcp.McpHttpOptions Mcp { get; init; } = new();
     public Kennel.ControlPlane.Daemons.DaemonOptions Daemons { get; init; } = new();
@@ -57,6 +60,9 @@ public sealed record KennelSettings
     public Channels.ChannelOptions Channels { get; init; } = new();
 
     /// <summary>The one clock. Tests of schedules set a fake one.</summary>
+    /// <summary>Snapshot images and builds (<c>KENNEL_SNAPSHOT_DIR</c>, default <c>$KENNEL_DATA_DIR/snapshots</c>; empty means that default).</summary>
+    public Snapshots.Build.SnapshotOptions Snapshots { get; init; } = new() { Directory = "" };
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public OAuth.OAuthOptions OAuth { get; init; } = new();
 
@@ -93,6 +99,7 @@ public sealed record KennelSettings
             EmbeddedWorker = Bool(read, "KENNEL_EMBEDDED_WORKER", true),
             EmbeddedWorkerCapacity = capacity,
             SandboxUids = SandboxUidRange(read),
+            SnapshotCacheMb = Positive(read, "KENNEL_SNAPSHOT_CACHE_MB", (int)(Worker.SnapshotCache.DefaultMaxBytes >> 20)),
             Providers = InstallationProviders(read),
             TurnLimits = new Kennel.Agents.Runtime.TurnLimits
             {
@@ -138,6 +145,16 @@ public sealed record KennelSettings
             Outbound = Http.OutboundAddresses.Parse(read(Http.OutboundAddresses.AllowVariable), out var outboundError)
                 ?? throw new SettingsException(outboundError!),
             SkillRegistries = Skills.Registry.SkillRegistryOptions.FromEnvironment(read),
+            Snapshots = new Kennel.ControlPlane.Snapshots.Build.SnapshotOptions
+            {
+                Directory = NonEmpty(read("KENNEL_SNAPSHOT_DIR")) is { } snapshots
+                    ? Path.IsPathRooted(snapshots) ? snapshots : throw new SettingsException($"KENNEL_SNAPSHOT_DIR must be an absolute path, not '{snapshots}'.")
+                    : "",
+                BuildDirectory = NonEmpty(read("KENNEL_SNAPSHOT_BUILD_DIR")) is { } builds
+                    ? Path.IsPathRooted(builds) ? builds : throw new SettingsException($"KENNEL_SNAPSHOT_BUILD_DIR must be an absolute path, not '{builds}'.")
+                    : null,
+                BuildUid = Positive(read, "KENNEL_SNAPSHOT_BUILD_UID", Kennel.ControlPlane.Snapshots.Build.SnapshotOptions.DefaultBuildUid),
+            },
             Channels = Kennel.ControlPlane.Channels.ChannelOptions.FromEnvironment(read),
             ControlPlane = defaults with
             {

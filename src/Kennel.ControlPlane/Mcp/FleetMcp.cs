@@ -196,5 +196,6 @@ public sealed record McpHealth(string Status, string Version, string Protocol, s
 [JsonSerializable(typeof(McpHealth))]
 [JsonSerializable(typeof(FleetOverview))]
 [JsonSerializable(typeof(SnapshotList))]
+[JsonSerializable(typeof(SnapshotInfo))]
 [JsonSerializable(typeof(WorkerList))]
 internal sealed partial class FleetMcpJson : JsonSerializerContext;

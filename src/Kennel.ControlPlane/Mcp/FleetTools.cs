@@ -4,6 +4,7 @@ using System.Security.Claims;
 using Kennel.Contracts;
 using Kennel.Contracts.ApiKeys;
 using Kennel.Contracts.Sessions;
+using Kennel.Contracts.Snapshots;
 using Kennel.ControlPlane.Auth;
 using Kennel.ControlPlane.Fleet;
 using Kennel.ControlPlane.Http;
@@ -166,11 +167,44 @@ public static class FleetTools
     [McpServerTool(Name = "list-snapshots", Title = "List snapshots", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(SnapshotList))]
     [RequiresScope(Scopes.Read)]
-    [Description("Lists the environment images (snapshots) a session can boot, by the name create-session takes as snapshot. Returns {snapshots: [{name, default}]}.")]
-    public static CallToolResult ListSnapshots(SnapshotCatalog snapshots)
+    [Description("Lists the environment images (snapshots) a session can boot: the built-in test-minimal, then this workspace's builds, newest " +
+        "first. create-session takes name (its latest tag), name:tag or name@sha256:digest as snapshot. Returns {snapshots: [{name, default, id, tags, " +
+        "digest, size, status (building, ready or failed), createdAt, base, workers (how many hold it), error}]}.")]
+    public static async Task<CallToolResult> ListSnapshots(SnapshotService snapshots, ClaimsPrincipal user, CancellationToken cancellationToken = default)
     {
-        var list = new SnapshotList([.. snapshots.Names.Select(name => new SnapshotInfo(name, name == SnapshotCatalog.TestMinimal))]);
+        var views = await snapshots.ListAsync(Caller.From(user), cancellationToken);
+        var list = new SnapshotList([.. views.Items.Select(v => new SnapshotInfo(v.Name, v.BuiltIn && v.Name == SnapshotCatalog.TestMinimal)
+        {
+            Id = v.Id,
+            Tags = v.Tags,
+            Digest = v.Digest,
+            Size = v.Size,
+            Status = v.Status,
+            CreatedAt = v.BuiltIn ? null : v.CreatedAt,
+            Base = v.Base,
+            Workers = v.Workers,
+            Error = v.Error is { } error ? $"{error.Code}: {error.Message}" : null,
+        })]);
         return ToolResults.Of(list, FleetMcpJson.Default.SnapshotList, ToolText.Snapshots(list));
+    }
+
+    [McpServerTool(Name = "build-snapshot", Title = "Build a snapshot", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = true,
+        UseStructuredContent = true, OutputSchemaType = typeof(SnapshotInfo))]
+    [RequiresScope(Scopes.Write)]
+    [Description("Starts building a snapshot from a recipe (YAML or JSON: base {debootstrap: {suite, variant}} or {snapshot: name}, packages, files, " +
+        "run, env, workdir; see docs/snapshots.md) and returns its id at once, with status building. Poll list-snapshots until it is ready " +
+        "(or failed, with its error); then create-session takes name:tag as snapshot.")]
+    public static async Task<CallToolResult> BuildSnapshot(
+        SnapshotService snapshots,
+        ClaimsPrincipal user,
+        [Description("The name to file the snapshot under, e.g. python: lower-case letters, digits, '.', '_' and '-'.")] string name,
+        [Description("The recipe, as YAML or JSON text.")] string recipe,
+        [Description("The tags to point at the snapshot once it is ready; default [\"latest\"].")] string[]? tags = null,
+        CancellationToken cancellationToken = default)
+    {
+        var view = await snapshots.BuildAsync(Caller.From(user), new BuildSnapshotRequest { Name = name, Recipe = recipe, Tags = tags }, cancellationToken);
+        var info = new SnapshotInfo(view.Name, false) { Id = view.Id, Tags = view.Tags, Status = view.Status, CreatedAt = view.CreatedAt, Base = view.Base };
+        return ToolResults.Of(info, FleetMcpJson.Default.SnapshotInfo, $"Building {view.Id} ({view.Name}, base {view.Base}); list-snapshots shows when it is ready.");
     }
 
     [McpServerTool(Name = "fleet-overview", Title = "Fleet overview", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false,
@@ -212,7 +246,18 @@ public static class FleetTools
         progress.Report(new ProgressNotificationValue { Progress = elapsedMs, Total = timeoutMs, Message = ToolText.Progress(session) });
 }
 
-public sealed record SnapshotInfo(string Name, bool Default);
+public sealed record SnapshotInfo(string Name, bool Default)
+{
+    public string? Id { get; init; }
+    public IReadOnlyList<string>? Tags { get; init; }
+    public string? Digest { get; init; }
+    public long? Size { get; init; }
+    public string? Status { get; init; }
+    public DateTimeOffset? CreatedAt { get; init; }
+    public string? Base { get; init; }
+    public int Workers { get; init; }
+    public string? Error { get; init; }
+}
 
 public sealed record SnapshotList(IReadOnlyList<SnapshotInfo> Snapshots);
 

@@ -65,7 +65,10 @@ public static class ToolText
     }
 
     public static string Snapshots(Mcp.SnapshotList list) =>
-        string.Join('\n', list.Snapshots.Select(s => s.Default ? $"{s.Name} (default)" : s.Name));
+        string.Join('\n', list.Snapshots.Select(s => s.Default ? $"{s.Name} (default)"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{s.Name}{(s.Tags is { Count: > 0 } tags ? ":" + string.Join(",", tags) : "")} {s.Id} {s.Status} {s.Digest ?? "-"} {s.Size?.ToString(CultureInfo.InvariantCulture) ?? "-"} bytes, " +
+                $"base {s.Base}, created {s.CreatedAt:u}, held by {s.Workers} worker(s){(s.Error is { } error ? ", error " + error : "")}")));
 
     public static string Overview(FleetOverview overview)
     {

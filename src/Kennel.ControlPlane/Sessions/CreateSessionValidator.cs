@@ -15,10 +15,9 @@ public static partial class CreateSessionValidator
     public static ValidSessionRequest Validate(CreateSessionRequest request, SnapshotCatalog snapshots)
     {
         var snapshot = request.Snapshot ?? SnapshotCatalog.TestMinimal;
-        if (!snapshots.Contains(snapshot))
+        if (!snapshots.CanName(snapshot))
         {
-            throw new ApiProblem(StatusCodes.Status400BadRequest, ErrorCodes.SnapshotNotFound, "The snapshot does not exist.",
-                $"There is no snapshot '{snapshot}'. Known snapshots: {string.Join(", ", snapshots.Names)}.", "snapshot");
+            throw SnapshotCatalog.NotFound(snapshot, "snapshot");
         }
 
         ValidateWorkload(request);

@@ -17,6 +17,7 @@ internal static class SessionMapping
             Workspace = row.WorkspaceName,
             Status = status,
             Snapshot = row.Snapshot,
+            SnapshotDigest = row.SnapshotDigest is { } digest ? "sha256:" + digest : null,
             Script = spec.Script,
             Command = spec.Command,
             Env = spec.Env,

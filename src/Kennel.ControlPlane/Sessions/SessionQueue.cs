@@ -9,6 +9,8 @@ using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Observability;
 using Kennel.ControlPlane.Quotas;
 using Kennel.ControlPlane.Secrets;
+using Kennel.ControlPlane.Snapshots;
+using Kennel.Sandbox.Snapshots;
 using Kennel.Store;
 
 namespace Kennel.ControlPlane.Sessions;
@@ -186,8 +188,16 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE workers SET last_seen_at = @now, vcpus = COALESCE(@vcpus, vcpus), memory_mb = COALESCE(@memoryMb, memory_mb), " +
-            "slots = COALESCE(@slots, slots) WHERE id = @workerId",
-            new { now, workerId, vcpus = request.Capacity?.Vcpus, memoryMb = request.Capacity?.MemoryMb, slots = request.Capacity?.Slots },
+            "slots = COALESCE(@slots, slots), snapshots = COALESCE(@snapshots, snapshots) WHERE id = @workerId",
+            new
+            {
+                now,
+                workerId,
+                vcpus = request.Capacity?.Vcpus,
+                memoryMb = request.Capacity?.MemoryMb,
+                slots = request.Capacity?.Slots,
+                snapshots = request.Snapshots is { } holding ? JsonSerializer.Serialize(holding.Where(SnapshotImage.IsDigest).Take(1024).ToArray(), StoreJson.Default.StringArray) : null,
+            },
             transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(
             $"UPDATE sessions SET lease_expires_at = @lease WHERE worker_id = @workerId AND status IN {SessionStore.NonTerminal}",
@@ -291,6 +301,15 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
         foreach (var row in claimed)
         {
             var spec = JsonSerializer.Deserialize(row.Spec, StoreJson.Default.StoredSessionSpec)!;
+            var snapshot = await SessionSnapshots.ResolveAsync(connection, transaction, row, cancellationToken);
+            if (snapshot.Error is { } snapshotError)
+            {
+                await FailUnstartedAsync(connection, transaction, row.Id, snapshotError, now, cancellationToken);
+                settled.Ids.Add(row.Id);
+                settled.Ended.Add(SessionStatus.Failed);
+                continue;
+            }
+            spec = snapshot.Apply(spec);
             if (spec.Secrets is not { Count: > 0 } names)
             {
                 settled.Claimed.Add(row);
@@ -401,6 +420,7 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
             OutputLimitBytes = options.OutputLimitBytes,
             Files = spec.Files,
             Skills = spec.Skills,
+            SnapshotDigest = row.SnapshotDigest,
         };
 
     private long LeaseFrom(long now) => now + (long)options.LeaseTtl.TotalMilliseconds;

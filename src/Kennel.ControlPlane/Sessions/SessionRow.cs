@@ -8,6 +8,9 @@ public sealed class SessionRow
     public string WorkspaceName { get; set; } = "";
     public string Status { get; set; } = "";
     public string Snapshot { get; set; } = "";
+
+    /// <summary>The image digest of the built snapshot a worker was given, set at the claim.</summary>
+    public string? SnapshotDigest { get; set; }
     public string Spec { get; set; } = "";
     public int Vcpus { get; set; }
     public int MemoryMb { get; set; }

@@ -22,6 +22,7 @@ public sealed class SessionService(
     public async Task<Session> CreateAsync(Caller caller, CreateSessionRequest request, CancellationToken cancellationToken)
     {
         var valid = CreateSessionValidator.Validate(request, snapshots);
+        await snapshots.RequireAsync(caller.WorkspaceId, valid.Snapshot, "snapshot", cancellationToken);
         await secrets.RequireAsync(caller.WorkspaceId, valid.Spec.Secrets, "secrets", cancellationToken);
         var id = SortableId.New("ses", time);
         using var trace = SessionTracing.StartCreate(id, caller.WorkspaceId);
@@ -61,6 +62,7 @@ public sealed class SessionService(
         string workspaceId, string id, CreateSessionRequest request, IReadOnlyList<SessionSkill> skills, CancellationToken cancellationToken)
     {
         var valid = CreateSessionValidator.Validate(request, snapshots);
+        await snapshots.RequireAsync(workspaceId, valid.Snapshot, "snapshot", cancellationToken);
         var spec = skills.Count == 0 ? valid.Spec : valid.Spec with { Skills = skills };
         var row = new SessionRow
         {

@@ -13,7 +13,7 @@ namespace Kennel.ControlPlane.Sessions;
 public sealed class SessionStore(Database database)
 {
     internal const string SelectColumns =
-        "SELECT s.id, s.workspace_id, w.name AS workspace_name, s.status, s.snapshot, s.spec, s.vcpus, s.memory_mb, s.timeout_ms, " +
+        "SELECT s.id, s.workspace_id, w.name AS workspace_name, s.status, s.snapshot, s.snapshot_digest, s.spec, s.vcpus, s.memory_mb, s.timeout_ms, " +
         "s.exit_code, s.stdout, s.stderr, s.truncated, s.error_code, s.error_message, s.created_at, s.started_at, s.ended_at, " +
         "s.worker_id, s.lease_expires_at, s.cancel_requested_at, s.vcpu_seconds, s.cpu_seconds, s.daemon, s.trigger_type, s.scheduled_for, s.catch_up " +
         "FROM sessions s JOIN workspaces w ON w.id = s.workspace_id";

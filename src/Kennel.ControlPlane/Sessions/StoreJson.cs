@@ -5,4 +5,5 @@ namespace Kennel.ControlPlane.Sessions;
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StoredSessionSpec))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(string[]))]
 internal sealed partial class StoreJson : JsonSerializerContext;

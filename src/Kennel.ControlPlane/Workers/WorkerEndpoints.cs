@@ -78,6 +78,22 @@ public static class WorkerEndpoints
                 ?? throw ApiProblem.NotFound("skill", sha256);
             return TypedResults.Bytes(archive, "application/gzip");
         });
+
+        // A snapshot image, by digest, for a worker holding a live session on it; any other digest is answered as unknown.
+        // Streamed from the image directory, which every replica shares.
+        worker.MapGet("/snapshots/{digest}", async (HttpContext context, Snapshots.SnapshotStore snapshots, Snapshots.Build.SnapshotOptions options, string digest) =>
+        {
+            if (!Kennel.Sandbox.Snapshots.SnapshotImage.IsDigest(digest))
+            {
+                throw ApiProblem.Invalid("digest", "digest must be 64 lower-case hex digits.");
+            }
+            var path = options.ImagePath(digest);
+            if (!await snapshots.WorkerMayFetchAsync(WorkerId(context), digest, context.RequestAborted) || !File.Exists(path))
+            {
+                throw ApiProblem.NotFound("snapshot image", digest);
+            }
+            return TypedResults.PhysicalFile(path, "application/x-tar");
+        });
     }
 
     private static string WorkerId(HttpContext context) =>

@@ -108,6 +108,22 @@ public sealed class KennelClient : IDisposable
         }
     }
 
+    /// <summary>Copies a plain-text answer to <paramref name="output"/> as it arrives (a build log being followed).</summary>
+    public async Task CopyTextAsync(string path, TextWriter output, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var reader = new StreamReader(stream);
+        var buffer = new char[4096];
+        int read;
+        while ((read = await reader.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            await output.FlushAsync(cancellationToken);
+        }
+    }
+
     public void Dispose() => http.Dispose();
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? body, JsonTypeInfo<T> type, CancellationToken cancellationToken)

@@ -64,7 +64,13 @@ public static class WorkerCommands
             File.Delete(tokenFile);
         }
         using var http = ControlPlaneClient.CreateHttpClient(new Uri(identity.Url.TrimEnd('/') + "/"), identity.Credential);
-        var options = new WorkerAgentOptions { Capacity = capacity, SkillDirectory = DefaultSandbox.SkillDirectory(dataDir, settings.SandboxSharedDirectory) };
+        var options = new WorkerAgentOptions
+        {
+            Capacity = capacity,
+            SkillDirectory = DefaultSandbox.SkillDirectory(dataDir, settings.SandboxSharedDirectory),
+            SnapshotDirectory = DefaultSandbox.SnapshotDirectory(dataDir, settings.SandboxSharedDirectory),
+            SnapshotCacheBytes = (long)settings.SnapshotCacheMb << 20,
+        };
         var agent = new WorkerAgent(new ControlPlaneClient(http), sandbox, options, TimeProvider.System, loggers.CreateLogger<WorkerAgent>());
         Console.Out.WriteLine($"Worker {identity.WorkerId} ({name}) serving {identity.Url}");
         using var running = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

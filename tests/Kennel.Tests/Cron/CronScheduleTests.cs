@@ -19,7 +19,7 @@ public sealed class CronScheduleTests
             Agent = "main",
             Schedule = schedule,
             Payload = new CronPayload { Kind = "agentTurn", Message = "hi" },
-        }, new SnapshotCatalog(), now);
+        }, new SnapshotCatalog(null!), now);
         return Schedules.NextRuns(new ScheduleDefinition("cron_x", CronJobSchedule.KindName, "w", valid.ScheduleText.Expression, valid.ScheduleText.Timezone,
             CatchUpPolicy.Once), now, count);
     }

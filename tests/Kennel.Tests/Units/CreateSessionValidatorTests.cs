@@ -7,7 +7,7 @@ namespace Kennel.Tests.Units;
 
 public sealed class CreateSessionValidatorTests
 {
-    private static readonly SnapshotCatalog Snapshots = new();
+    private static readonly SnapshotCatalog Snapshots = new(null!);
 
     [Fact]
     public void A_bare_script_gets_every_default()
