@@ -40,6 +40,9 @@ public sealed record SessionAssignment
 
     /// <summary>Installed skills the sandbox shows read-only under <c>/skills/{name}</c>; the worker fetches each archive by hash.</summary>
     public IReadOnlyList<SessionSkill>? Skills { get; init; }
+
+    /// <summary>The session's network, when it has one (checked by the control plane); null for none.</summary>
+    public SessionNetwork? Network { get; init; }
 }
 
 /// <summary>A skill for the sandbox: its name (the folder under <c>/skills/</c>) and the lower-case hex SHA-256 of its archive.</summary>
@@ -73,6 +76,9 @@ public sealed record SessionExit
     public SessionError? Error { get; init; }
     public required double WallSeconds { get; init; }
     public required double CpuSeconds { get; init; }
+
+    /// <summary>For a session with network: what it moved and was refused.</summary>
+    public SessionEgress? Egress { get; init; }
 }
 
 public sealed record ReportResponse(bool Cancel);

@@ -1,3 +1,4 @@
+using Kennel.Sandbox.Network;
 using System.Text.Json;
 using Kennel.Contracts.Daemons;
 using Kennel.Contracts.Sessions;
@@ -12,11 +13,12 @@ namespace Kennel.ControlPlane.Daemons;
 
 /// <summary>What people and their tools can do with daemons. REST, CLI and MCP are thin faces over these calls.</summary>
 public sealed class DaemonService(
-    DaemonStore store, DaemonRuns runs, SnapshotCatalog snapshots, SecretService secrets, Scheduler scheduler, TimeProvider time)
+    DaemonStore store, DaemonRuns runs, SnapshotCatalog snapshots, SecretService secrets, Scheduler scheduler, Sessions.NetworkAccess network, TimeProvider time)
 {
     public async Task<Daemon> CreateAsync(Caller caller, CreateDaemonRequest request, CancellationToken cancellationToken)
     {
         var valid = DaemonValidator.Validate(request, snapshots);
+        network.Check(caller, valid.Definition.Network?.Mode ?? EgressPolicy.None);
         await secrets.RequireAsync(caller.WorkspaceId, valid.Definition.Workload.Secrets, WorkloadSecrets, cancellationToken);
         var now = time.GetUtcNow();
         var row = ToRow(valid, SortableId.New("dmn", time), caller.WorkspaceId, now, now);
@@ -63,9 +65,14 @@ public sealed class DaemonService(
             Trigger = request.Trigger ?? current.Trigger,
             Concurrency = request.Concurrency ?? current.Concurrency,
             Status = request.Status ?? current.Status,
+            Network = request.Network ?? current.Network,
         };
         var keepSecret = request.Trigger is null || request.Trigger.Type == row.TriggerType && request.Trigger.Signature == row.Signature;
         var valid = DaemonValidator.Validate(merged, snapshots, keepSecret ? row.WebhookSecret : null);
+        if (request.Network is not null)
+        {
+            network.Check(caller, valid.Definition.Network?.Mode ?? EgressPolicy.None);
+        }
         if (request.Workload is not null)
         {
             // Only a new workload is checked: a secret deleted since fails the daemon's runs, not an edit of its schedule.
@@ -143,6 +150,7 @@ public sealed class DaemonService(
             Workload = definition.Workload with { Secrets = definition.Workload.Secrets ?? [] },
             Resources = new SessionResources { Vcpus = definition.Vcpus, MemoryMb = definition.MemoryMb },
             TimeoutMs = definition.TimeoutMs,
+            Network = definition.Network,
             Trigger = new DaemonTriggerRequest
             {
                 Type = row.TriggerType,
@@ -170,6 +178,7 @@ public sealed class DaemonService(
             Workload = definition.Workload with { Secrets = definition.Workload.Secrets ?? [] },
             Resources = new SessionResources { Vcpus = definition.Vcpus, MemoryMb = definition.MemoryMb },
             TimeoutMs = definition.TimeoutMs,
+            Network = definition.Network ?? new SessionNetwork { Mode = EgressPolicy.None },
             Trigger = new DaemonTrigger
             {
                 Type = row.TriggerType,

@@ -191,6 +191,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton<QuotaStore>();
         services.AddSingleton<QuotaService>();
         services.AddSingleton<SessionStore>();
+        services.AddSingleton(new NetworkAccess(settings.OpenNetworkWorkspaces));
         services.AddSingleton<SessionService>();
         services.AddSingleton<SessionQueue>();
         services.AddSingleton<WorkerStore>();
@@ -226,7 +227,7 @@ public sealed class KennelServer : IAsyncDisposable
                 Capacity = settings.EmbeddedWorkerCapacity ?? WorkerAgentOptions.DefaultCapacity(),
                 SkillDirectory = DefaultSandbox.SkillDirectory(settings.DataDir, settings.SandboxSharedDirectory),
             });
-            services.AddSingleton<ISandboxRuntime>(provider => DefaultSandbox.Create(settings.DataDir, settings.SandboxUids, settings.SandboxSharedDirectory, provider.GetRequiredService<ILoggerFactory>()));
+            services.AddSingleton<ISandboxRuntime>(provider => DefaultSandbox.Create(settings.DataDir, settings.SandboxUids, settings.SandboxSharedDirectory, provider.GetRequiredService<ILoggerFactory>(), settings.SandboxEgress));
             services.AddHostedService<EmbeddedWorker>();
         }
     }

@@ -30,6 +30,12 @@ public sealed record KennelSettings
 
     /// <summary>Where a root worker publishes what sandboxes mount read-only, and its uid locks (<c>KENNEL_SANDBOX_SHARED_DIR</c>); null for the default.</summary>
     public string? SandboxSharedDirectory { get; init; }
+
+    /// <summary>How a worker's sandboxes with network reach out (<c>KENNEL_EGRESS_RESOLVER</c>, <c>KENNEL_EGRESS_ALLOW_CIDRS</c>).</summary>
+    public Kennel.Sandbox.Network.EgressOptions SandboxEgress { get; init; } = new();
+
+    /// <summary>Workspaces whose sessions may have network mode open, beside installation admins' (<c>KENNEL_OPEN_NETWORK_WORKSPACES</c>).</summary>
+    public IReadOnlySet<string> OpenNetworkWorkspaces { get; init; } = new HashSet<string>(StringComparer.Ordinal);
     public ControlPlaneOptions ControlPlane { get; init; } = new();
     public Kennel.Mcp.McpHttpOptions Mcp { get; init; } = new();
     public Kennel.ControlPlane.Daemons.DaemonOptions Daemons { get; init; } = new();
@@ -138,6 +144,10 @@ public sealed record KennelSettings
             Outbound = Http.OutboundAddresses.Parse(read(Http.OutboundAddresses.AllowVariable), out var outboundError)
                 ?? throw new SettingsException(outboundError!),
             SkillRegistries = Skills.Registry.SkillRegistryOptions.FromEnvironment(read),
+            SandboxEgress = Kennel.Sandbox.Network.EgressOptions.FromEnvironment(read, out var egressError) ?? throw new SettingsException(egressError!),
+            OpenNetworkWorkspaces = new HashSet<string>(
+                (NonEmpty(read(Sessions.NetworkAccess.OpenWorkspacesVariable)) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                StringComparer.Ordinal),
             Channels = Kennel.ControlPlane.Channels.ChannelOptions.FromEnvironment(read),
             ControlPlane = defaults with
             {

@@ -15,7 +15,7 @@ public sealed class SessionStore(Database database)
     internal const string SelectColumns =
         "SELECT s.id, s.workspace_id, w.name AS workspace_name, s.status, s.snapshot, s.spec, s.vcpus, s.memory_mb, s.timeout_ms, " +
         "s.exit_code, s.stdout, s.stderr, s.truncated, s.error_code, s.error_message, s.created_at, s.started_at, s.ended_at, " +
-        "s.worker_id, s.lease_expires_at, s.cancel_requested_at, s.vcpu_seconds, s.cpu_seconds, s.daemon, s.trigger_type, s.scheduled_for, s.catch_up " +
+        "s.worker_id, s.lease_expires_at, s.cancel_requested_at, s.vcpu_seconds, s.cpu_seconds, s.daemon, s.trigger_type, s.scheduled_for, s.catch_up, s.egress " +
         "FROM sessions s JOIN workspaces w ON w.id = s.workspace_id";
 
     internal const string NonTerminal = "('pending', 'running')";
@@ -169,7 +169,7 @@ public sealed class SessionStore(Database database)
         var updated = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE sessions SET status = @status, exit_code = @exitCode, error_code = @errorCode, error_message = @errorMessage, " +
             "ended_at = @now, started_at = COALESCE(started_at, @startedAt), stdout = @stdout, stderr = @stderr, " +
-            "vcpu_seconds = vcpus * @wallSeconds, cpu_seconds = @cpuSeconds, lease_expires_at = NULL " +
+            "vcpu_seconds = vcpus * @wallSeconds, cpu_seconds = @cpuSeconds, lease_expires_at = NULL, egress = @egress " +
             "WHERE id = @id AND status IN " + NonTerminal,
             new
             {
@@ -184,6 +184,7 @@ public sealed class SessionStore(Database database)
                 stderr = Concat(chunks, "stderr"),
                 wallSeconds = outcome.WallSeconds,
                 cpuSeconds = outcome.CpuSeconds,
+                egress = outcome.Egress is { } egress ? System.Text.Json.JsonSerializer.Serialize(egress, StoreJson.Default.SessionEgress) : null,
             }, transaction, cancellationToken: cancellationToken));
         if (updated == 1)
         {

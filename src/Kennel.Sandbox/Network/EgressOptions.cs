@@ -22,4 +22,38 @@ public sealed record EgressOptions
 
     /// <summary>How long the proxy waits for a name's addresses.</summary>
     public TimeSpan ResolveTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public const string ResolverVariable = "KENNEL_EGRESS_RESOLVER";
+    public const string AllowVariable = "KENNEL_EGRESS_ALLOW_CIDRS";
+
+    /// <summary>
+    /// From <c>KENNEL_EGRESS_RESOLVER</c> (<c>address</c> or <c>address:port</c> of a DNS server) and
+    /// <c>KENNEL_EGRESS_ALLOW_CIDRS</c> (private CIDRs, comma-separated). Null, and why, when one does not parse.
+    /// </summary>
+    public static EgressOptions? FromEnvironment(Func<string, string?> read, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        error = null;
+        IPEndPoint? resolver = null;
+        if (read(ResolverVariable) is { Length: > 0 } text)
+        {
+            if (!IPEndPoint.TryParse(text, out resolver))
+            {
+                error = $"{ResolverVariable} must be a DNS server's address, optionally with a port (10.0.0.2 or 10.0.0.2:53), not '{text}'.";
+                return null;
+            }
+            resolver = resolver.Port == 0 ? new IPEndPoint(resolver.Address, 53) : resolver;
+        }
+        var ranges = new List<IPNetwork>();
+        foreach (var part in (read(AllowVariable) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!IPNetwork.TryParse(part, out var range))
+            {
+                error = $"{AllowVariable} must be CIDRs separated by commas, such as 10.20.0.0/16; '{part}' is not one.";
+                return null;
+            }
+            ranges.Add(range);
+        }
+        return new EgressOptions { Resolver = resolver, AllowedPrivateRanges = ranges };
+    }
 }
