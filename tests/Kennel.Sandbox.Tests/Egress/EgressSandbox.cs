@@ -1,5 +1,6 @@
 using System.Net;
 using Kennel.Sandbox.Network;
+using Kennel.Testing.Egress;
 
 namespace Kennel.Sandbox.Tests.Egress;
 

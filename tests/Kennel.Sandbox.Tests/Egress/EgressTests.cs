@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Kennel.Sandbox.Network;
+using Kennel.Testing.Egress;
 
 namespace Kennel.Sandbox.Tests.Egress;
 

@@ -8,7 +8,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Kennel.Sandbox.Network;
 
-namespace Kennel.Sandbox.Tests.Egress;
+namespace Kennel.Testing.Egress;
 
 /// <summary>
 /// A stand-in for the internet: a network namespace of its own, linked to the host by a veth pair, where an HTTP server

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Kennel.Sandbox.Tests.Egress;
+namespace Kennel.Testing.Egress;
 
 /// <summary>A DNS server on the host's loopback that answers A and AAAA questions from a fixed table, and counts what it was asked.</summary>
 public sealed class TestResolver : IDisposable
