@@ -49,6 +49,10 @@
 # benchmarks agent cron jobs (bench/Kennel.Bench/Cron): the control plane's idle CPU with no jobs and with N enabled, and,
 # for the D of them all due at one minute boundary (agent turns against a local provider that answers at once), how late
 # each run fired and when its answer was recorded, p50 and p99.
+#
+# `scripts/bench.sh egress [--samples N (200)] [--block N (25)] [--stress N (1000)]` benchmarks sandbox network (root): start to
+# exit of echo hello with network none (standby, and on demand) and allowlist (namespace + veth), side by side with ratios,
+# and each one's teardown; then N allow-list sessions (a third killed, a third refused by the proxy) and what is left after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v bwrap >/dev/null || { apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; }

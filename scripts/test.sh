@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # libseccomp2 compiles the sandbox's seccomp filter; gcc and git are ordinary workloads the sandbox tests run under it.
 # openssh-server is the real sshd the server tests log in to (each test starts its own, in a network namespace).
-packages=(bubblewrap libseccomp2 postgresql util-linux iproute2 python3 tzdata gcc libc6-dev git openssh-server openssl debootstrap)
+packages=(bubblewrap libseccomp2 postgresql util-linux iproute2 python3 tzdata gcc libc6-dev git openssh-server openssl debootstrap curl)
 # docker-registry is the real OCI registry the image pull tests push to and pull from (each test class starts its own).
 packages+=(docker-registry)
 missing=()

@@ -44,6 +44,10 @@ if (args.Length > 0 && args[0] == "cron")
 {
     return await Kennel.Bench.Cron.CronBench.RunAsync(args[1..]);
 }
+if (args.Length > 0 && args[0] == "egress")
+{
+    return await EgressBench.RunAsync(args[1..]);
+}
 if (args.Length > 0 && args[0] == "sandbox")
 {
     return await SandboxBench.RunAsync(args[1..]);

@@ -114,7 +114,7 @@ internal static class SandboxBench
     }
 
     // As the worker does: start, read the output, wait for the exit; the clean-up after it is off the clock.
-    private static async Task<double> RunEchoAsync(BubblewrapSandbox runtime)
+    internal static async Task<double> RunEchoAsync(BubblewrapSandbox runtime, Kennel.Sandbox.Network.EgressPolicy? network = null)
     {
         var spec = new SandboxSpec
         {
@@ -124,6 +124,7 @@ internal static class SandboxBench
             Env = new Dictionary<string, string>(),
             Vcpus = 1,
             MemoryMb = 512,
+            Network = network,
         };
         var started = Stopwatch.GetTimestamp();
         await using var process = await runtime.StartAsync(spec, CancellationToken.None);

@@ -88,7 +88,8 @@ internal sealed class BubblewrapCommand
     /// <param name="setprivUid">With setpriv: the host uid (and gid) it switches to, with no groups.</param>
     /// <param name="seccompFd">The descriptor bwrap reads the seccomp program from (see <see cref="Seccomp.SeccompPolicy"/>).</param>
     /// <param name="statusFd">Where bwrap writes its JSON status: an <c>exit-code</c> only when the sandbox was built and its command ran.</param>
-    public ProcessStartInfo StandbyStartInfo(int? setprivUid, int seccompFd, int statusFd)
+    /// <param name="shareNetwork">Keep the network namespace bwrap is started in (a session's own, with its veth) instead of a new empty one.</param>
+    public ProcessStartInfo StandbyStartInfo(int? setprivUid, int seccompFd, int statusFd, bool shareNetwork = false)
     {
         var startInfo = new ProcessStartInfo(setprivUid is null ? _bwrapPath : _setprivPath!)
         {
@@ -109,6 +110,10 @@ internal sealed class BubblewrapCommand
             AddAll(arguments, [$"--reuid={id}", $"--regid={id}", "--clear-groups", _bwrapPath]);
         }
         AddAll(arguments, _sandbox);
+        if (shareNetwork)
+        {
+            arguments.Add("--share-net");
+        }
         AddAll(arguments, ["--seccomp", seccompFd.ToString(CultureInfo.InvariantCulture)]);
         AddAll(arguments, ["--json-status-fd", statusFd.ToString(CultureInfo.InvariantCulture)]);
         AddAll(arguments, ["--args", "0", "--", "/bin/sh", "-c", Trampoline, "sh"]);

@@ -56,4 +56,7 @@ public sealed record BubblewrapOptions
 
     /// <summary>The cgroup, under this process's own cgroup in each hierarchy, that holds one child per session.</summary>
     public string CgroupGroup { get; init; } = "kennel";
+
+    /// <summary>How sessions with network reach out (see <see cref="Network.EgressNetwork"/>).</summary>
+    public Network.EgressOptions Egress { get; init; } = new();
 }

@@ -1,9 +1,11 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using Kennel.Sandbox.Cgroups;
+using Kennel.Sandbox.Network;
 using Kennel.Sandbox.Seccomp;
 using Kennel.Sandbox.Snapshots;
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 
 namespace Kennel.Sandbox;
 
@@ -30,6 +32,8 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
     private readonly TimeProvider _timeProvider;
     private readonly SandboxSetup? _setup;
     private readonly StandbyPool? _pool;
+    private readonly EgressNetwork? _egress;
+    private readonly string? _egressProblem;
 
     /// <summary>Probes the machine once, so <see cref="Capabilities"/> is known before the first session. Blocks for a trivial sandbox run.</summary>
     public BubblewrapSandbox(BubblewrapOptions options, ILogger<BubblewrapSandbox> logger, TimeProvider? timeProvider = null)
@@ -47,9 +51,16 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         if (_setup is not null && options.StandbySandboxes > 0)
         {
             var setup = _setup;
-            _pool = new StandbyPool(() => StartStandbyAsync(setup), options.StandbySandboxes, _timeProvider, _logger);
+            _pool = new StandbyPool(() => StartStandbyAsync(setup, null), options.StandbySandboxes, _timeProvider, _logger);
+        }
+        if (_setup is not null)
+        {
+            (_egress, _egressProblem) = EgressNetwork.Create(options.Egress, options.StateDirectory, _logger);
         }
     }
+
+    /// <summary>The worker's egress (null where sandboxes cannot have network): its namespaces, for tests and the stress benchmark.</summary>
+    public EgressNetwork? Egress => _egress;
 
     public SandboxCapabilities Capabilities { get; }
 
@@ -69,22 +80,59 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        if (spec.Network is { } policy)
+        {
+            return await StartWithNetworkAsync(spec, snapshot, policy, cancellationToken);
+        }
+        return await LaunchSessionAsync(_setup, _pool, spec, snapshot, spec.Env, null);
+    }
+
+    private async Task<ISandboxProcess> LaunchSessionAsync(
+        SandboxSetup setup, StandbyPool? pool, SandboxSpec spec, Snapshot snapshot, IReadOnlyDictionary<string, string> env, SafeFileHandle? network)
+    {
         var limits = new CgroupLimits((long)spec.MemoryMb << 20, spec.Vcpus);
         // Like the kernel's default for a tmpfs: half the memory, which its pages are charged to.
         var shmSizeBytes = (long)spec.MemoryMb << 19;
         try
         {
-            return await LaunchAsync(_setup, _pool, limits, hostUid =>
+            return await LaunchAsync(setup, pool, limits, hostUid =>
             {
                 // The files are handed to the uid of the sandbox that runs them, so they are prepared once it is known.
-                var files = SandboxFiles.Write(_setup.SharedDirectory, spec.SessionId, spec.Files, hostUid);
+                var files = SandboxFiles.Write(setup.SharedDirectory, spec.SessionId, spec.Files, hostUid);
                 IReadOnlyList<string> mounts = [.. files?.MountArguments ?? [], .. SandboxSkills.MountArguments(spec.Skills)];
-                return new SessionStart(_setup.Command.SessionArguments(snapshot, spec.Env, spec.Argv, mounts, shmSizeBytes), files);
-            });
+                return new SessionStart(setup.Command.SessionArguments(snapshot, env, spec.Argv, mounts, shmSizeBytes), files);
+            }, network);
         }
         catch (CgroupJoinException e)
         {
             throw new SandboxException("sandbox_start_failed", e.Message);
+        }
+    }
+
+    /// <summary>
+    /// A session with network is started in a namespace made for it (no standby: a standby's namespaces are fixed
+    /// before its session is known), with the proxy's variables added to its env.
+    /// </summary>
+    private async Task<ISandboxProcess> StartWithNetworkAsync(SandboxSpec spec, Snapshot snapshot, EgressPolicy policy, CancellationToken cancellationToken)
+    {
+        if (_egress is null)
+        {
+            throw new SandboxException("network_unavailable", $"This worker cannot give sandboxes network: {_egressProblem}.");
+        }
+        var network = await _egress.AttachAsync(policy, cancellationToken);
+        try
+        {
+            var env = new Dictionary<string, string>(spec.Env, StringComparer.Ordinal);
+            foreach (var (name, value) in network.Environment())
+            {
+                env[name] = value;
+            }
+            return new ProcessWithNetwork(await LaunchSessionAsync(_setup!, null, spec, snapshot, env, network.Namespace), network);
+        }
+        catch
+        {
+            await network.DisposeAsync();
+            throw;
         }
     }
 
@@ -95,17 +143,22 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         {
             await _pool.DisposeAsync();
         }
+        if (_egress is not null)
+        {
+            await _egress.DisposeAsync();
+        }
     }
 
     /// <summary>
     /// Takes a standby (from the pool, or started now) and makes it the session's. The pool refills once the session
     /// has started, whichever way it went.
     /// </summary>
-    private async Task<ISandboxProcess> LaunchAsync(SandboxSetup setup, StandbyPool? pool, CgroupLimits limits, Func<int?, SessionStart> prepare)
+    private async Task<ISandboxProcess> LaunchAsync(
+        SandboxSetup setup, StandbyPool? pool, CgroupLimits limits, Func<int?, SessionStart> prepare, SafeFileHandle? network = null)
     {
         try
         {
-            var standby = pool is null ? await StartStandbyAsync(setup) : await pool.TakeAsync();
+            var standby = pool is null ? await StartStandbyAsync(setup, network) : await pool.TakeAsync();
             SessionStart session;
             try
             {
@@ -136,7 +189,7 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
                 }
             }
 
-            return await LaunchAsync(setup, null, limits, prepare);
+            return await LaunchAsync(setup, null, limits, prepare, network);
         }
         finally
         {
@@ -144,7 +197,7 @@ public sealed partial class BubblewrapSandbox : ISandboxRuntime
         }
     }
 
-    private Task<StandbySandbox> StartStandbyAsync(SandboxSetup setup) => StandbySandbox.StartAsync(setup, _timeProvider, _logger);
+    private Task<StandbySandbox> StartStandbyAsync(SandboxSetup setup, SafeFileHandle? network) => StandbySandbox.StartAsync(setup, _timeProvider, _logger, network);
 
     private (SandboxCapabilities, SandboxSetup?) Probe()
     {

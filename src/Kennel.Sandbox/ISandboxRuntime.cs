@@ -1,3 +1,5 @@
+using Kennel.Sandbox.Network;
+
 namespace Kennel.Sandbox;
 
 /// <summary>A way to run a workload in isolation. The worker holds one, asks it for each session, and disposes it last.</summary>
@@ -46,13 +48,17 @@ public sealed record SandboxSpec
     /// read-only. Null boots the built-in snapshot that <see cref="Snapshot"/> names.
     /// </summary>
     public string? RootFilesystem { get; init; }
+
+    /// <summary>The sandbox's network through the worker's egress proxy; null (the default) gives it none, only its own loopback.</summary>
+    public EgressPolicy? Network { get; init; }
 }
 
 /// <param name="ExitCode">The workload's exit code, or 128 + signal when a signal ended it.</param>
 /// <param name="OutOfMemory">True when the memory limit killed the workload.</param>
 /// <param name="CpuSeconds">CPU time of the whole process tree, measured by the cgroup where one exists.</param>
 /// <param name="Started">False when the sandbox could not be built, so nothing of the workload ran: the exit code and stderr are the runtime's (bwrap's), not the workload's.</param>
-public sealed record SandboxExit(int ExitCode, bool OutOfMemory, double CpuSeconds, bool Started = true);
+/// <param name="Egress">For a sandbox with network: what it moved and was refused.</param>
+public sealed record SandboxExit(int ExitCode, bool OutOfMemory, double CpuSeconds, bool Started = true, EgressUsage? Egress = null);
 
 /// <summary>What the sandbox enforces on this machine, for the start-up report and the fleet view.</summary>
 public sealed record SandboxCapabilities

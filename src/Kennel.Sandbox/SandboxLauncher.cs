@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Kennel.Sandbox.Network;
+using Microsoft.Win32.SafeHandles;
 
 namespace Kennel.Sandbox;
 
@@ -33,27 +35,46 @@ internal sealed partial class SandboxLauncher
     /// <param name="startInfo">What to start.</param>
     /// <param name="hostUid">From root: the uid (and gid, with no other groups) the child switches to before its exec (see <see cref="HostUidStart"/>); null keeps this process's.</param>
     /// <param name="inherited">Close-on-exec descriptors this one child inherits, at the same numbers; they are close-on-exec again once it has started.</param>
-    public Task<Process> StartAsync(ProcessStartInfo startInfo, int? hostUid, params int[] inherited)
+    public Task<Process> StartAsync(ProcessStartInfo startInfo, int? hostUid, params int[] inherited) => StartAsync(startInfo, hostUid, null, inherited);
+
+    /// <summary>Starts a process from the launcher thread, inside <paramref name="network"/> when one is given.</summary>
+    /// <param name="network">A network namespace the child is born in; the launcher thread enters it for the fork only.</param>
+    public Task<Process> StartAsync(ProcessStartInfo startInfo, int? hostUid, SafeFileHandle? network, params int[] inherited)
     {
         // Continuations must not run on the launcher thread, or one caller's work would delay every other start.
-        var request = new Request(startInfo, hostUid, inherited, new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var request = new Request(startInfo, hostUid, inherited, network, new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously));
         _requests.Add(request);
         return request.Started.Task;
     }
 
     private void Run()
     {
+        // The launcher's own namespace, to come back to after a fork in a sandbox's.
+        using var home = NetworkNamespace.Open("/proc/thread-self/ns/net");
         foreach (var request in _requests.GetConsumingEnumerable())
         {
             try
             {
                 MarkDescriptorsCloseOnExec();
-                request.Started.SetResult(StartInheriting(request));
+                request.Started.SetResult(request.Network is null ? StartInheriting(request) : StartInNetwork(request, home));
             }
             catch (Exception e)
             {
                 request.Started.SetException(e);
             }
+        }
+    }
+
+    private static Process StartInNetwork(Request request, SafeFileHandle home)
+    {
+        NetworkNamespace.Enter(request.Network!);
+        try
+        {
+            return StartInheriting(request);
+        }
+        finally
+        {
+            NetworkNamespace.Enter(home);
         }
     }
 
@@ -92,5 +113,5 @@ internal sealed partial class SandboxLauncher
     [LibraryImport("libc", EntryPoint = "close_range", SetLastError = true)]
     private static partial int CloseRange(uint first, uint last, int flags);
 
-    private sealed record Request(ProcessStartInfo StartInfo, int? HostUid, int[] Inherited, TaskCompletionSource<Process> Started);
+    private sealed record Request(ProcessStartInfo StartInfo, int? HostUid, int[] Inherited, SafeFileHandle? Network, TaskCompletionSource<Process> Started);
 }

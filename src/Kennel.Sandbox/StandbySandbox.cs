@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using Kennel.Sandbox.Cgroups;
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 
 namespace Kennel.Sandbox;
 
@@ -31,7 +32,8 @@ internal sealed class StandbySandbox
     public int? HostUid => _uid?.Uid;
 
     /// <summary>Creates the cgroups, starts bwrap from the launcher thread and moves it into them while it waits.</summary>
-    public static async Task<StandbySandbox> StartAsync(SandboxSetup setup, TimeProvider time, ILogger logger)
+    /// <param name="network">For a session with network, the namespace it is started in; null for a new empty one.</param>
+    public static async Task<StandbySandbox> StartAsync(SandboxSetup setup, TimeProvider time, ILogger logger, SafeFileHandle? network = null)
     {
         var uid = setup.Uids?.Take();
         SessionCgroup? cgroup = null;
@@ -56,8 +58,8 @@ internal sealed class StandbySandbox
             status = LinuxDescriptors.Pipe();
             seccomp = LinuxDescriptors.MemoryFile("kennel-seccomp", setup.SeccompProgram);
             var setpriv = setup.Command.SwitchesUidWithSetpriv;
-            process = await SandboxLauncher.Shared.StartAsync(setup.Command.StandbyStartInfo(setpriv ? uid?.Uid : null, seccomp, status.Write),
-                setpriv ? null : uid?.Uid, seccomp, status.Write);
+            process = await SandboxLauncher.Shared.StartAsync(setup.Command.StandbyStartInfo(setpriv ? uid?.Uid : null, seccomp, status.Write, network is not null),
+                setpriv ? null : uid?.Uid, network, seccomp, status.Write);
         }
         catch (Exception e) when (e is Win32Exception or IOException or UnauthorizedAccessException)
         {

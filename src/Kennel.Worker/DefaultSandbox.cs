@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Kennel.Sandbox;
+using Kennel.Sandbox.Network;
 using Microsoft.Extensions.Logging;
 
 namespace Kennel.Worker;
@@ -12,8 +13,9 @@ public static class DefaultSandbox
     /// <param name="uids">From root: the host uids sandboxes take one each of.</param>
     /// <param name="sharedDirectory">Where sandbox-readable files and uid locks go; null for the runtime's default.</param>
     /// <param name="loggers">Where the runtime logs.</param>
-    public static ISandboxRuntime Create(string dataDir, SandboxUidRange uids, string? sharedDirectory, ILoggerFactory loggers) =>
-        new BubblewrapSandbox(Options(dataDir, sharedDirectory) with { FirstHostUid = uids.First, HostUidCount = uids.Count },
+    /// <param name="egress">How sessions with network reach out; null for the defaults.</param>
+    public static ISandboxRuntime Create(string dataDir, SandboxUidRange uids, string? sharedDirectory, ILoggerFactory loggers, EgressOptions? egress = null) =>
+        new BubblewrapSandbox(Options(dataDir, sharedDirectory) with { FirstHostUid = uids.First, HostUidCount = uids.Count, Egress = egress ?? new EgressOptions() },
             loggers.CreateLogger<BubblewrapSandbox>());
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Kennel.Contracts.Sessions;
 using Kennel.Contracts.Workers;
 using Kennel.Sandbox;
+using Kennel.Sandbox.Network;
 using Microsoft.Extensions.Logging;
 
 namespace Kennel.Worker;
@@ -31,6 +32,7 @@ public sealed partial class SessionRun(
     private readonly OutputCapture stdout = new("stdout", assignment.OutputLimitBytes);
     private readonly OutputCapture stderr = new("stderr", assignment.OutputLimitBytes);
     private bool dropped;
+    private EgressUsage? egress;
 
     public string SessionId => assignment.SessionId;
 
@@ -123,7 +125,21 @@ public sealed partial class SessionRun(
         MemoryMb = assignment.MemoryMb,
         Files = [.. (assignment.Files ?? []).Select(f => new SandboxFile(f.Path, Convert.FromBase64String(f.ContentBase64)))],
         Skills = mounted,
+        Network = Network(assignment.Network),
     };
+
+    // The control plane checked it; checked again here, since the worker enforces it.
+    private static EgressPolicy? Network(SessionNetwork? network)
+    {
+        try
+        {
+            return EgressPolicy.Parse(network?.Mode, network?.Allow, network?.ByteCap);
+        }
+        catch (EgressPolicyException e)
+        {
+            throw new SandboxException("invalid_spec", $"{e.Field}: {e.Message}");
+        }
+    }
 
     private async Task<SessionExit> SuperviseAsync(ISandboxProcess process, long started, CancellationToken stopping)
     {
@@ -137,6 +153,7 @@ public sealed partial class SessionRun(
         await pumps;
         await streaming;
 
+        egress = result.Egress;
         if (cancelled.IsCancellationRequested)
         {
             return Exit(SessionStatus.Cancelled, null, null, started, result.CpuSeconds);
@@ -253,13 +270,20 @@ public sealed partial class SessionRun(
         }
     }
 
-    private static SessionExit Exit(SessionStatus status, int? exitCode, SessionError? error, long started, double cpuSeconds) => new()
+    private SessionExit Exit(SessionStatus status, int? exitCode, SessionError? error, long started, double cpuSeconds) => new()
     {
         Status = status,
         ExitCode = exitCode,
         Error = error,
         WallSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds,
         CpuSeconds = cpuSeconds,
+        Egress = egress is { } usage ? new SessionEgress
+        {
+            BytesIn = usage.BytesIn,
+            BytesOut = usage.BytesOut,
+            Refused = usage.Refused,
+            RefusedDestinations = [.. usage.Refusals.Select(r => new RefusedDestination(r.Host, r.Port, r.Rule))],
+        } : null,
     };
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: the sandbox could not be created (exit {ExitCode}): {Reason}")]

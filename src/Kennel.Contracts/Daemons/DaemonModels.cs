@@ -15,6 +15,9 @@ public sealed record CreateDaemonRequest
     public DaemonTriggerRequest? Trigger { get; init; }
     public string? Concurrency { get; init; }
     public string? Status { get; init; }
+
+    /// <summary>Each run's network, as a session's; none by default.</summary>
+    public SessionNetwork? Network { get; init; }
 }
 
 /// <summary>The body of <c>PATCH /v1/daemons/{name}</c>: only the fields given change. A new trigger replaces the old one whole.</summary>
@@ -28,6 +31,9 @@ public sealed record UpdateDaemonRequest
     public DaemonTriggerRequest? Trigger { get; init; }
     public string? Concurrency { get; init; }
     public string? Status { get; init; }
+
+    /// <summary>Each run's network, as a session's; none by default.</summary>
+    public SessionNetwork? Network { get; init; }
 }
 
 /// <summary>What each run executes. Exactly one of <see cref="Script"/> and <see cref="Command"/>.</summary>
@@ -83,6 +89,9 @@ public sealed record Daemon
     public required DaemonWorkload Workload { get; init; }
     public required SessionResources Resources { get; init; }
     public required long TimeoutMs { get; init; }
+
+    /// <summary>Each run's network: mode <c>none</c> unless given.</summary>
+    public required SessionNetwork Network { get; init; }
     public required DaemonTrigger Trigger { get; init; }
     public required string Concurrency { get; init; }
     public required string Status { get; init; }

@@ -23,10 +23,37 @@ public sealed record SessionResources
     public int? MemoryMb { get; init; }
 }
 
+/// <summary>
+/// A session's network: <c>none</c> (the default: only its own loopback), <c>allowlist</c> (only the hosts in
+/// <see cref="Allow"/>, through the worker's egress proxy) or <c>open</c> (any public address; admins only, or workspaces
+/// the installation allows).
+/// </summary>
 public sealed record SessionNetwork
 {
     public string? Mode { get; init; }
+
+    /// <summary>For <c>allowlist</c>: host names (<c>api.github.com</c>), domains (<c>*.pypi.org</c>) and optional ports (443 unless named).</summary>
+    public IReadOnlyList<string>? Allow { get; init; }
+
+    /// <summary>The most bytes the session's network may move, in and out together; it is cut off past it.</summary>
+    public long? ByteCap { get; init; }
 }
+
+/// <summary>What a session with network moved and was refused, counted by its worker's egress proxy.</summary>
+public sealed record SessionEgress
+{
+    public required long BytesIn { get; init; }
+    public required long BytesOut { get; init; }
+
+    /// <summary>Every refused attempt.</summary>
+    public required int Refused { get; init; }
+
+    /// <summary>Each distinct refused destination (the first 100), with the rule that refused it.</summary>
+    public required IReadOnlyList<RefusedDestination> RefusedDestinations { get; init; }
+}
+
+/// <param name="Rule">Why: <c>not-in-allowlist</c>, <c>raw-ip</c>, <c>byte-cap</c>, or the forbidden range the name resolved to (<c>private</c>, <c>loopback</c>, <c>link-local</c>, <c>kennel-host</c>, …).</param>
+public sealed record RefusedDestination(string Host, int Port, string Rule);
 
 public sealed record SessionError(string Code, string Message);
 
@@ -63,6 +90,9 @@ public sealed record Session
     public string? WorkerId { get; init; }
     public double VcpuSeconds { get; init; }
     public double CpuSeconds { get; init; }
+
+    /// <summary>For a session with network, once it has ended: what it moved and was refused.</summary>
+    public SessionEgress? Egress { get; init; }
 
     /// <summary>The daemon that started this session, if one did.</summary>
     public string? Daemon { get; init; }

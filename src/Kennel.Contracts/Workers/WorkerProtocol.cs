@@ -49,6 +49,9 @@ public sealed record SessionAssignment
     /// verifies and boots read-only. Null for a built-in snapshot such as <c>test-minimal</c>.
     /// </summary>
     public string? SnapshotDigest { get; init; }
+
+    /// <summary>The session's network, when it has one (checked by the control plane); null for none.</summary>
+    public SessionNetwork? Network { get; init; }
 }
 
 /// <summary>A skill for the sandbox: its name (the folder under <c>/skills/</c>) and the lower-case hex SHA-256 of its archive.</summary>
@@ -82,6 +85,9 @@ public sealed record SessionExit
     public SessionError? Error { get; init; }
     public required double WallSeconds { get; init; }
     public required double CpuSeconds { get; init; }
+
+    /// <summary>For a session with network: what it moved and was refused.</summary>
+    public SessionEgress? Egress { get; init; }
 }
 
 public sealed record ReportResponse(bool Cancel);

@@ -33,6 +33,9 @@ public sealed record StoredDaemonDefinition
     public required int Vcpus { get; init; }
     public required int MemoryMb { get; init; }
     public required long TimeoutMs { get; init; }
+
+    /// <summary>Each run's network, as checked; null for none.</summary>
+    public Contracts.Sessions.SessionNetwork? Network { get; init; }
 }
 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

@@ -1,3 +1,4 @@
+using Kennel.Sandbox.Network;
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
@@ -117,7 +118,9 @@ public sealed class DaemonRuns(Database database, DaemonStore store, QuotaStore 
             Command = definition.Workload.Command,
             Env = env,
             Secrets = definition.Workload.Secrets is { Count: > 0 } secrets ? secrets : null,
-            NetworkMode = "none",
+            NetworkMode = definition.Network?.Mode ?? EgressPolicy.None,
+            NetworkAllow = definition.Network?.Allow,
+            NetworkByteCap = definition.Network?.ByteCap,
             Metadata = new Dictionary<string, string>(StringComparer.Ordinal),
             Files = [new SessionFile(DaemonValues.PayloadPath, Convert.ToBase64String(trigger.Payload))],
         };

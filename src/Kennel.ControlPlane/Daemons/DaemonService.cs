@@ -1,3 +1,4 @@
+using Kennel.Sandbox.Network;
 using System.Text.Json;
 using Kennel.Contracts.Daemons;
 using Kennel.Contracts.Sessions;
@@ -12,12 +13,13 @@ namespace Kennel.ControlPlane.Daemons;
 
 /// <summary>What people and their tools can do with daemons. REST, CLI and MCP are thin faces over these calls.</summary>
 public sealed class DaemonService(
-    DaemonStore store, DaemonRuns runs, SnapshotCatalog snapshots, SecretService secrets, Scheduler scheduler, TimeProvider time)
+    DaemonStore store, DaemonRuns runs, SnapshotCatalog snapshots, SecretService secrets, Scheduler scheduler, Sessions.NetworkAccess network, TimeProvider time)
 {
     public async Task<Daemon> CreateAsync(Caller caller, CreateDaemonRequest request, CancellationToken cancellationToken)
     {
         var valid = DaemonValidator.Validate(request, snapshots);
         await snapshots.RequireAsync(caller.WorkspaceId, valid.Definition.Snapshot, "snapshot", cancellationToken);
+        network.Check(caller, valid.Definition.Network?.Mode ?? EgressPolicy.None);
         await secrets.RequireAsync(caller.WorkspaceId, valid.Definition.Workload.Secrets, WorkloadSecrets, cancellationToken);
         var now = time.GetUtcNow();
         var row = ToRow(valid, SortableId.New("dmn", time), caller.WorkspaceId, now, now);
@@ -64,12 +66,17 @@ public sealed class DaemonService(
             Trigger = request.Trigger ?? current.Trigger,
             Concurrency = request.Concurrency ?? current.Concurrency,
             Status = request.Status ?? current.Status,
+            Network = request.Network ?? current.Network,
         };
         var keepSecret = request.Trigger is null || request.Trigger.Type == row.TriggerType && request.Trigger.Signature == row.Signature;
         var valid = DaemonValidator.Validate(merged, snapshots, keepSecret ? row.WebhookSecret : null);
         if (request.Snapshot is not null)
         {
             await snapshots.RequireAsync(caller.WorkspaceId, valid.Definition.Snapshot, "snapshot", cancellationToken);
+        }
+        if (request.Network is not null)
+        {
+            network.Check(caller, valid.Definition.Network?.Mode ?? EgressPolicy.None);
         }
         if (request.Workload is not null)
         {
@@ -148,6 +155,7 @@ public sealed class DaemonService(
             Workload = definition.Workload with { Secrets = definition.Workload.Secrets ?? [] },
             Resources = new SessionResources { Vcpus = definition.Vcpus, MemoryMb = definition.MemoryMb },
             TimeoutMs = definition.TimeoutMs,
+            Network = definition.Network,
             Trigger = new DaemonTriggerRequest
             {
                 Type = row.TriggerType,
@@ -175,6 +183,7 @@ public sealed class DaemonService(
             Workload = definition.Workload with { Secrets = definition.Workload.Secrets ?? [] },
             Resources = new SessionResources { Vcpus = definition.Vcpus, MemoryMb = definition.MemoryMb },
             TimeoutMs = definition.TimeoutMs,
+            Network = definition.Network ?? new SessionNetwork { Mode = EgressPolicy.None },
             Trigger = new DaemonTrigger
             {
                 Type = row.TriggerType,

@@ -43,6 +43,7 @@ public static partial class DaemonValidator
                 Secrets = session.Spec.Secrets ?? [],
             },
             Vcpus = session.Vcpus,
+            Network = session.Spec.Network(),
             MemoryMb = session.MemoryMb,
             TimeoutMs = session.TimeoutMs,
         };
@@ -72,9 +73,10 @@ public static partial class DaemonValidator
                 Secrets = workload.Secrets,
                 TimeoutMs = request.TimeoutMs,
                 Resources = request.Resources,
+                Network = request.Network,
             }, snapshots);
         }
-        catch (ApiProblem problem) when (problem.Field is { } field && (field is "script" or "command" or "secrets" || field.StartsWith("env", StringComparison.Ordinal)))
+        catch (ApiProblem problem) when (problem.Field is { } field && (field is "script" or "command" or "secrets" || field.StartsWith("env", StringComparison.Ordinal)) && !field.StartsWith("network", StringComparison.Ordinal))
         {
             throw new ApiProblem(problem.Status, problem.Code, problem.Title, problem.Detail, $"workload.{field}");
         }

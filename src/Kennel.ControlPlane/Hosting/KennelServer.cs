@@ -192,6 +192,7 @@ public sealed class KennelServer : IAsyncDisposable
         services.AddSingleton<QuotaStore>();
         services.AddSingleton<QuotaService>();
         services.AddSingleton<SessionStore>();
+        services.AddSingleton(new NetworkAccess(settings.OpenNetworkWorkspaces));
         services.AddSingleton<SessionService>();
         services.AddSingleton<SessionQueue>();
         services.AddSingleton<WorkerStore>();
@@ -229,7 +230,7 @@ public sealed class KennelServer : IAsyncDisposable
                 SnapshotDirectory = DefaultSandbox.SnapshotDirectory(settings.DataDir, settings.SandboxSharedDirectory),
                 SnapshotCacheBytes = (long)settings.SnapshotCacheMb << 20,
             });
-            services.AddSingleton<ISandboxRuntime>(provider => DefaultSandbox.Create(settings.DataDir, settings.SandboxUids, settings.SandboxSharedDirectory, provider.GetRequiredService<ILoggerFactory>()));
+            services.AddSingleton<ISandboxRuntime>(provider => DefaultSandbox.Create(settings.DataDir, settings.SandboxUids, settings.SandboxSharedDirectory, provider.GetRequiredService<ILoggerFactory>(), settings.SandboxEgress));
             services.AddHostedService<EmbeddedWorker>();
         }
     }

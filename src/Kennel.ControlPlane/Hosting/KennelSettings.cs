@@ -33,6 +33,12 @@ public sealed record KennelSettings
 
     /// <summary>The most MiB of snapshot images a worker keeps (<c>KENNEL_SNAPSHOT_CACHE_MB</c>, default 20 GiB).</summary>
     public int SnapshotCacheMb { get; init; } = (int)(Worker.SnapshotCache.DefaultMaxBytes >> 20);
+
+    /// <summary>How a worker's sandboxes with network reach out (<c>KENNEL_EGRESS_RESOLVER</c>, <c>KENNEL_EGRESS_ALLOW_CIDRS</c>).</summary>
+    public Kennel.Sandbox.Network.EgressOptions SandboxEgress { get; init; } = new();
+
+    /// <summary>Workspaces whose sessions may have network mode open, beside installation admins' (<c>KENNEL_OPEN_NETWORK_WORKSPACES</c>).</summary>
+    public IReadOnlySet<string> OpenNetworkWorkspaces { get; init; } = new HashSet<string>(StringComparer.Ordinal);
     public ControlPlaneOptions ControlPlane { get; init; } = new();
     public Kennel.Mcp.McpHttpOptions Mcp { get; init; } = new();
     public Kennel.ControlPlane.Daemons.DaemonOptions Daemons { get; init; } = new();
@@ -155,6 +161,10 @@ public sealed record KennelSettings
                     : null,
                 BuildUid = Positive(read, "KENNEL_SNAPSHOT_BUILD_UID", Kennel.ControlPlane.Snapshots.Build.SnapshotOptions.DefaultBuildUid),
             },
+            SandboxEgress = Kennel.Sandbox.Network.EgressOptions.FromEnvironment(read, out var egressError) ?? throw new SettingsException(egressError!),
+            OpenNetworkWorkspaces = new HashSet<string>(
+                (NonEmpty(read(Sessions.NetworkAccess.OpenWorkspacesVariable)) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                StringComparer.Ordinal),
             Channels = Kennel.ControlPlane.Channels.ChannelOptions.FromEnvironment(read),
             ControlPlane = defaults with
             {

@@ -13,6 +13,7 @@ public static class ErrorCodes
     public const string InternalError = "internal_error";
     public const string SnapshotNotFound = "snapshot_not_found";
     public const string UnsupportedNetworkMode = "unsupported_network_mode";
+    public const string NetworkModeForbidden = "network_mode_forbidden";
     public const string SessionFinished = "session_finished";
     public const string SessionNotAssigned = "session_not_assigned";
     public const string WorkspaceMismatch = "workspace_forbidden";

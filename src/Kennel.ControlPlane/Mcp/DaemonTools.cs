@@ -74,6 +74,7 @@ public static class DaemonTools
         [Description("What the daemon is for, up to 1024 characters.")] string? description = null,
         [Description("The environment image each run boots; list-snapshots shows the choices. Default test-minimal.")] string? snapshot = null,
         [Description("vcpus (1-64, default 1) and memoryMb (16-262144, default 512) for each run.")] SessionResources? resources = null,
+        [Description(FleetTools.NetworkDescription)] SessionNetwork? network = null,
         [Description("Each run's wall-clock limit in milliseconds (1000-86400000, default 600000).")] long? timeoutMs = null,
         [Description("When a trigger arrives while a run is live: allow (run both; the default), skip (drop the new one) or queue (run it after).")]
         string? concurrency = null,
@@ -87,6 +88,7 @@ public static class DaemonTools
             Snapshot = snapshot,
             Workload = workload,
             Resources = resources,
+            Network = network,
             TimeoutMs = timeoutMs,
             Trigger = trigger,
             Concurrency = concurrency,

@@ -44,6 +44,13 @@ public static class FleetTools
         return ResponseBudget.Page(page);
     }
 
+    /// <summary>The network parameter of create-session and create-daemon.</summary>
+    internal const string NetworkDescription =
+        "Network: {mode: \"none\"} (the default: no network at all), {mode: \"allowlist\", allow: [\"api.github.com\", \"*.pypi.org\", " +
+        "\"db.example.com:5432\"]} (only those hosts, port 443 unless given, through the worker's egress proxy; HTTPS_PROXY is set in the sandbox) " +
+        "or {mode: \"open\"} (any public address; installation admins only). byteCap caps the bytes moved. Private, loopback and metadata " +
+        "addresses are never reached; refused destinations are listed on the ended session (egress.refusedDestinations).";
+
     [McpServerTool(Name = "create-session", Title = "Create a sandbox session", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(Session))]
     [RequiresScope(Scopes.Write)]
@@ -64,7 +71,7 @@ public static class FleetTools
         [Description("Wall-clock limit in milliseconds; the session ends as timed_out past it."), Range(SessionLimits.MinTimeoutMs, SessionLimits.MaxTimeoutMs)]
         long timeoutMs = SessionLimits.DefaultTimeoutMs,
         [Description("vcpus (1-64, default 1) and memoryMb (16-262144, default 512) for the sandbox.")] SessionResources? resources = null,
-        [Description("Network policy; mode 'none' (the default and, for now, the only mode) gives the sandbox no network.")] SessionNetwork? network = null,
+        [Description(NetworkDescription)] SessionNetwork? network = null,
         [Description("Your own labels for the session, up to 64 string pairs, returned with it.")] Dictionary<string, string>? metadata = null,
         CancellationToken cancellationToken = default)
     {

@@ -34,6 +34,14 @@ public static class ToolText
         {
             text.Append(CultureInfo.InvariantCulture, $"\nran {(ended - started).TotalSeconds:0.###} s");
         }
+        if (session.Egress is { } egress)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\nnetwork {session.Network.Mode}: {egress.BytesIn} bytes in, {egress.BytesOut} out, {egress.Refused} refused");
+            foreach (var refused in egress.RefusedDestinations)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\n  refused {refused.Host}:{refused.Port} ({refused.Rule})");
+            }
+        }
         AppendOutput(text, "stdout", session.Stdout);
         AppendOutput(text, "stderr", session.Stderr);
         if (session.Truncated)

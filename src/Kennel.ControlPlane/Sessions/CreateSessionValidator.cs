@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Kennel.Contracts.Sessions;
 using Kennel.ControlPlane.Http;
 using Kennel.ControlPlane.Snapshots;
+using Kennel.Sandbox.Network;
 
 namespace Kennel.ControlPlane.Sessions;
 
@@ -37,12 +38,7 @@ public static partial class CreateSessionValidator
             throw ApiProblem.Invalid("resources.memoryMb",
                 $"resources.memoryMb must be between {SessionLimits.MinMemoryMb} and {SessionLimits.MaxMemoryMb}.");
         }
-        var networkMode = request.Network?.Mode ?? "none";
-        if (networkMode != "none")
-        {
-            throw new ApiProblem(StatusCodes.Status400BadRequest, ErrorCodes.UnsupportedNetworkMode, "The network mode is not supported.",
-                $"network.mode '{networkMode}' is not supported yet; the only mode is 'none' (no network at all).", "network.mode");
-        }
+        var network = Network(request.Network);
         var env = Env(request.Env);
         var secrets = Secrets(request.Secrets, env);
         var metadata = Metadata(request.Metadata);
@@ -52,10 +48,29 @@ public static partial class CreateSessionValidator
             Command = request.Command,
             Env = env,
             Secrets = secrets,
-            NetworkMode = networkMode,
+            NetworkMode = network?.ModeName ?? EgressPolicy.None,
+            NetworkAllow = network is { Mode: EgressMode.Allowlist } ? [.. network.Rules.Select(r => r.ToString())] : null,
+            NetworkByteCap = network?.ByteCap,
             Metadata = metadata,
         };
         return new ValidSessionRequest(snapshot, spec, timeoutMs, vcpus, memoryMb);
+    }
+
+    /// <summary>The network asked for, checked; null for none. Whether the caller may have <c>open</c> is <see cref="NetworkAccess"/>'s check.</summary>
+    public static EgressPolicy? Network(SessionNetwork? network)
+    {
+        try
+        {
+            return EgressPolicy.Parse(network?.Mode, network?.Allow, network?.ByteCap);
+        }
+        catch (EgressPolicyException e) when (e.Field == "network.mode")
+        {
+            throw new ApiProblem(StatusCodes.Status400BadRequest, ErrorCodes.UnsupportedNetworkMode, "The network mode is not supported.", e.Message, e.Field);
+        }
+        catch (EgressPolicyException e)
+        {
+            throw ApiProblem.Invalid(e.Field, e.Message);
+        }
     }
 
     private static void ValidateWorkload(CreateSessionRequest request)

@@ -117,7 +117,7 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
                 // whatever a worker of another version reports.
                 var exitCode = exit.Status == SessionStatus.Succeeded || exit.ExitCode != 0 ? exit.ExitCode : null;
                 ended = await SessionStore.FinishAsync(connection, transaction, sessionId,
-                    new SessionOutcome(exit.Status, exitCode, exit.Error, exit.WallSeconds, exit.CpuSeconds), now, cancellationToken);
+                    new SessionOutcome(exit.Status, exitCode, exit.Error, exit.WallSeconds, exit.CpuSeconds, exit.Egress), now, cancellationToken);
                 // An exit without a start report implies the start (FinishAsync records it the same way).
                 var wallMs = (long)(exit.WallSeconds * 1000);
                 startedAt ??= wallMs > 0 ? now - wallMs : null;
@@ -421,6 +421,7 @@ public sealed class SessionQueue(Database database, SecretService secrets, Quota
             Files = spec.Files,
             Skills = spec.Skills,
             SnapshotDigest = row.SnapshotDigest,
+            Network = spec.Network(),
         };
 
     private long LeaseFrom(long now) => now + (long)options.LeaseTtl.TotalMilliseconds;

@@ -1,3 +1,5 @@
+using Kennel.Contracts.Sessions;
+
 namespace Kennel.ControlPlane.Sessions;
 
 /// <summary>A <c>sessions</c> row as the store reads it.</summary>
@@ -38,6 +40,9 @@ public sealed class SessionRow
 
     /// <summary>The W3C traceparent of the span that created it, when tracing is on.</summary>
     public string? TraceParent { get; set; }
+
+    /// <summary>For a session with network that has ended: its <see cref="SessionEgress"/> as JSON.</summary>
+    public string? Egress { get; set; }
 }
 
 /// <summary>The parts of a session's request kept as one JSON column: they are read back whole and never queried.</summary>
@@ -51,6 +56,15 @@ public sealed record StoredSessionSpec
     public IReadOnlyList<string>? Secrets { get; init; }
 
     public required string NetworkMode { get; init; }
+
+    /// <summary>For <c>allowlist</c>: the rules, as checked and written back (<c>host</c> or <c>host:port</c>).</summary>
+    public IReadOnlyList<string>? NetworkAllow { get; init; }
+
+    public long? NetworkByteCap { get; init; }
+
+    /// <summary>The network as the worker is told it and the API shows it; null for none.</summary>
+    public SessionNetwork? Network() =>
+        NetworkMode == Kennel.Sandbox.Network.EgressPolicy.None ? null : new SessionNetwork { Mode = NetworkMode, Allow = NetworkAllow, ByteCap = NetworkByteCap };
     public required IReadOnlyDictionary<string, string> Metadata { get; init; }
 
     /// <summary>Files the sandbox shows the workload read-only, such as a daemon's trigger payload.</summary>

@@ -14,7 +14,7 @@ namespace Kennel.ControlPlane.Sessions;
 /// <summary>What people and their tools can do with sessions. REST, CLI and MCP are thin faces over these calls.</summary>
 public sealed class SessionService(
     Database database, SessionStore store, QuotaStore quotas, SnapshotCatalog snapshots, SecretService secrets, ChangeSignal signal, KennelMetrics metrics,
-    TimeProvider time)
+    NetworkAccess network, TimeProvider time)
 {
     /// <summary>How often a waiter rechecks the store when no in-process signal arrives (a change on another replica).</summary>
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromMilliseconds(500);
@@ -23,6 +23,7 @@ public sealed class SessionService(
     {
         var valid = CreateSessionValidator.Validate(request, snapshots);
         await snapshots.RequireAsync(caller.WorkspaceId, valid.Snapshot, "snapshot", cancellationToken);
+        network.Check(caller, valid.Spec.NetworkMode);
         await secrets.RequireAsync(caller.WorkspaceId, valid.Spec.Secrets, "secrets", cancellationToken);
         var id = SortableId.New("ses", time);
         using var trace = SessionTracing.StartCreate(id, caller.WorkspaceId);

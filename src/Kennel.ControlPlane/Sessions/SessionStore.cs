@@ -15,7 +15,7 @@ public sealed class SessionStore(Database database)
     internal const string SelectColumns =
         "SELECT s.id, s.workspace_id, w.name AS workspace_name, s.status, s.snapshot, s.snapshot_digest, s.spec, s.vcpus, s.memory_mb, s.timeout_ms, " +
         "s.exit_code, s.stdout, s.stderr, s.truncated, s.error_code, s.error_message, s.created_at, s.started_at, s.ended_at, " +
-        "s.worker_id, s.lease_expires_at, s.cancel_requested_at, s.vcpu_seconds, s.cpu_seconds, s.daemon, s.trigger_type, s.scheduled_for, s.catch_up " +
+        "s.worker_id, s.lease_expires_at, s.cancel_requested_at, s.vcpu_seconds, s.cpu_seconds, s.daemon, s.trigger_type, s.scheduled_for, s.catch_up, s.egress " +
         "FROM sessions s JOIN workspaces w ON w.id = s.workspace_id";
 
     internal const string NonTerminal = "('pending', 'running')";
@@ -171,7 +171,7 @@ public sealed class SessionStore(Database database)
             // A reason recorded with the cancel request (a drained server's, say) stays when the worker reports none.
             "error_code = COALESCE(@errorCode, error_code), error_message = COALESCE(@errorMessage, error_message), " +
             "ended_at = @now, started_at = COALESCE(started_at, @startedAt), stdout = @stdout, stderr = @stderr, " +
-            "vcpu_seconds = vcpus * @wallSeconds, cpu_seconds = @cpuSeconds, lease_expires_at = NULL " +
+            "vcpu_seconds = vcpus * @wallSeconds, cpu_seconds = @cpuSeconds, lease_expires_at = NULL, egress = @egress " +
             "WHERE id = @id AND status IN " + NonTerminal,
             new
             {
@@ -186,6 +186,7 @@ public sealed class SessionStore(Database database)
                 stderr = Concat(chunks, "stderr"),
                 wallSeconds = outcome.WallSeconds,
                 cpuSeconds = outcome.CpuSeconds,
+                egress = outcome.Egress is { } egress ? System.Text.Json.JsonSerializer.Serialize(egress, StoreJson.Default.SessionEgress) : null,
             }, transaction, cancellationToken: cancellationToken));
         if (updated == 1)
         {

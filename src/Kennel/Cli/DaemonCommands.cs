@@ -122,9 +122,11 @@ public static class DaemonCommands
         public Option<string?> CatchUp { get; } = new("--catch-up") { Description = "Runs missed while Kennel was down: once (fire one, the default) or skip." };
         public Option<string?> Concurrency { get; } = new("--concurrency") { Description = "When a run is still live: allow (default), skip, or queue." };
         public Argument<string[]> Command { get; } = new("command") { Description = "The program and its arguments, after --.", Arity = ArgumentArity.ZeroOrMore };
+        public NetworkOptions Network { get; } = new();
 
         public void AddTo(Command command)
         {
+            Network.AddTo(command);
             foreach (var option in new Option[] { Description, Snapshot, Script, Env, Secret, Timeout, Vcpus, Memory, Webhook, SecretEnv, Header, Cron, Timezone, CatchUp, Concurrency })
             {
                 command.Options.Add(option);
@@ -194,6 +196,7 @@ public static class DaemonCommands
                 Snapshot = parse.GetValue(options.Snapshot),
                 Workload = options.Workload(parse) ?? throw new CliException("Give --script '...' or a command after --.", ExitCodes.Usage),
                 Resources = options.Resources(parse),
+                Network = options.Network.From(parse),
                 TimeoutMs = options.TimeoutMs(parse),
                 Trigger = options.Trigger(parse) ?? throw new CliException("Give --webhook SIGNATURE or --cron EXPRESSION.", ExitCodes.Usage),
                 Concurrency = parse.GetValue(options.Concurrency),
@@ -221,6 +224,7 @@ public static class DaemonCommands
                 Snapshot = parse.GetValue(options.Snapshot),
                 Workload = options.Workload(parse),
                 Resources = options.Resources(parse),
+                Network = options.Network.From(parse),
                 TimeoutMs = options.TimeoutMs(parse),
                 Trigger = options.Trigger(parse),
                 Concurrency = parse.GetValue(options.Concurrency),

@@ -34,6 +34,7 @@ public static class SessionCommands
         var vcpus = new Option<int?>("--vcpus") { Description = "vCPUs to allocate (default 1)." };
         var memory = new Option<int?>("--memory-mb") { Description = "Memory limit in MiB (default 512)." };
         var metadata = new Option<string[]>("--metadata", "-m") { Description = "Metadata KEY=VALUE to attach; repeatable." };
+        var network = new NetworkOptions();
         var detach = new Option<bool>("--detach", "-d") { Description = "Print the session id and return without waiting." };
         var json = CliOptions.Json();
         var command = new Argument<string[]>("command") { Description = "The program and its arguments, after --.", Arity = ArgumentArity.ZeroOrMore };
@@ -41,6 +42,7 @@ public static class SessionCommands
         {
             snapshot, script, env, secret, timeout, vcpus, memory, metadata, detach, json, command,
         };
+        network.AddTo(run);
         run.SetAction(async (parse, cancellationToken) =>
         {
             var argv = parse.GetValue(command) ?? [];
@@ -61,6 +63,7 @@ public static class SessionCommands
                 Resources = parse.GetValue(vcpus) is null && parse.GetValue(memory) is null
                     ? null
                     : new SessionResources { Vcpus = parse.GetValue(vcpus), MemoryMb = parse.GetValue(memory) },
+                Network = network.From(parse),
             };
             using var client = KennelClient.FromEnvironment();
             var created = await client.PostAsync("v1/sessions", KennelClient.Json(request, KennelJson.Default.CreateSessionRequest),

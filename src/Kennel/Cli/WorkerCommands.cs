@@ -51,7 +51,7 @@ public static class WorkerCommands
     {
         using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
         var settings = KennelSettings.FromEnvironment();
-        await using var sandbox = DefaultSandbox.Create(dataDir, settings.SandboxUids, settings.SandboxSharedDirectory, loggers);
+        await using var sandbox = DefaultSandbox.Create(dataDir, settings.SandboxUids, settings.SandboxSharedDirectory, loggers, settings.SandboxEgress);
         if (!sandbox.Capabilities.Available)
         {
             throw new CliException($"This machine cannot run sandboxes: {sandbox.Capabilities.Problem}");

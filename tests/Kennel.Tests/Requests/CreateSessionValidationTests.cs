@@ -65,10 +65,26 @@ public sealed class CreateSessionValidationTests(ServersForBadInput servers) : I
 
     [Theory]
     [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
-    public async Task Any_network_mode_but_none_is_refused_as_unsupported(string store)
+    public async Task A_network_mode_other_than_none_allowlist_or_open_is_refused_as_unsupported(string store)
     {
         await RefusedAsync(store, """{"script": "true", "network": {"mode": "host"}}""", "unsupported_network_mode", "network.mode");
         await RefusedAsync(store, """{"script": "true", "network": {"mode": "bridge"}}""", "unsupported_network_mode", "network.mode");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStore.Both), MemberType = typeof(TestStore))]
+    public async Task An_allowlist_without_hosts_or_with_addresses_bad_names_or_ports_is_refused_naming_the_entry(string store)
+    {
+        await RefusedAsync(store, """{"script": "true", "network": {"mode": "allowlist"}}""", "invalid_request", "network.allow");
+        await RefusedAsync(store, """{"script": "true", "network": {"mode": "allowlist", "allow": ["ok.example.com", "10.0.0.1"]}}""", "invalid_request", "network.allow[1]");
+        await RefusedAsync(store, """{"script": "true", "network": {"mode": "allowlist", "allow": ["[::1]:443"]}}""", "invalid_request", "network.allow[0]");
+        await RefusedAsync(store, """{"script": "true", "network": {"mode": "allowlist", "allow": ["bad_name.com"]}}""", "invalid_request", "network.allow[0]");
+        await RefusedAsync(store, """{"script": "true", "network": {"mode": "allowlist", "allow": ["a.*.com"]}}""", "invalid_request", "network.allow[0]");
+        await RefusedAsync(store, """{"script": "true", "network": {"mode": "allowlist", "allow": ["example.com:0"]}}""", "invalid_request", "network.allow[0]");
+        await RefusedAsync(store, """{"script": "true", "network": {"mode": "allowlist", "allow": ["example.com:65536"]}}""", "invalid_request", "network.allow[0]");
+        await RefusedAsync(store, """{"script": "true", "network": {"mode": "none", "allow": ["example.com"]}}""", "invalid_request", "network.allow");
+        await RefusedAsync(store, """{"script": "true", "network": {"mode": "open", "byteCap": 0}}""", "invalid_request", "network.byteCap");
+        await RefusedAsync(store, """{"script": "true", "network": {"byteCap": 100}}""", "invalid_request", "network.byteCap");
     }
 
     [Theory]
