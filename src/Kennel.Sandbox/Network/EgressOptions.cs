@@ -35,7 +35,8 @@ public sealed record EgressOptions
         ArgumentNullException.ThrowIfNull(read);
         error = null;
         IPEndPoint? resolver = null;
-        if (read(ResolverVariable) is { Length: > 0 } text)
+        // A blank value counts as unset, as for every other KENNEL_ variable.
+        if (read(ResolverVariable)?.Trim() is { Length: > 0 } text)
         {
             if (!IPEndPoint.TryParse(text, out resolver))
             {
