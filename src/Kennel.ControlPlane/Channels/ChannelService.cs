@@ -120,9 +120,7 @@ public sealed class ChannelService(Database database, ChannelStore store, Channe
         var adapter = adapters.Find(channel.Kind);
         IReadOnlyList<string> missing = adapter is null ? ["kind"] : ChannelSecrets.Missing(channel, adapter);
         var registers = adapter is IChannelRegistration;
-        var (health, evidence) = missing.Count == 0 && gateway is { State: Discord.DiscordGatewayStates.Stopped, ErrorAt: { } stoppedAt }
-            ? ("failing", $"The platform closed the connection ({stoppedAt.ToString("O", CultureInfo.InvariantCulture)}) and Kennel does not reconnect until the config changes: {gateway.Error}")
-            : Health(channel, stats, missing, registers);
+        var (health, evidence) = Health(channel, stats, missing, registers, gateway);
         return new ChannelStatus
         {
             Name = channel.Name,
@@ -170,11 +168,16 @@ public sealed class ChannelService(Database database, ChannelStore store, Channe
     }
 
     /// <summary>The channel's health, from what was seen only: nothing is called <c>ok</c> that was not seen working.</summary>
-    private static (string Health, string Evidence) Health(ChannelConfig channel, ChannelStatsRow stats, IReadOnlyList<string> missing, bool registers)
+    private static (string Health, string Evidence) Health(ChannelConfig channel, ChannelStatsRow stats, IReadOnlyList<string> missing, bool registers,
+        ChannelGateway? gateway)
     {
         if (missing.Count > 0)
         {
             return ("not_configured", $"Missing {string.Join(" and ", missing)}: kennel config set channels.{channel.Name}.{missing[0]} …");
+        }
+        if (gateway is { State: Discord.DiscordGatewayStates.Stopped, ErrorAt: { } stoppedAt })
+        {
+            return ("failing", $"The platform closed the connection ({stoppedAt.ToString("O", CultureInfo.InvariantCulture)}) and Kennel does not reconnect until the config changes: {gateway.Error}");
         }
         if (stats.RegistrationError is { } refused)
         {

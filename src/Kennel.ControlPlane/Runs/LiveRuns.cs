@@ -35,7 +35,6 @@ public sealed class LiveRuns
                 channel.Writer.TryComplete();
             }
             feed.Channels.Clear();
-            feed.History.Clear();
         });
     }
 
@@ -73,11 +72,6 @@ public sealed class LiveRuns
         var channel = Channel.CreateBounded<RunEvent>(new BoundedChannelOptions(Kept) { FullMode = BoundedChannelFullMode.DropOldest });
         Change(runId, create: true, feed =>
         {
-            if (feed.Ended)
-            {
-                channel.Writer.TryComplete();
-                return;
-            }
             foreach (var earlier in feed.History)
             {
                 channel.Writer.TryWrite(earlier);
@@ -87,12 +81,9 @@ public sealed class LiveRuns
         return new Subscription(channel.Reader, () => Change(runId, create: false, feed => feed.Channels.Remove(channel)));
     }
 
+    // An ended run's feed is removed under its lock (see Change), so neither a publish nor a subscriber ever meets one.
     internal void Publish(RunEvent progress) => Change(progress.RunId, create: false, feed =>
     {
-        if (feed.Ended)
-        {
-            return;
-        }
         feed.History.Enqueue(progress);
         if (feed.History.Count > Kept)
         {
